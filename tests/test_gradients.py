@@ -1,0 +1,118 @@
+"""Backpropagation checked against central finite differences, in float64.
+
+For every hidden activation × output activation × cost, every weight and bias gradient of a small
+network must agree with (C(θ + h) − C(θ − h)) / 2h to a relative error below 1e-6.
+"""
+import itertools
+
+import numpy as np
+import pytest
+
+from trainer import backprop, kernels
+from trainer.network import Network
+
+HIDDEN = ("sigmoid", "tanh", "relu")
+OUTPUT = ("sigmoid", "softmax")
+COSTS = ("quadratic", "cross_entropy")
+LAYERS = [7, 6, 5, 4]
+BATCH = 5
+
+
+def _batch(seed):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1.0, 1.0, (BATCH, LAYERS[0]))
+    labels = rng.integers(0, LAYERS[-1], BATCH).astype(np.int64)
+    return x, labels
+
+
+def _cost_and_gradients(network, x, labels):
+    """Summed cost of the batch and the analytic gradients from our backward pass."""
+    space = backprop.Workspace(network.layer_sizes, BATCH, np.float64)
+    space.activations[0][:] = x
+    hidden, output, cost = network.codes
+    backprop.forward(network.weights, network.biases, space.activations, space.zs,
+                     space.dropout_masks, BATCH, hidden, output, 0.0)
+    cost_sum, _ = backprop.backward(network.weights, space.activations, space.zs, space.deltas,
+                                    space.dropout_masks, space.grad_w, space.grad_b, labels, BATCH,
+                                    hidden, output, cost, 0.0)
+    return cost_sum, [g.copy() for g in space.grad_w], [g.copy() for g in space.grad_b]
+
+
+def _numerical_gradient(network, parameter, x, labels, h=1e-5):
+    gradient = np.zeros_like(parameter)
+    for index in np.ndindex(parameter.shape):
+        saved = parameter[index]
+        parameter[index] = saved + h
+        plus = _cost_and_gradients(network, x, labels)[0]
+        parameter[index] = saved - h
+        minus = _cost_and_gradients(network, x, labels)[0]
+        parameter[index] = saved
+        gradient[index] = (plus - minus) / (2 * h)
+    return gradient
+
+
+def _relative_error(a, b):
+    return np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))
+
+
+@pytest.mark.parametrize("hidden,output,cost", list(itertools.product(HIDDEN, OUTPUT, COSTS)))
+def test_backprop_matches_finite_differences(hidden, output, cost):
+    network = Network(LAYERS, hidden, output, cost, init="glorot", dtype=np.float64, seed=3)
+    for b in network.biases:  # non-zero biases, so their gradients are exercised too
+        b[:] = np.random.default_rng(4).uniform(-0.5, 0.5, b.shape)
+    x, labels = _batch(5)
+    _, grad_w, grad_b = _cost_and_gradients(network, x, labels)
+    for layer in range(len(network.weights)):
+        numeric_w = _numerical_gradient(network, network.weights[layer], x, labels)
+        numeric_b = _numerical_gradient(network, network.biases[layer], x, labels)
+        assert _relative_error(grad_w[layer], numeric_w) < 1e-6, f"weights of layer {layer}"
+        assert _relative_error(grad_b[layer], numeric_b) < 1e-6, f"biases of layer {layer}"
+
+
+def test_gradient_check_detects_a_wrong_gradient():
+    """The check above is able to fail: a deliberately wrong derivative is caught."""
+    network = Network(LAYERS, "sigmoid", "sigmoid", "quadratic", init="glorot", dtype=np.float64)
+    x, labels = _batch(6)
+    _, grad_w, _ = _cost_and_gradients(network, x, labels)
+    numeric = _numerical_gradient(network, network.weights[0], x, labels)
+    assert _relative_error(grad_w[0] * 1.01, numeric) > 1e-3
+
+
+def test_dropout_gradient_matches_finite_differences_for_a_fixed_mask():
+    """With dropout the backward pass must route δ through the same mask the forward pass drew."""
+    network = Network(LAYERS, "tanh", "softmax", "cross_entropy", init="glorot",
+                      dtype=np.float64, seed=1)
+    x, labels = _batch(7)
+    space = backprop.Workspace(network.layer_sizes, BATCH, np.float64)
+    rng = np.random.default_rng(8)
+    masks = [np.where(rng.random(m.shape) < 0.7, 1 / 0.7, 0.0) for m in space.dropout_masks]
+
+    def cost_with_mask():
+        space.activations[0][:] = x
+        hidden, output, cost = network.codes
+        layers = len(network.weights)
+        for l in range(layers):  # forward by hand, applying the fixed masks
+            z = space.activations[l] @ network.weights[l].T
+            space.zs[l][:] = z
+            kernels.add_bias_and_activate(space.zs[l], network.biases[l], space.activations[l + 1],
+                                          output if l == layers - 1 else hidden)
+            if l < layers - 1:
+                space.activations[l + 1][:] *= masks[l]
+                space.dropout_masks[l][:] = masks[l]
+        return backprop.backward(network.weights, space.activations, space.zs, space.deltas,
+                                 space.dropout_masks, space.grad_w, space.grad_b, labels, BATCH,
+                                 hidden, output, cost, 0.5)[0]
+
+    cost_with_mask()
+    analytic = space.grad_w[0].copy()
+    numeric = np.zeros_like(analytic)
+    w = network.weights[0]
+    for index in np.ndindex(w.shape):
+        saved = w[index]
+        w[index] = saved + 1e-5
+        plus = cost_with_mask()
+        w[index] = saved - 1e-5
+        minus = cost_with_mask()
+        w[index] = saved
+        numeric[index] = (plus - minus) / 2e-5
+    assert _relative_error(analytic, numeric) < 1e-6

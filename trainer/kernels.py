@@ -1,0 +1,190 @@
+"""Elementwise kernels of the network, fused and compiled with Numba.
+
+The matrix products of a layer run on BLAS (see ``backprop.py``); everything else that touches a
+batch element by element — adding the bias and applying the activation, the activation's
+derivative, the output layer's error δᴸ and the cost — is fused here into one pass over memory each.
+
+Activations and costs are small integer codes so that one compiled kernel serves every network.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+# Activation codes. SOFTMAX is only valid on the output layer.
+SIGMOID = 0
+TANH = 1
+RELU = 2
+SOFTMAX = 3
+
+# Cost codes.
+QUADRATIC = 0
+CROSS_ENTROPY = 1
+
+ACTIVATIONS = {"sigmoid": SIGMOID, "tanh": TANH, "relu": RELU, "softmax": SOFTMAX}
+HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu")
+OUTPUT_ACTIVATIONS = ("sigmoid", "softmax")
+COSTS = {"quadratic": QUADRATIC, "cross_entropy": CROSS_ENTROPY}
+
+_JIT = dict(cache=True, nogil=True, error_model="numpy", fastmath=False)
+
+
+@njit(**_JIT)
+def _sigmoid(z):
+    # Two branches keep exp() from overflowing for large |z|.
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+@njit(**_JIT)
+def _softplus(z):
+    """log(1 + e^z) without overflow."""
+    if z > 0:
+        return z + math.log1p(math.exp(-z))
+    return math.log1p(math.exp(z))
+
+
+@njit(**_JIT)
+def add_bias_and_activate(z, bias, a, activation):
+    """z += bias (in place, row-wise), then a = activation(z). z, a: (batch, n); bias: (n,)."""
+    rows, cols = z.shape
+    for i in range(rows):
+        for j in range(cols):
+            z[i, j] += bias[j]
+        if activation == SOFTMAX:
+            top = z[i, 0]
+            for j in range(1, cols):
+                top = max(top, z[i, j])
+            total = 0.0
+            for j in range(cols):
+                e = math.exp(z[i, j] - top)
+                a[i, j] = e
+                total += e
+            for j in range(cols):
+                a[i, j] /= total
+        elif activation == RELU:
+            for j in range(cols):
+                a[i, j] = max(z[i, j], 0.0)
+        elif activation == TANH:
+            for j in range(cols):
+                a[i, j] = math.tanh(z[i, j])
+        else:
+            for j in range(cols):
+                a[i, j] = _sigmoid(z[i, j])
+
+
+@njit(**_JIT)
+def _derivative(z, activation):
+    """σ′(z) of a hidden activation."""
+    if activation == RELU:
+        return 1.0 if z > 0 else 0.0
+    if activation == TANH:
+        t = math.tanh(z)
+        return 1.0 - t * t
+    s = _sigmoid(z)
+    return s * (1.0 - s)
+
+
+@njit(**_JIT)
+def multiply_by_derivative(delta, z, activation):
+    """delta ⊙= σ′(z): turns (Wˡ⁺¹)ᵀδˡ⁺¹ into δˡ."""
+    rows, cols = delta.shape
+    for i in range(rows):
+        for j in range(cols):
+            delta[i, j] *= _derivative(z[i, j], activation)
+
+
+@njit(**_JIT)
+def apply_dropout_mask(a, mask):
+    """a ⊙= mask (inverted dropout: mask holds 0 or 1/(1-p))."""
+    rows, cols = a.shape
+    for i in range(rows):
+        for j in range(cols):
+            a[i, j] *= mask[i, j]
+
+
+@njit(**_JIT)
+def fill_dropout_mask(mask, rate):
+    """Draw a fresh inverted-dropout mask from Numba's seeded generator."""
+    keep = 1.0 - rate
+    scale = 1.0 / keep
+    rows, cols = mask.shape
+    for i in range(rows):
+        for j in range(cols):
+            mask[i, j] = scale if np.random.random() < keep else 0.0
+
+
+@njit(**_JIT)
+def output_delta_and_cost(z, a, labels, activation, cost, delta):
+    """The output error δᴸ = ∂C/∂zᴸ for each sample, and the batch's summed cost and hits.
+
+    labels holds class indices; y is their one-hot vector. Returns (cost_sum, correct).
+    quadratic:      C = ½‖a − y‖²,  δ = (a − y) ⊙ σ′(z)  (softmax: the Jacobian's transpose applied)
+    cross-entropy:  softmax C = −ln a_y, sigmoid C = −Σ y ln a + (1−y) ln(1−a); both give δ = a − y.
+    The costs are computed from z, not from a, so that a saturated unit gives a large finite cost
+    instead of log(0).
+    """
+    rows, cols = a.shape
+    cost_sum = 0.0
+    correct = 0
+    for i in range(rows):
+        y = labels[i]
+        best = 0
+        for j in range(1, cols):
+            if a[i, j] > a[i, best]:
+                best = j
+        if best == y:
+            correct += 1
+        if cost == CROSS_ENTROPY:
+            if activation == SOFTMAX:
+                top = z[i, 0]
+                for j in range(1, cols):
+                    top = max(top, z[i, j])
+                total = 0.0
+                for j in range(cols):
+                    total += math.exp(z[i, j] - top)
+                cost_sum += top + math.log(total) - z[i, y]
+            else:
+                for j in range(cols):
+                    # −ln σ(z) = softplus(−z);  −ln(1 − σ(z)) = softplus(z)
+                    cost_sum += _softplus(-z[i, j]) if j == y else _softplus(z[i, j])
+            for j in range(cols):
+                delta[i, j] = a[i, j] - (1.0 if j == y else 0.0)
+        else:
+            inner = 0.0  # Σ_k (a_k − y_k) a_k, needed by the softmax Jacobian
+            for j in range(cols):
+                diff = a[i, j] - (1.0 if j == y else 0.0)
+                cost_sum += 0.5 * diff * diff
+                inner += diff * a[i, j]
+            for j in range(cols):
+                diff = a[i, j] - (1.0 if j == y else 0.0)
+                if activation == SOFTMAX:
+                    delta[i, j] = a[i, j] * (diff - inner)
+                else:
+                    delta[i, j] = diff * a[i, j] * (1.0 - a[i, j])
+    return cost_sum, correct
+
+
+@njit(**_JIT)
+def column_sums(delta, out):
+    """out[j] = Σ_i delta[i, j]: the bias gradient, summed over the batch."""
+    rows, cols = delta.shape
+    for j in range(cols):
+        out[j] = 0.0
+    for i in range(rows):
+        for j in range(cols):
+            out[j] += delta[i, j]
+
+
+@njit(**_JIT)
+def gather_rows(source, indices, out):
+    """out[k] = source[indices[k]]: assembles a shuffled mini-batch without Python overhead."""
+    cols = source.shape[1]
+    for k in range(indices.shape[0]):
+        row = indices[k]
+        for j in range(cols):
+            out[k, j] = source[row, j]

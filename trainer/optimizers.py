@@ -1,0 +1,111 @@
+"""How parameters are updated: plain mini-batch SGD, SGD with momentum, and Adam.
+
+The backward pass delivers gradients summed over the m samples of a batch, so every rule below
+works with the mean gradient g = Σ∇C / m, plus λw when L2 weight decay λ is set:
+
+    sgd       w ← w − η g                              (Nielsen's w ← w − η/m Σ∇C)
+    momentum  v ← μ v − η g;  w ← w + v
+    adam      m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;
+              w ← w − η √(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε)   (Keras' formulation and defaults)
+
+Adam's moment estimates decay geometrically once a weight stops receiving gradient and end up as
+denormal floats, which are up to a hundred times slower to compute with; values below
+``DENORMAL_FLUSH`` are therefore flushed to zero, which changes no update measurably.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+from numba.typed import List
+
+SGD = 0
+MOMENTUM = 1
+ADAM = 2
+KINDS = {"sgd": SGD, "momentum": MOMENTUM, "adam": ADAM}
+
+DENORMAL_FLUSH = 1e-30
+
+
+@dataclass(frozen=True)
+class OptimizerSettings:
+    """Hyperparameters of the update rule (Keras' defaults for Adam)."""
+
+    kind: str = "sgd"
+    momentum: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    epsilon: float = 1e-7
+    weight_decay: float = 0.0
+
+
+class OptimizerState:
+    """Per-parameter state: momentum's velocity, or Adam's first and second moments."""
+
+    def __init__(self, weights, biases, settings: OptimizerSettings):
+        self.settings = settings
+        self.kind = KINDS[settings.kind]
+        self.step = 0  # number of updates made so far (Adam's t)
+        self.first_w, self.first_b = _zeros_like(weights), _zeros_like(biases)
+        if self.kind == ADAM:
+            self.second_w, self.second_b = _zeros_like(weights), _zeros_like(biases)
+        else:  # unused, but Numba wants lists of the same type
+            self.second_w, self.second_b = self.first_w, self.first_b
+
+    def hyper(self, learning_rate: float) -> np.ndarray:
+        """The scalars the update kernel needs, packed for Numba."""
+        s = self.settings
+        return np.array([learning_rate, s.momentum, s.beta1, s.beta2, s.epsilon, s.weight_decay],
+                        dtype=np.float64)
+
+
+def _zeros_like(arrays) -> List:
+    typed = List()
+    for a in arrays:
+        typed.append(np.zeros_like(a))
+    return typed
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _update_array(param, grad, first, second, kind, hyper, scale, step, decay):
+    lr, mu, beta1, beta2, eps = hyper[0], hyper[1], hyper[2], hyper[3], hyper[4]
+    p = param.reshape(-1)
+    g_sum = grad.reshape(-1)
+    s1 = first.reshape(-1)
+    s2 = second.reshape(-1)
+    lr_t = lr
+    if kind == ADAM:
+        lr_t = lr * math.sqrt(1.0 - beta2 ** step) / (1.0 - beta1 ** step)
+    for i in range(p.shape[0]):
+        g = g_sum[i] * scale + decay * p[i]
+        if kind == SGD:
+            p[i] -= lr * g
+        elif kind == MOMENTUM:
+            v = mu * s1[i] - lr * g
+            s1[i] = v
+            p[i] += v
+        else:
+            m1 = beta1 * s1[i] + (1.0 - beta1) * g
+            m2 = beta2 * s2[i] + (1.0 - beta2) * g * g
+            if abs(m1) < DENORMAL_FLUSH:
+                m1 = 0.0
+            if m2 < DENORMAL_FLUSH:
+                m2 = 0.0
+            s1[i] = m1
+            s2[i] = m2
+            p[i] -= lr_t * m1 / (math.sqrt(m2) + eps)
+
+
+@njit(cache=True, nogil=True)
+def apply_update(weights, biases, grad_w, grad_b, first_w, first_b, second_w, second_b,
+                 kind, hyper, batch_size, step):
+    """One optimiser step on every layer; ``step`` counts from 1. Weight decay spares the biases."""
+    scale = 1.0 / batch_size
+    decay = hyper[5]
+    for l in range(len(weights)):
+        _update_array(weights[l], grad_w[l], first_w[l], second_w[l], kind, hyper, scale, step,
+                      decay)
+        _update_array(biases[l], grad_b[l], first_b[l], second_b[l], kind, hyper, scale, step,
+                      0.0)
