@@ -1,0 +1,230 @@
+"""Model files: one ``.npz`` per model, holding the weights and a JSON metadata record.
+
+Layout of the archive: ``w0, b0, w1, b1, …`` (float32, Nielsen's shapes) and ``metadata`` (the
+UTF-8 bytes of a JSON object, stored as uint8 so no pickle is ever involved).
+
+Loading trusts nothing in the file: every member's ``.npy`` header is read and checked before any
+data is (so a huge declared size is refused without allocating it), object arrays are refused
+without unpickling, and shapes, dtypes, finiteness and the metadata are validated. Any problem
+raises ``ModelFileError`` naming the file and the problem.
+
+Saving is atomic: the archive is written to a temporary file beside the target, flushed to disk
+and then renamed over it, so a full disk or a killed process leaves the previous file intact.
+"""
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import os
+import tempfile
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from trainer import kernels
+from trainer.network import INITIALISATIONS, Network
+from trainer.paths import shipped_model_path  # noqa: F401  (re-exported for callers)
+
+FORMAT = "digitpad-model"
+FORMAT_VERSION = 1
+MAX_FILE_BYTES = 512 * 1024 * 1024
+MAX_METADATA_BYTES = 1024 * 1024
+
+
+class ModelFileError(Exception):
+    """A model file cannot be used. ``str()`` names the file and says what is wrong."""
+
+    def __init__(self, path, reason: str):
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+def save_model(network: Network, path, metadata: dict | None = None) -> None:
+    """Write the network and its metadata to ``path`` atomically.
+
+    ``metadata`` is merged over the record this function fills in itself (format, architecture,
+    date). Raises ModelFileError if the file cannot be written; the previous file is then intact.
+    """
+    path = Path(path)
+    if not network.is_finite():
+        raise ModelFileError(path, "refusing to save a network with NaN or infinite weights")
+    record = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "layer_sizes": network.layer_sizes,
+        "hidden_activation": network.hidden_activation,
+        "output_activation": network.output_activation,
+        "cost": network.cost,
+        "init": network.init,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        **(metadata or {}),
+    }
+    arrays = {"metadata": np.frombuffer(json.dumps(record).encode(), dtype=np.uint8)}
+    for l, (w, b) in enumerate(zip(network.weights, network.biases)):
+        arrays[f"w{l}"] = np.asarray(w, dtype=np.float32)
+        arrays[f"b{l}"] = np.asarray(b, dtype=np.float32)
+    temporary = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                                 dir=path.parent)
+        with os.fdopen(descriptor, "wb") as stream:
+            np.savez(stream, **arrays)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+        temporary = None
+        _fsync_directory(path.parent)
+    except OSError as error:
+        raise ModelFileError(path, f"could not save the model ({error.strerror or error}); "
+                                   f"the previous file, if any, is unchanged") from error
+    finally:
+        if temporary is not None:
+            _remove_quietly(temporary)
+
+
+def load_model(path) -> tuple[Network, dict]:
+    """Read and validate a model file; returns the network (float32) and its metadata."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise ModelFileError(path, f"cannot read the file ({error.strerror or error})") from error
+    if size == 0:
+        raise ModelFileError(path, "the file is empty")
+    if size > MAX_FILE_BYTES:
+        raise ModelFileError(path, f"the file is {size} bytes, larger than any model "
+                                   f"({MAX_FILE_BYTES} bytes at most)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = {info.filename: info for info in archive.infolist()}
+            metadata = _read_metadata(path, archive, members)
+            network = _network_from(path, metadata, size)
+            weights, biases = [], []
+            for l, (w, b) in enumerate(zip(network.weights, network.biases)):
+                weights.append(_read_array(path, archive, members, f"w{l}", w.shape))
+                biases.append(_read_array(path, archive, members, f"b{l}", b.shape))
+            expected = {"metadata.npy"} | {f"{k}{l}.npy" for l in range(len(weights)) for k in "wb"}
+            extra = set(members) - expected
+            if extra:
+                raise ModelFileError(path, f"unexpected entries {sorted(extra)}: is this a model "
+                                           f"with another architecture?")
+    except zipfile.BadZipFile as error:
+        raise ModelFileError(path, f"not a DigitPad model (.npz) file, or a truncated one "
+                                   f"({error})") from error
+    except (OSError, EOFError, zlib.error, NotImplementedError) as error:
+        raise ModelFileError(path, f"cannot read the file ({error})") from error
+    network.set_parameters(weights, biases)
+    return network, metadata
+
+
+def _read_metadata(path: Path, archive: zipfile.ZipFile, members: dict) -> dict:
+    raw = _read_array(path, archive, members, "metadata", None, np.uint8, MAX_METADATA_BYTES)
+    try:
+        metadata = json.loads(raw.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ModelFileError(path, f"the metadata is not valid JSON ({error})") from error
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        raise ModelFileError(path, "the metadata does not describe a DigitPad model")
+    version = metadata.get("format_version")
+    if not isinstance(version, int):
+        raise ModelFileError(path, "the metadata has no format version")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(path, f"format version {version} is newer than this DigitPad reads "
+                                   f"({FORMAT_VERSION}); update DigitPad to open it")
+    if version < 1:
+        raise ModelFileError(path, f"unknown format version {version}")
+    return metadata
+
+
+def _network_from(path: Path, metadata: dict, file_size: int) -> Network:
+    """The (still untrained) network the metadata describes, after checking it fits the file."""
+    sizes = metadata.get("layer_sizes")
+    if (not isinstance(sizes, list) or len(sizes) < 2
+            or not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 65536
+                       for n in sizes)):
+        raise ModelFileError(path, f"invalid layer sizes in the metadata: {sizes!r}")
+    if sizes[0] != 784 or sizes[-1] != 10:
+        raise ModelFileError(path, f"the network maps {sizes[0]} inputs to {sizes[-1]} outputs; "
+                                   f"DigitPad needs 784 → 10")
+    parameters = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    if parameters * 4 > max(file_size, 16 * 1024 * 1024):
+        # Weights are stored uncompressed at 4 bytes each, so a file cannot hold more; refuse the
+        # lie before allocating for it (small mismatches get the precise per-entry message later).
+        raise ModelFileError(path, f"the metadata declares {parameters} parameters, more than "
+                                   f"the file's {file_size} bytes can hold")
+    choices = {"hidden_activation": kernels.HIDDEN_ACTIVATIONS,
+               "output_activation": kernels.OUTPUT_ACTIVATIONS,
+               "cost": tuple(kernels.COSTS), "init": INITIALISATIONS}
+    for key, allowed in choices.items():
+        if metadata.get(key) not in allowed:
+            raise ModelFileError(path, f"invalid {key.replace('_', ' ')} {metadata.get(key)!r} "
+                                       f"in the metadata")
+    return Network(sizes, metadata["hidden_activation"], metadata["output_activation"],
+                   metadata["cost"], metadata["init"], dtype=np.float32)
+
+
+def _read_array(path: Path, archive: zipfile.ZipFile, members: dict, name: str, shape,
+                dtype=np.float32, max_bytes: int = MAX_FILE_BYTES) -> np.ndarray:
+    """Read one ``.npy`` member after checking its header: dtype, shape and size."""
+    info = members.get(f"{name}.npy")
+    if info is None:
+        raise ModelFileError(path, f"the entry {name!r} is missing")
+    if info.file_size > max_bytes:
+        raise ModelFileError(path, f"the entry {name!r} declares {info.file_size} bytes, "
+                                   f"far more than a model holds")
+    with archive.open(info) as member:
+        stream = io.BufferedReader(member)
+        try:
+            version = np.lib.format.read_magic(stream)
+            header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                      else np.lib.format.read_array_header_2_0)
+            declared_shape, fortran, declared_dtype = header(stream)
+        except ValueError as error:
+            raise ModelFileError(path, f"the entry {name!r} is not a valid array ({error})") from error
+        if declared_dtype.hasobject:
+            raise ModelFileError(path, f"the entry {name!r} holds Python objects; refusing to "
+                                       f"unpickle them (a model file never contains code)")
+        if declared_dtype != np.dtype(dtype):
+            raise ModelFileError(path, f"the entry {name!r} has dtype {declared_dtype}, "
+                                       f"expected {np.dtype(dtype)}")
+        if shape is not None and tuple(declared_shape) != tuple(shape):
+            raise ModelFileError(path, f"the entry {name!r} has shape {tuple(declared_shape)}, "
+                                       f"expected {tuple(shape)}")
+        count = int(np.prod(declared_shape, dtype=np.int64))
+        if count * declared_dtype.itemsize > max_bytes:
+            raise ModelFileError(path, f"the entry {name!r} declares {count} values, "
+                                       f"far more than a model holds")
+        data = stream.read(count * declared_dtype.itemsize)
+    if len(data) != count * declared_dtype.itemsize:
+        raise ModelFileError(path, f"the entry {name!r} is truncated")
+    array = np.frombuffer(data, dtype=declared_dtype).reshape(declared_shape,
+                                                              order="F" if fortran else "C")
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise ModelFileError(path, f"the entry {name!r} contains NaN or infinite values")
+    return np.ascontiguousarray(array)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename itself durable (a no-op where directories cannot be opened)."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def _remove_quietly(name: str) -> None:
+    try:
+        os.remove(name)
+    except OSError:
+        pass
