@@ -1,0 +1,223 @@
+"""Reading and writing digits stored as strokes (``.jsonl`` or ``.jsonl.gz``).
+
+One JSON object per line::
+
+    {"id": "apa/apa00/app0032.dat#0", "source": "unipen-1a/apa", "writer": "apa/ArloReeves",
+     "label": 9, "strokes": [[[x, y], [x, y], ...], ...]}
+
+``label`` (an integer 0–9) and ``strokes`` (a list of strokes, each a list of [x, y] points in screen
+pixels, y down) are required; ``source``, ``writer`` and ``id`` are optional strings. Blank lines are
+skipped. A digit must have at least one point. Gzip is recognised by the file's content (magic bytes),
+so a compressed file is read whatever its name; :func:`write_pen_digits` compresses when the name ends
+in ``.gz``.
+
+Every problem raises :class:`PenDigitsError` naming the file, the line number and what is wrong.
+"""
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import math
+import numbers
+import os
+import tempfile
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["PenDigit", "PenDigitsError", "read_pen_digits", "write_pen_digits"]
+
+Point = tuple[float, float]
+Stroke = tuple[Point, ...]
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+class PenDigitsError(ValueError):
+    """A pen-digit file cannot be read or written.
+
+    ``PenDigitsError(path, line, reason)`` — ``path``, ``line`` (1-based, or None) and ``reason`` are
+    kept as attributes and the message reads ``"<path>, line <n>: <reason>"``. A caller with its own
+    complete message may also write ``PenDigitsError(message)`` (then ``path`` and ``line`` are None).
+    """
+
+    def __init__(self, path, line: int | None = None, reason: str | None = None):
+        if reason is None and line is None:
+            self.path = None
+            self.line = None
+            self.reason = str(path)
+            super().__init__(self.reason)
+            return
+        self.path = str(path)
+        self.line = line
+        self.reason = reason
+        where = f"{self.path}, line {line}" if line is not None else self.path
+        super().__init__(f"{where}: {reason}")
+
+
+@dataclass(frozen=True)
+class PenDigit:
+    """One digit written with a pen: its label and its strokes (tuples of (x, y) float points)."""
+
+    label: int
+    strokes: tuple[Stroke, ...]
+    source: str | None = None
+    writer: str | None = None
+    id: str | None = None
+
+
+def _check_digit(obj) -> PenDigit:
+    """Validate one decoded JSON object (or a PenDigit) and return a PenDigit; raise ValueError."""
+    if isinstance(obj, PenDigit):  # writing: the same rules as reading (NumPy strokes are welcome)
+        obj = {"label": obj.label, "strokes": obj.strokes, "source": obj.source,
+               "writer": obj.writer, "id": obj.id}
+    if not isinstance(obj, dict):
+        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
+    if "label" not in obj:
+        raise ValueError("missing 'label'")
+    label = obj["label"]
+    if isinstance(label, bool) or not isinstance(label, numbers.Integral) or not 0 <= label <= 9:
+        raise ValueError(f"'label' must be an integer 0-9, got {label!r}")
+    label = int(label)
+    if "strokes" not in obj:
+        raise ValueError("missing 'strokes'")
+    raw = obj["strokes"]
+    if hasattr(raw, "tolist") and not isinstance(raw, (list, tuple)):  # a NumPy array
+        raw = raw.tolist()
+    if not isinstance(raw, (list, tuple)):
+        raise ValueError(f"'strokes' must be a list of strokes, got {type(raw).__name__}")
+    strokes = []
+    n_points = 0
+    for i, stroke in enumerate(raw):
+        if hasattr(stroke, "tolist") and not isinstance(stroke, (list, tuple)):  # a NumPy array
+            stroke = stroke.tolist()
+        if not isinstance(stroke, (list, tuple)):
+            raise ValueError(f"stroke {i} must be a list of [x, y] points, got {type(stroke).__name__}")
+        pts = []
+        for j, p in enumerate(stroke):
+            if not isinstance(p, (list, tuple)) or len(p) != 2:
+                raise ValueError(f"stroke {i}, point {j} must be [x, y], got {p!r}")
+            x, y = p
+            for v in (x, y):
+                if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                    raise ValueError(f"stroke {i}, point {j}: coordinates must be numbers, got {p!r}")
+            try:
+                xf, yf = float(x), float(y)
+            except OverflowError:
+                raise ValueError(f"stroke {i}, point {j}: coordinate too large, got {p!r}") from None
+            if not (math.isfinite(xf) and math.isfinite(yf)):
+                raise ValueError(f"stroke {i}, point {j}: coordinates must be finite, got {p!r}")
+            pts.append((xf, yf))
+        n_points += len(pts)
+        strokes.append(tuple(pts))
+    if n_points == 0:
+        raise ValueError("the digit has no points")
+    extras = {}
+    for key in ("source", "writer", "id"):
+        v = obj.get(key)
+        if v is not None and not isinstance(v, str):
+            raise ValueError(f"'{key}' must be a string, got {v!r}")
+        extras[key] = v
+    return PenDigit(label=label, strokes=tuple(strokes), **extras)
+
+
+def read_pen_digits(path) -> list[PenDigit]:
+    """All digits of a ``.jsonl`` / ``.jsonl.gz`` file, in file order.
+
+    Raises :class:`PenDigitsError` (a ValueError) for a missing or unreadable file, corrupt gzip,
+    text that is not UTF-8, or any line that is not a valid digit — with the file and line number.
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(2)
+            f.seek(0)
+            data = f.read()
+    except OSError as e:
+        raise PenDigitsError(path, None, f"cannot read the file ({e.strerror or e})") from e
+    if head == _GZIP_MAGIC:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as e:
+            raise PenDigitsError(path, None, f"corrupt gzip data ({e})") from e
+    digits = []
+    for lineno, raw in enumerate(io.BytesIO(data), start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise PenDigitsError(path, lineno, f"not UTF-8 text ({e.reason})") from None
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise PenDigitsError(path, lineno, f"not valid JSON ({e.msg}, column {e.colno})") from None
+        except RecursionError:
+            raise PenDigitsError(path, lineno, "not valid JSON (nested too deeply)") from None
+        try:
+            digits.append(_check_digit(obj))
+        except ValueError as e:
+            raise PenDigitsError(path, lineno, str(e)) from None
+    return digits
+
+
+def _to_json(d: PenDigit) -> str:
+    obj = {}
+    if d.id is not None:
+        obj["id"] = d.id
+    if d.source is not None:
+        obj["source"] = d.source
+    if d.writer is not None:
+        obj["writer"] = d.writer
+    obj["label"] = d.label
+    obj["strokes"] = [[[x, y] for x, y in s] for s in d.strokes]
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def write_pen_digits(path, digits: Iterable[PenDigit]) -> None:
+    """Write digits to ``path`` atomically (temp file in the same folder, fsync, ``os.replace``).
+
+    Gzip-compressed when the name ends in ``.gz``. Every digit is validated first, exactly as
+    :func:`read_pen_digits` would (the "line" in an error is the digit's 1-based position), so a file
+    this writes can always be read back; on any error the previous file, if any, is left untouched.
+    """
+    path = Path(path)
+    lines = []
+    for k, d in enumerate(digits, start=1):
+        try:
+            if not isinstance(d, PenDigit):
+                raise ValueError(f"expected a PenDigit, got {type(d).__name__}")
+            d = _check_digit(d)
+        except ValueError as e:
+            raise PenDigitsError(path, k, str(e)) from None
+        lines.append(_to_json(d) + "\n")
+    payload = "".join(lines).encode("utf-8")
+    if path.name.endswith(".gz"):
+        payload = gzip.compress(payload, compresslevel=9, mtime=0)
+    folder = path.parent
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise PenDigitsError(path, None, f"cannot write in {folder} ({e.strerror or e})") from e
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        # mkstemp makes the file private (0600); give it the old file's mode, or an ordinary 0644.
+        try:
+            mode = path.stat().st_mode & 0o777
+        except OSError:
+            mode = 0o644
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(e, OSError):
+            raise PenDigitsError(path, None, f"cannot write the file ({e.strerror or e})") from e
+        raise
