@@ -1,0 +1,263 @@
+"""The training loop: epochs of shuffled mini-batches, validation, schedules, early stopping.
+
+The inner loop over mini-batches is compiled (``run_batches``): gather a batch, forward, backward,
+update — no Python per batch. Python drives it in chunks of about a tenth of a second, which is how
+progress is reported and how a cancel request is honoured within a fraction of a second.
+
+A run ends in one of four ways, reported in ``TrainingResult.status``:
+``completed``, ``early_stopped`` (the best epoch's weights restored), ``cancelled`` (the network is
+left as it was after the last full update, and should be discarded), ``diverged`` (the cost became
+NaN or infinite, or grew far beyond where it started; the network must not be used).
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from numba import njit
+
+from trainer import augment as augmentation
+from trainer import backprop, kernels, optimizers
+from trainer.config import TrainingConfig
+from trainer.evaluation import evaluate
+from trainer.mnist import MnistData, validation_split
+from trainer.network import Network
+
+#: The running cost of an epoch may not exceed this multiple of the cost the run started with.
+DIVERGENCE_FACTOR = 10.0
+#: A network still at chance level after half an epoch (and at least this many samples) has
+#: collapsed: with Nielsen's η = 100 every sigmoid saturates and the cost stays finite, but nothing
+#: is learnt any more.
+COLLAPSE_ACCURACY = 0.15
+COLLAPSE_MIN_SAMPLES = 5000
+CHUNK_SECONDS = 0.1
+
+COMPLETED, EARLY_STOPPED, CANCELLED, DIVERGED = "completed", "early_stopped", "cancelled", "diverged"
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """Training and validation sets; inputs (n, 784) float32 in [0, 1], labels (n,) integers."""
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    val_images: np.ndarray
+    val_labels: np.ndarray
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    epoch: int            # 1-based
+    seconds: float        # wall time of the epoch, validation included
+    loss: float           # mean training cost over the epoch's batches (as Keras reports it)
+    accuracy: float       # training accuracy over the epoch's batches
+    val_loss: float
+    val_accuracy: float
+    learning_rate: float
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class TrainingResult:
+    network: Network
+    status: str
+    message: str
+    epochs: list[EpochRecord] = field(default_factory=list)
+
+    @property
+    def usable(self) -> bool:
+        """True when the network may replace a model: the run finished and stayed finite."""
+        return self.status in (COMPLETED, EARLY_STOPPED) and self.network.is_finite()
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    epoch: int          # 1-based
+    epochs: int
+    batch: int          # batches done in this epoch
+    batches: int        # batches per epoch
+    running_loss: float
+
+
+def network_for(config: TrainingConfig, dtype=np.float32) -> Network:
+    """A freshly initialised network with the architecture the config describes."""
+    return Network(config.layer_sizes, config.hidden_activation, config.output_activation,
+                   config.cost, config.init, dtype=dtype, seed=config.seed)
+
+
+def train(network: Network, config: TrainingConfig, data: TrainingData, *,
+          on_batch: Callable[[BatchProgress], None] | None = None,
+          on_epoch: Callable[[EpochRecord], None] | None = None,
+          cancel: threading.Event | None = None) -> TrainingResult:
+    """Train ``network`` in place with mini-batch gradient descent as ``config`` says."""
+    config.validate()
+    run = _Run(network, config, data, on_batch, cancel)
+    result = TrainingResult(network, COMPLETED, f"trained {config.epochs} epochs")
+    best_loss, best_parameters, stale = math.inf, None, 0
+    for epoch in range(config.epochs):
+        started = time.perf_counter()
+        outcome = run.epoch(epoch)
+        if outcome is not None:
+            result.status, result.message = outcome
+            return result
+        validation = evaluate(network, data.val_images, data.val_labels, run.evaluation_space)
+        record = EpochRecord(epoch + 1, time.perf_counter() - started, run.loss, run.accuracy,
+                             validation.loss, validation.accuracy, run.learning_rate)
+        result.epochs.append(record)
+        if on_epoch is not None:
+            on_epoch(record)
+        if not math.isfinite(validation.loss) or not network.is_finite():
+            result.status, result.message = DIVERGED, _divergence_advice(config, epoch + 1)
+            return result
+        if config.early_stopping:
+            if validation.loss < best_loss:
+                best_loss, stale = validation.loss, 0
+                best_parameters = ([w.copy() for w in network.weights],
+                                   [b.copy() for b in network.biases])
+            else:
+                stale += 1
+                if stale >= config.early_stopping:
+                    network.set_parameters(*best_parameters)
+                    best = min(result.epochs, key=lambda r: r.val_loss).epoch
+                    result.status = EARLY_STOPPED
+                    result.message = (f"stopped after epoch {epoch + 1}: no better validation loss "
+                                      f"for {stale} epochs; kept the weights of epoch {best}")
+                    return result
+    if best_parameters is not None:
+        network.set_parameters(*best_parameters)
+    return result
+
+
+class _Run:
+    """The state that lives across the epochs of one training run."""
+
+    def __init__(self, network: Network, config: TrainingConfig, data: TrainingData,
+                 on_batch, cancel):
+        self.network, self.config, self.on_batch, self.cancel = network, config, on_batch, cancel
+        dtype = network.dtype
+        self.images = np.ascontiguousarray(data.train_images, dtype=dtype)
+        self.labels = np.ascontiguousarray(data.train_labels, dtype=np.int64)
+        self.augmented = np.empty_like(self.images) if config.augment else None
+        self.workspace = backprop.Workspace(network.layer_sizes, config.batch_size, dtype)
+        self.evaluation_space = backprop.Workspace(network.layer_sizes, 1000, dtype)
+        self.optimizer = optimizers.OptimizerState(
+            network.weights, network.biases,
+            optimizers.OptimizerSettings(kind=config.optimizer, momentum=config.momentum,
+                                         weight_decay=config.weight_decay))
+        self.shuffler = np.random.default_rng(config.seed)
+        seed_compiled_random(config.seed)
+        self.loss = self.accuracy = self.learning_rate = math.nan
+        self.initial_loss = math.nan  # the running cost after the run's first chunk of batches
+
+    def epoch(self, epoch: int) -> tuple[str, str] | None:
+        """Run one epoch; returns (status, message) if the run must end, else None."""
+        config, network = self.config, self.network
+        n = len(self.labels)
+        order = self.shuffler.permutation(n).astype(np.int64)
+        images = self.images
+        if self.augmented is not None:
+            augmentation.augment_images(self.images, self.augmented, config.seed * 100003 + epoch)
+            images = self.augmented
+        batches = -(-n // config.batch_size)
+        self.learning_rate = config.learning_rate_at(epoch)
+        hyper = self.optimizer.hyper(self.learning_rate)
+        hidden, output, cost = network.codes
+        space, state = self.workspace, self.optimizer
+        cost_sum, correct, done, chunk = 0.0, 0, 0, 1
+        while done < batches:
+            if self.cancel is not None and self.cancel.is_set():
+                return CANCELLED, f"cancelled during epoch {epoch + 1}"
+            stop = min(batches, done + chunk)
+            started = time.perf_counter()
+            finite, chunk_cost, chunk_correct, state.step = run_batches(
+                network.weights, network.biases, space.activations, space.zs, space.deltas,
+                space.dropout_masks, space.grad_w, space.grad_b, state.first_w, state.first_b,
+                state.second_w, state.second_b, images, self.labels, order, done, stop,
+                config.batch_size, hidden, output, cost, config.dropout, state.kind, hyper,
+                state.step)
+            elapsed = time.perf_counter() - started
+            seen = min(stop * config.batch_size, n)
+            cost_sum, correct = cost_sum + chunk_cost, correct + chunk_correct
+            running = cost_sum / seen
+            if math.isnan(self.initial_loss):
+                self.initial_loss = running
+            if (not finite or not math.isfinite(running)
+                    or running > DIVERGENCE_FACTOR * self.initial_loss):
+                return DIVERGED, _divergence_advice(config, epoch + 1)
+            if seen >= max(COLLAPSE_MIN_SAMPLES, n // 2) and correct < COLLAPSE_ACCURACY * seen:
+                return DIVERGED, _collapse_advice(config, epoch + 1, correct / seen)
+            done = stop
+            chunk = max(1, min(4 * chunk, int(chunk * CHUNK_SECONDS / max(elapsed, 1e-6))))
+            if self.on_batch is not None:
+                self.on_batch(BatchProgress(epoch + 1, config.epochs, done, batches, running))
+        self.loss, self.accuracy = cost_sum / n, correct / n
+        return None
+
+
+def _divergence_advice(config: TrainingConfig, epoch: int) -> str:
+    return (f"training diverged in epoch {epoch}: the cost became NaN, infinite or grew more than "
+            f"{DIVERGENCE_FACTOR:g}× — the learning rate {config.learning_rate:g} is probably too "
+            f"high for the {config.optimizer} optimiser; try one ten times smaller")
+
+
+def _collapse_advice(config: TrainingConfig, epoch: int, accuracy: float) -> str:
+    return (f"training collapsed in epoch {epoch}: after half the epoch the network still guesses "
+            f"at chance level ({accuracy:.0%} right) — the learning rate {config.learning_rate:g} "
+            f"is probably too high and has saturated the units; try one ten times smaller")
+
+
+@njit(cache=True)
+def seed_compiled_random(seed):
+    """Seed the generator that compiled code (dropout masks) draws from."""
+    np.random.seed(seed)
+
+
+@njit(cache=True, nogil=True)
+def run_batches(weights, biases, activations, zs, deltas, masks, grad_w, grad_b,
+                first_w, first_b, second_w, second_b, images, labels, order, first_batch,
+                stop_batch, batch_size, hidden, output, cost, dropout, kind, hyper, step):
+    """Train on batches [first_batch, stop_batch) of the shuffled ``order``.
+
+    Returns (finite, cost_sum, correct, step); stops at the first batch whose cost is not finite.
+    """
+    n = order.shape[0]
+    cost_sum = 0.0
+    correct = 0
+    batch_labels = np.empty(batch_size, dtype=np.int64)
+    for b in range(first_batch, stop_batch):
+        start = b * batch_size
+        m = min(batch_size, n - start)
+        indices = order[start:start + m]
+        kernels.gather_rows(images, indices, activations[0][:m])
+        for k in range(m):
+            batch_labels[k] = labels[indices[k]]
+        backprop.forward(weights, biases, activations, zs, masks, m, hidden, output, dropout)
+        batch_cost, batch_correct = backprop.backward(
+            weights, activations, zs, deltas, masks, grad_w, grad_b, batch_labels[:m], m,
+            hidden, output, cost, dropout)
+        if not np.isfinite(batch_cost):
+            return False, cost_sum, correct, step
+        step += 1
+        optimizers.apply_update(weights, biases, grad_w, grad_b, first_w, first_b, second_w,
+                                second_b, kind, hyper, m, step)
+        cost_sum += batch_cost
+        correct += batch_correct
+    return True, cost_sum, correct, step
+
+
+def split_for_training(mnist: MnistData, config: TrainingConfig) -> TrainingData:
+    """Hold out the config's validation share of MNIST's training set (the test set stays aside).
+
+    With ``config.train_subset`` only that many of the remaining training images are used.
+    """
+    train_x, train_y, val_x, val_y = validation_split(
+        mnist.train_images, mnist.train_labels, config.validation_share, config.seed)
+    if config.train_subset:
+        train_x, train_y = train_x[:config.train_subset], train_y[:config.train_subset]
+    return TrainingData(train_x, train_y, val_x, val_y)
