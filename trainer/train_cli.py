@@ -1,0 +1,181 @@
+"""``digitpad-train``: train a network on MNIST from the terminal.
+
+    digitpad-train --preset nielsen
+    digitpad-train --preset keras --epochs 5 --out keras.npz --json
+    digitpad-train --preset default --hidden 256,256 --optimizer momentum --lr 0.05
+
+Prints a progress bar within each epoch and one line per epoch, the way Keras does; with ``--json``
+the last line printed is a JSON object with ``test_accuracy`` and the per-epoch records.
+Exit status: 0 trained, 1 diverged or interrupted (nothing saved), 2 bad arguments or data.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from tqdm import tqdm
+
+from trainer import __version__
+from trainer.config import PRESETS, ConfigError, TrainingConfig
+from trainer.evaluation import evaluate
+from trainer.mnist import MnistError, load_mnist
+from trainer.model_io import ModelFileError, save_model
+from trainer.strokes_to_input import PREPROCESSING_VERSION
+from trainer.training import (BatchProgress, EpochRecord, network_for, split_for_training,
+                              train)
+
+# command-line option -> TrainingConfig field, for the options that override a preset one to one
+_OVERRIDES = {
+    "epochs": "epochs", "activation": "hidden_activation", "output_activation": "output_activation",
+    "cost": "cost", "init": "init", "optimizer": "optimizer", "lr": "learning_rate",
+    "momentum": "momentum", "weight_decay": "weight_decay", "dropout": "dropout",
+    "batch_size": "batch_size", "schedule": "lr_schedule", "lr_decay": "lr_decay",
+    "validation_share": "validation_share", "early_stopping": "early_stopping",
+    "subset": "train_subset", "seed": "seed", "augment": "augment",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="digitpad-train", description="Train DigitPad's neural network on MNIST.",
+        epilog="Every option not given keeps the preset's value.")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="default",
+                        help="starting configuration (default: %(default)s)")
+    parser.add_argument("--hidden", metavar="SIZES",
+                        help="hidden layer sizes, comma-separated, e.g. 512,512")
+    parser.add_argument("--activation", help="hidden activation: sigmoid, tanh or relu")
+    parser.add_argument("--output-activation", help="sigmoid or softmax")
+    parser.add_argument("--cost", help="quadratic or cross_entropy")
+    parser.add_argument("--init", help="weight initialisation: normal, he or glorot")
+    parser.add_argument("--optimizer", help="sgd, momentum or adam")
+    parser.add_argument("--lr", type=float, help="learning rate η")
+    parser.add_argument("--momentum", type=float, help="momentum μ (momentum optimiser)")
+    parser.add_argument("--weight-decay", type=float, help="L2 weight decay λ")
+    parser.add_argument("--dropout", type=float, help="dropout rate of the hidden layers")
+    parser.add_argument("--batch-size", type=int, help="mini-batch size")
+    parser.add_argument("--epochs", type=int, help="number of epochs")
+    parser.add_argument("--schedule", help="learning-rate schedule: constant, exponential, cosine")
+    parser.add_argument("--lr-decay", type=float, help="per-epoch factor of the exponential schedule")
+    parser.add_argument("--validation-share", type=float, help="share held out for validation")
+    parser.add_argument("--early-stopping", type=int, metavar="PATIENCE",
+                        help="stop after this many epochs without a better validation loss")
+    parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                        help="random affine and elastic distortions of the training images")
+    parser.add_argument("--subset", type=int, metavar="N", help="train on N images only")
+    parser.add_argument("--seed", type=int, help="random seed")
+    parser.add_argument("--mnist-dir", metavar="DIR",
+                        help="folder with the four MNIST files (else $DIGITPAD_MNIST_DIR, "
+                             "else the cache, else download)")
+    parser.add_argument("--no-download", action="store_true",
+                        help="fail instead of downloading MNIST when it is not found")
+    parser.add_argument("--out", metavar="PATH", help="save the trained model here (.npz)")
+    parser.add_argument("--name", help="a name for the model, stored in its metadata")
+    parser.add_argument("--json", action="store_true",
+                        help="print a JSON summary as the last line")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> TrainingConfig:
+    """The preset with the options given on the command line applied, validated."""
+    changes = {field: getattr(args, option) for option, field in _OVERRIDES.items()
+               if getattr(args, option) is not None}
+    if args.hidden is not None:
+        try:
+            changes["hidden_layers"] = tuple(int(part) for part in args.hidden.split(",") if part)
+        except ValueError:
+            raise ConfigError(f"--hidden takes whole numbers separated by commas, "
+                              f"got {args.hidden!r}") from None
+    return PRESETS[args.preset].replace(**changes).validate()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = config_from_args(args)
+        mnist = load_mnist(args.mnist_dir, download=not args.no_download)
+    except (ConfigError, MnistError) as error:
+        print(f"digitpad-train: {error}", file=sys.stderr)
+        return 2
+    data = split_for_training(mnist, config)
+    network = network_for(config)
+    print(f"Training {'-'.join(map(str, config.layer_sizes))} ({config.hidden_activation}, "
+          f"{config.output_activation}, {config.cost}, {config.optimizer} η={config.learning_rate:g},"
+          f" batch {config.batch_size}, {config.epochs} epochs{', augmented' if config.augment else ''})"
+          f" on {len(data.train_labels)} images, validating on {len(data.val_labels)}",
+          file=sys.stderr)
+    reporter = _EpochReporter(config.epochs, quiet=args.quiet)
+    started = time.perf_counter()
+    try:
+        result = train(network, config, data, on_batch=reporter.batch, on_epoch=reporter.epoch)
+    except KeyboardInterrupt:
+        reporter.close()
+        print("digitpad-train: interrupted; nothing was saved", file=sys.stderr)
+        return 1
+    reporter.close()
+    seconds = time.perf_counter() - started
+    if not result.usable:
+        print(f"digitpad-train: {result.message}; nothing was saved", file=sys.stderr)
+        return 1
+    test = evaluate(network, mnist.test_images, mnist.test_labels)
+    print(f"{result.message}; test accuracy {test.accuracy:.2%} (loss {test.loss:.4f}) "
+          f"in {seconds:.1f} s")
+    if args.out:
+        metadata = {
+            "name": args.name or f"{args.preset} preset",
+            "trainer_version": __version__,
+            "preprocessing_version": PREPROCESSING_VERSION,
+            "training": {**config.to_dict(), "preset": args.preset, "seconds": round(seconds, 1),
+                         "status": result.status},
+            "metrics": {"mnist_test_accuracy": test.accuracy, "mnist_test_loss": test.loss,
+                        "val_accuracy": result.epochs[-1].val_accuracy},
+            "mnist_sha256": mnist.sha256,
+        }
+        try:
+            save_model(network, args.out, metadata)
+        except ModelFileError as error:
+            print(f"digitpad-train: {error}", file=sys.stderr)
+            return 2
+        print(f"saved {args.out}")
+    if args.json:
+        print(json.dumps({"preset": args.preset, "config": config.to_dict(),
+                          "status": result.status, "test_accuracy": test.accuracy,
+                          "test_loss": test.loss, "seconds": seconds,
+                          "epochs": [record.to_dict() for record in result.epochs]}))
+    return 0
+
+
+class _EpochReporter:
+    """A tqdm bar within each epoch (on stderr) and a Keras-style line after it (on stdout)."""
+
+    def __init__(self, epochs: int, quiet: bool):
+        self.epochs, self.quiet, self.bar = epochs, quiet, None
+
+    def batch(self, progress: BatchProgress) -> None:
+        if self.quiet:
+            return
+        if self.bar is None:
+            self.bar = tqdm(total=progress.batches, desc=f"Epoch {progress.epoch}/{self.epochs}",
+                            unit="batch", leave=False, file=sys.stderr, dynamic_ncols=True,
+                            disable=None)
+        self.bar.n = progress.batch
+        self.bar.set_postfix(loss=f"{progress.running_loss:.4f}", refresh=False)
+        self.bar.refresh()
+
+    def epoch(self, record: EpochRecord) -> None:
+        self.close()
+        print(f"Epoch {record.epoch}/{self.epochs} - {record.seconds:.2f}s - "
+              f"loss: {record.loss:.4f} - accuracy: {record.accuracy:.4f} - "
+              f"val_loss: {record.val_loss:.4f} - val_accuracy: {record.val_accuracy:.4f}",
+              flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
