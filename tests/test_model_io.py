@@ -116,7 +116,7 @@ MALFORMED = {
     "wrong shape": (lambda a: {**a, "w0": np.zeros((12, 700), np.float32)}, "shape"),
     "wrong dtype": (lambda a: {**a, "w0": a["w0"].astype(np.float64)}, "dtype"),
     "nan weights": (lambda a: {**a, "b1": np.full(10, np.nan, np.float32)}, "NaN"),
-    "inf weights": (lambda a: {**a, "w1": np.full((10, 12), np.inf, np.float32)}, "infinite"),
+    "inf weights": (lambda a: {**a, "w1": np.full_like(a["w1"], np.inf)}, "infinite"),
     "missing version": (lambda a: _with_metadata(a, format_version=None), "no format version"),
     "future version": (lambda a: _with_metadata(a, format_version=99), "newer"),
     "not ours": (lambda a: _with_metadata(a, format="something-else"), "not describe"),

@@ -140,11 +140,16 @@ def test_float64_network_trains_too():
 def test_predict_proba_matches_a_numpy_forward_pass():
     network = Network([784, 20, 10], "tanh", "softmax", "cross_entropy", "glorot", seed=2)
     x = np.random.default_rng(0).random((5, 784), dtype=np.float32)
+    x[:, ::3] = 0.0  # the sparse input path for the batch...
     a = x.astype(np.float64)
-    a = np.tanh(a @ network.weights[0].T.astype(np.float64) + network.biases[0])
-    z = a @ network.weights[1].T.astype(np.float64) + network.biases[1]
+    a = np.tanh(a @ network.weights[0].astype(np.float64) + network.biases[0])
+    z = a @ network.weights[1].astype(np.float64) + network.biases[1]
     expected = np.exp(z - z.max(1, keepdims=True))
     expected /= expected.sum(1, keepdims=True)
     np.testing.assert_allclose(network.predict_proba(x), expected, atol=1e-5)
     np.testing.assert_allclose(network.predict_proba(x[0]), expected[0], atol=1e-5)
+    dense = np.random.default_rng(1).random((3, 784), dtype=np.float32)  # ...and the dense one
+    a = np.tanh(dense.astype(np.float64) @ network.weights[0] + network.biases[0])
+    z = a @ network.weights[1].astype(np.float64) + network.biases[1]
+    np.testing.assert_allclose(network.predict_proba(dense).argmax(1), z.argmax(1))
     assert network.predict(x[0]) == int(expected[0].argmax())

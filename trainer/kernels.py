@@ -28,6 +28,9 @@ HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu")
 OUTPUT_ACTIVATIONS = ("sigmoid", "softmax")
 COSTS = {"quadratic": QUADRATIC, "cross_entropy": CROSS_ENTROPY}
 
+#: Inputs with at most this share of non-zero values take the zero-skipping input-layer products.
+SPARSE_DENSITY = 0.35
+
 _JIT = dict(cache=True, nogil=True, error_model="numpy", fastmath=False)
 
 
@@ -111,21 +114,26 @@ def apply_dropout_mask(a, mask):
 def fill_dropout_mask(mask, rate):
     """Draw a fresh inverted-dropout mask (0 or 1/(1-rate) per unit).
 
-    One draw from Numba's seeded generator starts a xorshift64* stream for the whole mask: a
-    Mersenne-Twister draw per unit would cost more than the layer's elementwise work itself.
+    One draw from Numba's seeded generator starts a xorshift64* stream, and each 64-bit output
+    decides four units by its four 16-bit quarters: a Mersenne-Twister draw per unit would cost
+    more than the layer's elementwise work itself.
     """
     keep = 1.0 - rate
     scale = 1.0 / keep
-    threshold = np.uint64(keep * 18446744073709551615.0)
+    threshold = np.uint64(min(65535.0, keep * 65536.0))
     state = np.uint64(np.random.randint(1, 2 ** 62)) | np.uint64(1)
     multiplier = np.uint64(2685821657736338717)
-    rows, cols = mask.shape
-    for i in range(rows):
-        for j in range(cols):
+    quarter = np.uint64(0xFFFF)
+    flat = mask.reshape(-1)
+    bits = np.uint64(0)
+    for i in range(flat.shape[0]):
+        if i % 4 == 0:
             state ^= state >> np.uint64(12)
             state ^= state << np.uint64(25)
             state ^= state >> np.uint64(27)
-            mask[i, j] = scale if state * multiplier < threshold else 0.0
+            bits = state * multiplier
+        flat[i] = scale if (bits & quarter) < threshold else 0.0
+        bits >>= np.uint64(16)
 
 
 @njit(**_JIT)
@@ -188,6 +196,51 @@ def column_sums(delta, out):
     for i in range(rows):
         for j in range(cols):
             out[j] += delta[i, j]
+
+
+@njit(**_JIT)
+def sparse_rows_times(x, w, out):
+    """out = x @ w, skipping the zeros of x: each non-zero x[i, k] adds x[i, k]·w[k, :] to row i.
+
+    For MNIST (about 150 inked pixels of 784) this does a fifth of the dense product's work, as
+    contiguous, vectorised row updates.
+    """
+    rows, inner = x.shape
+    cols = w.shape[1]
+    for i in range(rows):
+        for j in range(cols):
+            out[i, j] = 0.0
+        for k in range(inner):
+            value = x[i, k]
+            if value != 0.0:
+                for j in range(cols):
+                    out[i, j] += value * w[k, j]
+
+
+@njit(**_JIT)
+def sparse_rows_transposed_times(x, delta, out):
+    """out = xᵀ @ delta, skipping the zeros of x: the input layer's weight gradient."""
+    rows, inner = x.shape
+    cols = delta.shape[1]
+    for k in range(inner):
+        for j in range(cols):
+            out[k, j] = 0.0
+    for i in range(rows):
+        for k in range(inner):
+            value = x[i, k]
+            if value != 0.0:
+                for j in range(cols):
+                    out[k, j] += value * delta[i, j]
+
+
+@njit(**_JIT)
+def is_sparse(x):
+    """True when at most SPARSE_DENSITY of x is non-zero: then the zero-skipping products win."""
+    nonzero = 0
+    for value in x.reshape(-1):
+        if value != 0.0:
+            nonzero += 1
+    return nonzero <= SPARSE_DENSITY * x.size
 
 
 @njit(**_JIT)

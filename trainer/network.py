@@ -1,7 +1,9 @@
 """The multilayer perceptron: layer sizes, weights and biases, and prediction.
 
-Weights follow Nielsen's ``network.py``: ``weights[l]`` has shape (n_out, n_in), so a layer computes
-z = W a + b for one sample, and ``Z = A Wᵀ + b`` for a batch of samples stored one per row.
+Samples are rows, so ``weights[l]`` has shape (n_in, n_out) and a layer computes ``Z = A W + b``
+for a batch A of samples stored one per row (Keras' layout; Nielsen's ``network.py`` stores the
+transpose and works on one column vector at a time). Keeping the input dimension first lets the
+first layer skip MNIST's zero pixels row by row (see ``kernels.sparse_rows_times``).
 Training lives in ``training.py``, gradients in ``backprop.py``.
 """
 from __future__ import annotations
@@ -104,11 +106,11 @@ def _check_choice(what: str, value: str, allowed: Sequence[str]) -> None:
 
 def _initial_parameters(rng: np.random.Generator, init: str, n_in: int, n_out: int):
     if init == "normal":
-        return rng.standard_normal((n_out, n_in)), rng.standard_normal(n_out)
+        return rng.standard_normal((n_in, n_out)), rng.standard_normal(n_out)
     if init == "he":
-        return rng.normal(0.0, np.sqrt(2.0 / n_in), (n_out, n_in)), np.zeros(n_out)
+        return rng.normal(0.0, np.sqrt(2.0 / n_in), (n_in, n_out)), np.zeros(n_out)
     limit = np.sqrt(6.0 / (n_in + n_out))
-    return rng.uniform(-limit, limit, (n_out, n_in)), np.zeros(n_out)
+    return rng.uniform(-limit, limit, (n_in, n_out)), np.zeros(n_out)
 
 
 @njit(cache=True, nogil=True)
@@ -116,8 +118,13 @@ def infer(weights, biases, x, hidden, output):
     """Forward pass without training buffers: returns the output activations of each row of x."""
     a = x
     layers = len(weights)
+    sparse = kernels.is_sparse(x)
     for l in range(layers):
-        z = np.dot(a, weights[l].T)
+        if l == 0 and sparse:
+            z = np.empty((x.shape[0], weights[0].shape[1]), dtype=x.dtype)
+            kernels.sparse_rows_times(x, weights[0], z)
+        else:
+            z = np.dot(a, weights[l])
         activated = np.empty_like(z)
         kernels.add_bias_and_activate(z, biases[l], activated,
                                       output if l == layers - 1 else hidden)

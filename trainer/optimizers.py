@@ -69,43 +69,51 @@ def _zeros_like(arrays) -> List:
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _update_array(param, grad, first, second, kind, hyper, scale, step, decay):
-    lr, mu, beta1, beta2, eps = hyper[0], hyper[1], hyper[2], hyper[3], hyper[4]
+def _update_array(param, grad, first, second, kind, c):
+    """Update one parameter array; one loop per rule, so that each loop vectorises.
+
+    c holds the step's scalars in the parameters' own dtype (see ``apply_update``), so that float32
+    parameters are updated in float32 arithmetic throughout.
+    """
+    lr, scale, decay, mu, beta1, beta2, one_minus_beta1, one_minus_beta2, eps, flush, zero = (
+        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10])
     p = param.reshape(-1)
     g_sum = grad.reshape(-1)
-    s1 = first.reshape(-1)
-    s2 = second.reshape(-1)
-    lr_t = lr
-    if kind == ADAM:
-        lr_t = lr * math.sqrt(1.0 - beta2 ** step) / (1.0 - beta1 ** step)
-    for i in range(p.shape[0]):
-        g = g_sum[i] * scale + decay * p[i]
-        if kind == SGD:
-            p[i] -= lr * g
-        elif kind == MOMENTUM:
-            v = mu * s1[i] - lr * g
+    if kind == SGD:
+        for i in range(p.shape[0]):
+            p[i] -= lr * (g_sum[i] * scale + decay * p[i])
+    elif kind == MOMENTUM:
+        s1 = first.reshape(-1)
+        for i in range(p.shape[0]):
+            v = mu * s1[i] - lr * (g_sum[i] * scale + decay * p[i])
             s1[i] = v
             p[i] += v
-        else:
-            m1 = beta1 * s1[i] + (1.0 - beta1) * g
-            m2 = beta2 * s2[i] + (1.0 - beta2) * g * g
-            if abs(m1) < DENORMAL_FLUSH:
-                m1 = 0.0
-            if m2 < DENORMAL_FLUSH:
-                m2 = 0.0
+    else:
+        s1 = first.reshape(-1)
+        s2 = second.reshape(-1)
+        for i in range(p.shape[0]):
+            g = g_sum[i] * scale + decay * p[i]
+            m1 = beta1 * s1[i] + one_minus_beta1 * g
+            m2 = beta2 * s2[i] + one_minus_beta2 * g * g
+            m1 = m1 if abs(m1) >= flush else zero
+            m2 = m2 if m2 >= flush else zero
             s1[i] = m1
             s2[i] = m2
-            p[i] -= lr_t * m1 / (math.sqrt(m2) + eps)
+            p[i] -= lr * m1 / (np.sqrt(m2) + eps)
 
 
 @njit(cache=True, nogil=True)
 def apply_update(weights, biases, grad_w, grad_b, first_w, first_b, second_w, second_b,
                  kind, hyper, batch_size, step):
     """One optimiser step on every layer; ``step`` counts from 1. Weight decay spares the biases."""
-    scale = 1.0 / batch_size
-    decay = hyper[5]
+    lr, mu, beta1, beta2, eps, decay = hyper[0], hyper[1], hyper[2], hyper[3], hyper[4], hyper[5]
+    if kind == ADAM:
+        lr = lr * math.sqrt(1.0 - beta2 ** step) / (1.0 - beta1 ** step)
+    c = np.empty(11, dtype=weights[0].dtype)
+    c[0], c[1], c[2], c[3], c[4], c[5] = lr, 1.0 / batch_size, decay, mu, beta1, beta2
+    c[6], c[7], c[8], c[9], c[10] = 1.0 - beta1, 1.0 - beta2, eps, DENORMAL_FLUSH, 0.0
+    no_decay = c.copy()
+    no_decay[2] = 0.0
     for l in range(len(weights)):
-        _update_array(weights[l], grad_w[l], first_w[l], second_w[l], kind, hyper, scale, step,
-                      decay)
-        _update_array(biases[l], grad_b[l], first_b[l], second_b[l], kind, hyper, scale, step,
-                      0.0)
+        _update_array(weights[l], grad_w[l], first_w[l], second_w[l], kind, c)
+        _update_array(biases[l], grad_b[l], first_b[l], second_b[l], kind, no_decay)

@@ -144,6 +144,7 @@ class _Run:
         self.images = np.ascontiguousarray(data.train_images, dtype=dtype)
         self.labels = np.ascontiguousarray(data.train_labels, dtype=np.int64)
         self.augmented = np.empty_like(self.images) if config.augment else None
+        self.sparse_input = bool(kernels.is_sparse(self.images))
         self.workspace = backprop.Workspace(network.layer_sizes, config.batch_size, dtype)
         self.evaluation_space = backprop.Workspace(network.layer_sizes, 1000, dtype)
         self.optimizer = optimizers.OptimizerState(
@@ -180,7 +181,7 @@ class _Run:
                 space.dropout_masks, space.grad_w, space.grad_b, state.first_w, state.first_b,
                 state.second_w, state.second_b, images, self.labels, order, done, stop,
                 config.batch_size, hidden, output, cost, config.dropout, state.kind, hyper,
-                state.step)
+                state.step, self.sparse_input)
             elapsed = time.perf_counter() - started
             seen = min(stop * config.batch_size, n)
             cost_sum, correct = cost_sum + chunk_cost, correct + chunk_correct
@@ -221,8 +222,10 @@ def seed_compiled_random(seed):
 @njit(cache=True, nogil=True)
 def run_batches(weights, biases, activations, zs, deltas, masks, grad_w, grad_b,
                 first_w, first_b, second_w, second_b, images, labels, order, first_batch,
-                stop_batch, batch_size, hidden, output, cost, dropout, kind, hyper, step):
+                stop_batch, batch_size, hidden, output, cost, dropout, kind, hyper, step, sparse):
     """Train on batches [first_batch, stop_batch) of the shuffled ``order``.
+
+    ``sparse``: take the zero-skipping input-layer products (decided once per run, from the data).
 
     Returns (finite, cost_sum, correct, step); stops at the first batch whose cost is not finite.
     """
@@ -237,10 +240,11 @@ def run_batches(weights, biases, activations, zs, deltas, masks, grad_w, grad_b,
         kernels.gather_rows(images, indices, activations[0][:m])
         for k in range(m):
             batch_labels[k] = labels[indices[k]]
-        backprop.forward(weights, biases, activations, zs, masks, m, hidden, output, dropout)
+        backprop.forward(weights, biases, activations, zs, masks, m, hidden, output, dropout,
+                         sparse)
         batch_cost, batch_correct = backprop.backward(
             weights, activations, zs, deltas, masks, grad_w, grad_b, batch_labels[:m], m,
-            hidden, output, cost, dropout)
+            hidden, output, cost, dropout, sparse)
         if not np.isfinite(batch_cost):
             return False, cost_sum, correct, step
         step += 1
