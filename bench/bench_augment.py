@@ -19,10 +19,10 @@ import platform
 import struct
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
+from png_writer import write_png
 
 from trainer.augment import AugmentParams, augment_images, augment_images_with_stats
 
@@ -62,23 +62,6 @@ def time_call(fn, repeats: int) -> tuple[list[float], list[float]]:
 
 def fmt(values: list[float]) -> str:
     return f"min {min(values):.3f}  median {float(np.median(values)):.3f}"
-
-
-def write_png(path: Path, rgb: np.ndarray) -> None:
-    """A minimal PNG writer (8-bit RGB, no filtering)."""
-    h, w, _ = rgb.shape
-    raw = b"".join(b"\x00" + rgb[r].tobytes() for r in range(h))
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + tag + data
-                + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF))
-
-    png = (b"\x89PNG\r\n\x1a\n"
-           + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-           + chunk(b"IDAT", zlib.compress(raw, 9))
-           + chunk(b"IEND", b""))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(png)
 
 
 def picture(images: np.ndarray, path: Path, *, variants: int = 9, zoom: int = 3) -> None:

@@ -16,13 +16,12 @@ from __future__ import annotations
 import argparse
 import gzip
 import math
-import struct
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
+from png_writer import write_png
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared/data/pen-digits-dev.jsonl.gz"
@@ -91,24 +90,6 @@ def bench(args) -> None:
 # The picture
 
 
-def write_png_gray(path: Path, img: np.ndarray) -> None:
-    """Write an 8-bit greyscale PNG (img: 2-D uint8) with zlib + struct only."""
-    img = np.ascontiguousarray(img, dtype=np.uint8)
-    h, w = img.shape
-    raw = b"".join(b"\x00" + img[r].tobytes() for r in range(h))
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + tag + data
-                + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF))
-
-    png = (b"\x89PNG\r\n\x1a\n"
-           + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
-           + chunk(b"IDAT", zlib.compress(raw, 9))
-           + chunk(b"IEND", b""))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(png)
-
-
 def _draw_strokes(strokes, side: int, width: float) -> np.ndarray:
     """The strokes as drawn: fitted into side×side keeping the aspect ratio, thin pen, no centring."""
     from trainer.strokes_to_input import _render
@@ -157,7 +138,7 @@ def picture(args) -> None:
             put(strokes_to_input(d.strokes).reshape(28, 28), label, x)
             x += cell + 3 * gap
         put(mnist[np.flatnonzero(mnist_labels == label)[0]] / 255.0, label, x)
-    write_png_gray(args.picture, canvas)
+    write_png(args.picture, canvas)
     print(f"wrote {args.picture} ({width}x{height}): per label, 2 x (pen strokes, 28x28 input), "
           f"then an MNIST training digit")
 

@@ -412,21 +412,26 @@ def _shift_field(ext, d_r, d_c, field_r, field_c):
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
+def _moments(image, grid_r, grid_c):
+    """Ink mass and first moments (Σv, Σv·row, Σv·col) of a flat 28×28 image, in float32."""
+    mass = np.float32(0.0)
+    sr = np.float32(0.0)
+    sc = np.float32(0.0)
+    for i in range(_NPIX):
+        v = image[i]
+        mass += v
+        sr += v * grid_r[i]
+        sc += v * grid_c[i]
+    return mass, sr, sc
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
 def _load_padded(src, pad, work):
     """Copies the source into the zero-bordered flat pad (pixel (r, c) at (r+1)·32 + c+1).
 
     Returns (mass, com_r, com_c) of the source.
     """
-    grid_r = work[_W_ROW]
-    grid_c = work[_W_COL]
-    mass = np.float32(0.0)
-    sr = np.float32(0.0)
-    sc = np.float32(0.0)
-    for i in range(_NPIX):
-        v = src[i]
-        mass += v
-        sr += v * grid_r[i]
-        sc += v * grid_c[i]
+    mass, sr, sc = _moments(src, work[_W_ROW], work[_W_COL])
     for r in range(_SIDE):
         base = np.uint64((r + 1) * _PAD + 1)
         row = np.uint64(r * _SIDE)
@@ -502,14 +507,7 @@ def _resample(pad, dst, a00, a01, a10, a11, cs_r, cs_c, off_r, off_c, use_field,
         top = p00 + fx * (p01 - p00)
         bot = p10 + fx * (p11 - p10)
         dst[i] = min(max(top + frac_r[i] * (bot - top), lo), np.float32(1.0))
-    mass = np.float32(0.0)
-    sr = np.float32(0.0)
-    sc = np.float32(0.0)
-    for i in range(_NPIX):
-        v = dst[i]
-        mass += v
-        sr += v * grid_r[i]
-        sc += v * grid_c[i]
+    mass, sr, sc = _moments(dst, grid_r, grid_c)
     if mass > 0.0:
         return float(mass), float(sr) / float(mass), float(sc) / float(mass)
     return 0.0, MNIST_CENTRE, MNIST_CENTRE

@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         network, metadata = load_model(model_path)
         if args.strokes:
-            labels, inputs, sources = _stroke_inputs(args.strokes)
+            labels, inputs, sources = stroke_inputs(args.strokes)
         else:
             mnist = load_mnist(args.mnist_dir, download=not args.no_download)
             labels, inputs = mnist.test_labels, mnist.test_images
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _stroke_inputs(path) -> tuple[list[int], np.ndarray, list[str]]:
+def stroke_inputs(path) -> tuple[list[int], np.ndarray, list[str]]:
     """Every digit of a strokes file through the stroke function; a digit without ink becomes an
     all-zero input, which ``main`` marks as the prediction NO_INK (always an error)."""
     labels, rows, sources = [], [], []
