@@ -17,14 +17,12 @@ import time
 
 from tqdm import tqdm
 
-from trainer import __version__
 from trainer.config import PRESETS, ConfigError, TrainingConfig
 from trainer.evaluation import evaluate
 from trainer.mnist import MnistError, load_mnist
 from trainer.model_io import ModelFileError, save_model
-from trainer.strokes_to_input import PREPROCESSING_VERSION
-from trainer.training import (BatchProgress, EpochRecord, network_for, split_for_training,
-                              train)
+from trainer.training import (BatchProgress, EpochRecord, model_metadata, network_for,
+                              split_for_training, train)
 
 # command-line option -> TrainingConfig field, for the options that override a preset one to one
 _OVERRIDES = {
@@ -123,16 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{result.message}; test accuracy {test.accuracy:.2%} (loss {test.loss:.4f}) "
           f"in {seconds:.1f} s")
     if args.out:
-        metadata = {
-            "name": args.name or f"{args.preset} preset",
-            "trainer_version": __version__,
-            "preprocessing_version": PREPROCESSING_VERSION,
-            "training": {**config.to_dict(), "preset": args.preset, "seconds": round(seconds, 1),
-                         "status": result.status},
-            "metrics": {"mnist_test_accuracy": test.accuracy, "mnist_test_loss": test.loss,
-                        "val_accuracy": result.epochs[-1].val_accuracy},
-            "mnist_sha256": mnist.sha256,
-        }
+        metadata = model_metadata(config, result, test, mnist, seconds,
+                                  name=args.name or f"{args.preset} preset", preset=args.preset)
         try:
             save_model(network, args.out, metadata)
         except ModelFileError as error:

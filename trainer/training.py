@@ -265,3 +265,25 @@ def split_for_training(mnist: MnistData, config: TrainingConfig) -> TrainingData
     if config.train_subset:
         train_x, train_y = train_x[:config.train_subset], train_y[:config.train_subset]
     return TrainingData(train_x, train_y, val_x, val_y)
+
+
+def model_metadata(config: TrainingConfig, result: TrainingResult, test, mnist: MnistData,
+                   seconds: float, *, name: str, preset: str) -> dict:
+    """The metadata record saved with a trained model (``digitpad-train`` and the app alike).
+
+    ``test`` is the ``Evaluation`` of the trained network on MNIST's test set.
+    """
+    from trainer import __version__
+    from trainer.strokes_to_input import PREPROCESSING_VERSION
+
+    return {
+        "name": name,
+        "trainer_version": __version__,
+        "preprocessing_version": PREPROCESSING_VERSION,
+        "training": {**config.to_dict(), "preset": preset, "seconds": round(seconds, 1),
+                     "status": result.status},
+        "metrics": {"mnist_test_accuracy": test.accuracy, "mnist_test_loss": test.loss,
+                    "val_accuracy": result.epochs[-1].val_accuracy if result.epochs else None},
+        "history": [record.to_dict() for record in result.epochs],
+        "mnist_sha256": dict(mnist.sha256),
+    }

@@ -1,0 +1,130 @@
+"""The informational dialogs: About DigitPad, Keyboard shortcuts, About this model."""
+from __future__ import annotations
+
+import html
+import json
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from digitpad import model_store
+
+#: (keys, what they do), shown in the shortcuts dialog; the menus use the same key sequences.
+SHORTCUTS = (
+    ("Left mouse button / stylus / finger", "Draw"),
+    ("Right-click on the canvas", "Erase the last stroke (same as Undo)"),
+    ("Ctrl+Z", "Undo the last stroke"),
+    ("Ctrl+Shift+Z (or Ctrl+Y)", "Redo"),
+    ("Esc or Delete", "Clear the canvas (undoable)"),
+    ("Ctrl+O", "Open a model file"),
+    ("Ctrl+S", "Save the current model as…"),
+    ("Ctrl+R", "Retrain…"),
+    ("Ctrl+I", "About this model"),
+    ("F1", "Keyboard shortcuts"),
+    ("Ctrl+Q", "Quit"),
+)
+
+
+def _dialog(parent: QWidget | None, title: str, body_html: str, *, scroll: bool = False) -> QDialog:
+    dialog = QDialog(parent)
+    dialog.setWindowTitle(title)
+    label = QLabel(body_html)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setWordWrap(True)
+    label.setOpenExternalLinks(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+    label.setObjectName("body")
+    label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+    label.setContentsMargins(8, 8, 8, 8)
+    layout = QVBoxLayout(dialog)
+    if scroll:
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setWidget(label)
+        layout.addWidget(area)
+        dialog.resize(560, 560)
+    else:
+        layout.addWidget(label)
+        dialog.resize(480, 10)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    buttons.rejected.connect(dialog.reject)
+    layout.addWidget(buttons)
+    return dialog
+
+
+def about_dialog(parent: QWidget | None = None) -> QDialog:
+    from digitpad import __version__
+
+    return _dialog(parent, "About DigitPad", f"""
+        <h2>DigitPad {html.escape(__version__)}</h2>
+        <p>Draw a digit and watch a neural network read it live.</p>
+        <p>The network is our own multilayer perceptron, written with NumPy and Numba
+        (package <code>trainer</code>), trained on the MNIST database of handwritten digits
+        (Y. LeCun, C. Cortes, C. J. C. Burges; CC BY-SA 3.0). Your drawing is kept as pen
+        strokes and turned into a 28×28 image the way MNIST's digits were made.</p>
+        <p>Licence: MIT. Built with Qt for Python (PySide6).</p>""")
+
+
+def shortcuts_dialog(parent: QWidget | None = None) -> QDialog:
+    rows = "".join(f"<tr><td style='padding-right:18px'><b>{html.escape(k)}</b></td>"
+                   f"<td>{html.escape(v)}</td></tr>" for k, v in SHORTCUTS)
+    return _dialog(parent, "Keyboard shortcuts", f"<table cellspacing='4'>{rows}</table>")
+
+
+def _rows(pairs) -> str:
+    return "".join(f"<tr><td style='padding-right:18px; color:#4a525c'>{html.escape(str(k))}</td>"
+                   f"<td>{html.escape(str(v))}</td></tr>" for k, v in pairs)
+
+
+def _value_text(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_value_text(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def model_info_html(loaded: model_store.LoadedModel) -> str:
+    """Architecture, training settings and metrics of a model, from the network and its metadata.
+
+    Reads the record ``digitpad-train`` and the retrain dialog write: ``training`` (the settings),
+    ``metrics``, ``history`` (per epoch); anything else is listed under "More".
+    """
+    meta = dict(loaded.metadata or {})
+    network = loaded.network
+    parts = [f"<h3>{html.escape(loaded.name)}</h3>"]
+    where = {"user": "your kept model", "shipped": "the model shipped with DigitPad",
+             "explicit": "opened from a file"}.get(loaded.source, loaded.source)
+    general = [("File", loaded.path or "—"), ("Source", where)]
+    if network is not None:
+        general.append(("Architecture", model_store.architecture_text(network)))
+        general.append(("Parameters", f"{network.parameter_count:,}".replace(",", " ")))
+    parts.append("<table>" + _rows(general) + "</table>")
+
+    accuracy = model_store.model_accuracy(meta)
+    metrics = [("MNIST test accuracy", "unknown" if accuracy is None else f"{100 * accuracy:.2f} %")]
+    if isinstance(meta.get("metrics"), dict):
+        metrics += [(k.replace("_", " "), _value_text(v)) for k, v in meta["metrics"].items()
+                    if k != "mnist_test_accuracy"]
+    parts.append("<h4>Metrics</h4><table>" + _rows(metrics) + "</table>")
+
+    settings = meta.get("training")
+    if isinstance(settings, dict) and settings:
+        parts.append("<h4>Training settings</h4><table>"
+                     + _rows((k.replace("_", " "), _value_text(v)) for k, v in settings.items())
+                     + "</table>")
+    history = meta.get("history")
+    if isinstance(history, list) and history:
+        parts.append(f"<p>Trained for {len(history)} epoch(s).</p>")
+    shown = {"name", "training", "metrics", "history", "layer_sizes",
+             "hidden_activation", "output_activation", "cost"}
+    other = [(k.replace("_", " "), _value_text(v)) for k, v in meta.items() if k not in shown]
+    if other:
+        parts.append("<h4>More</h4><table>" + _rows(other) + "</table>")
+    return "".join(parts)
+
+
+def model_info_dialog(loaded: model_store.LoadedModel, parent: QWidget | None = None) -> QDialog:
+    return _dialog(parent, "About this model", model_info_html(loaded), scroll=True)

@@ -1,0 +1,154 @@
+"""Where the app's model comes from and where a kept model goes.
+
+* The user's kept model lives at ``trainer.paths.user_data_dir() / "model.npz"``. Keeping a model
+  writes it there with ``trainer.model_io.save_model``, which is atomic (temp file, fsync, rename),
+  so a crash never leaves half a model behind.
+* At start-up the app loads, in order: the model given with ``--model`` (if any), else the user's
+  kept model, else the shipped one. A corrupt or unreadable file never crashes the app: it gives a
+  warning string and the next candidate is tried, down to the shipped model.
+* The shipped model (``trainer.model_io.shipped_model_path()``) is only ever read.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+USER_MODEL_NAME = "model.npz"
+
+
+@dataclass
+class LoadedModel:
+    """A network with its metadata and where it came from."""
+
+    network: object | None
+    metadata: dict = field(default_factory=dict)
+    path: Path | None = None
+    source: str = "none"  # "explicit", "user", "shipped" or "none"
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def warning(self) -> str | None:
+        """All warnings raised while looking for a loadable model, or ``None``."""
+        return "\n".join(self.warnings) if self.warnings else None
+
+    @property
+    def name(self) -> str:
+        return model_name(self.metadata, self.path, self.source)
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return model_accuracy(self.metadata)
+
+
+def user_model_path() -> Path:
+    from trainer import paths
+
+    return paths.user_data_dir() / USER_MODEL_NAME
+
+
+def shipped_model_path() -> Path:
+    from trainer import model_io
+
+    return Path(model_io.shipped_model_path())
+
+
+def load_model_file(path: str | os.PathLike[str]) -> tuple[object, dict]:
+    """Load one model file; raises ``trainer.model_io.ModelFileError`` (or OSError/ValueError)."""
+    from trainer import model_io
+
+    network, metadata = model_io.load_model(Path(path))
+    return network, dict(metadata or {})
+
+
+def _describe(error: BaseException) -> str:
+    reason = getattr(error, "reason", None)
+    return str(reason) if reason else (str(error) or type(error).__name__)
+
+
+def load_startup_model(explicit: str | os.PathLike[str] | None = None) -> LoadedModel:
+    """The model to start with (see the module doc); never raises for a bad model file."""
+    warnings: list[str] = []
+    candidates: list[tuple[str, Path]] = []
+    if explicit is not None:
+        candidates.append(("explicit", Path(explicit).expanduser()))
+    user = user_model_path()
+    if user.exists():
+        candidates.append(("user", user))
+    try:
+        candidates.append(("shipped", shipped_model_path()))
+    except Exception as exc:  # model_io missing or broken: the app still starts, without a model
+        warnings.append(f"Cannot locate the shipped model: {_describe(exc)}")
+
+    labels = {"explicit": "The model file", "user": "Your kept model", "shipped": "The shipped model"}
+    for source, path in candidates:
+        try:
+            network, metadata = load_model_file(path)
+        except FileNotFoundError:
+            warnings.append(f"{labels[source]} {path} does not exist.")
+        except Exception as exc:  # corrupt, truncated, wrong format, unreadable...
+            warnings.append(f"{labels[source]} {path} could not be loaded: {_describe(exc)}.")
+        else:
+            if warnings:
+                warnings.append(f"Using {labels[source].lower()} {path.name} instead.")
+                for w in warnings:
+                    log.warning(w)
+            return LoadedModel(network, metadata, path, source, warnings)
+    warnings.append("No usable model was found: the app can draw but not read digits until you "
+                    "open or train a model.")
+    for w in warnings:
+        log.warning(w)
+    return LoadedModel(None, {}, None, "none", warnings)
+
+
+def keep_model(network, metadata: dict) -> Path:
+    """Make ``network`` the user's model from now on: saved atomically to :func:`user_model_path`."""
+    from trainer import model_io
+
+    path = user_model_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model_io.save_model(network, path, metadata)
+    return path
+
+
+def forget_kept_model() -> bool:
+    """Delete the user's kept model so the shipped one is used; True if there was one."""
+    path = user_model_path()
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+# ---------------------------------------------------------------------------- reading metadata
+def model_accuracy(metadata: dict) -> float | None:
+    """The model's MNIST test accuracy (a fraction) from its metadata, or ``None``.
+
+    Models record it as ``metrics.mnist_test_accuracy`` (``digitpad-train`` and the retrain dialog).
+    """
+    metrics = metadata.get("metrics")
+    value = metrics.get("mnist_test_accuracy") if isinstance(metrics, dict) else None
+    if isinstance(value, (int, float)) and 0.0 <= value <= 1.0:
+        return float(value)
+    return None
+
+
+def model_name(metadata: dict, path: Path | None = None, source: str = "") -> str:
+    name = metadata.get("name")
+    if name:
+        return str(name)
+    if source == "shipped":
+        return "shipped model"
+    if source == "user":
+        return "your kept model"
+    return path.name if path is not None else "no model"
+
+
+def architecture_text(network) -> str:
+    """E.g. ``784-800-800-10, relu hidden, softmax output, cross_entropy cost``."""
+    return (f"{'-'.join(str(n) for n in network.layer_sizes)}, {network.hidden_activation} hidden, "
+            f"{network.output_activation} output, {network.cost} cost")

@@ -1,0 +1,140 @@
+"""A training run off the GUI thread: a QObject living in a QThread that calls ``trainer.training.train``.
+
+Progress is forwarded through Qt signals (queued to the GUI thread); :meth:`TrainingWorker.cancel`
+sets a ``threading.Event`` that ``train`` checks between chunks of about 0.1 s of work, so a cancel
+takes effect well within a second. The worker never touches the app's current model: it trains a
+fresh network and hands it back in a :class:`TrainingOutcome`; a cancelled or diverged run carries
+no network at all, so it cannot be offered as a replacement.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+
+@dataclass
+class TrainingOutcome:
+    status: str                      # completed | early_stopped | cancelled | diverged | failed
+    message: str
+    network: object | None = None    # only for a usable run
+    metadata: dict = field(default_factory=dict)
+    test_accuracy: float | None = None
+    current_test_accuracy: float | None = None
+    epochs: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def usable(self) -> bool:
+        return self.network is not None
+
+
+class TrainingWorker(QObject):
+    """Runs one training run; create it, call :meth:`start`, listen to the signals."""
+
+    #: A phase message for the user ("Loading MNIST…", "Training…", "Evaluating…").
+    phase = Signal(str)
+    #: epoch (1-based), epochs, batch (done in this epoch), batches per epoch, running loss.
+    batchProgress = Signal(int, int, int, int, float)
+    #: One finished epoch: ``trainer.training.EpochRecord``.
+    epochFinished = Signal(object)
+    #: The run ended (in any way): a :class:`TrainingOutcome`.
+    finished = Signal(object)
+
+    def __init__(self, config, *, mnist_dir=None, current_network=None,
+                 current_accuracy: float | None = None) -> None:
+        super().__init__()
+        self.config = config
+        self.mnist_dir = mnist_dir
+        self.current_network = current_network
+        self.current_accuracy = current_accuracy
+        self._cancel = threading.Event()
+        self._thread: QThread | None = None
+        self.outcome: TrainingOutcome | None = None
+
+    # ------------------------------------------------------------------ control (GUI thread)
+    def start(self) -> None:
+        thread = QThread()
+        thread.setObjectName("TrainingWorker")
+        self.moveToThread(thread)
+        thread.started.connect(self.run)
+        # Direct: quit from the worker thread itself, so waiting for it never needs the GUI loop.
+        self.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        self._thread = thread
+        thread.start()
+
+    def cancel(self) -> None:
+        """Ask the run to stop; it ends with status ``cancelled`` within a fraction of a second."""
+        self._cancel.set()
+
+    def is_cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.isRunning()
+
+    def wait(self, timeout_ms: int = 10000) -> bool:
+        """Wait for the thread to end (after :attr:`finished`)."""
+        return self._thread is None or self._thread.wait(timeout_ms)
+
+    # ------------------------------------------------------------------ the run (worker thread)
+    @Slot()
+    def run(self) -> None:
+        started = time.perf_counter()
+        try:
+            outcome = self._run()
+        except Exception as exc:  # anything unexpected ends the run, reported, never a crash
+            outcome = TrainingOutcome("failed", f"training failed: {exc}")
+        outcome.seconds = time.perf_counter() - started
+        self.outcome = outcome
+        self.finished.emit(outcome)
+
+    def _run(self) -> TrainingOutcome:
+        from trainer import training
+        from trainer.evaluation import evaluate
+        from trainer.mnist import MnistError, load_mnist
+
+        config = self.config.validate()
+        self.phase.emit("Loading MNIST…")
+        try:
+            mnist = load_mnist(self.mnist_dir, download=False)
+        except MnistError as exc:
+            return TrainingOutcome("failed", str(exc))
+        if self._cancel.is_set():
+            return TrainingOutcome(training.CANCELLED, "cancelled before training started")
+        data = training.split_for_training(mnist, config)
+        network = training.network_for(config)
+        self.phase.emit("Preparing (the first run compiles the training kernels)…")
+        train_started = time.perf_counter()
+        result = training.train(
+            network, config, data,
+            on_batch=lambda b: self.batchProgress.emit(b.epoch, b.epochs, b.batch, b.batches,
+                                                       float(b.running_loss)),
+            on_epoch=self.epochFinished.emit,
+            cancel=self._cancel)
+        seconds = time.perf_counter() - train_started
+        if not result.usable:
+            status = result.status if result.status in (training.CANCELLED, training.DIVERGED) \
+                else training.DIVERGED
+            return TrainingOutcome(status, result.message, epochs=list(result.epochs))
+
+        self.phase.emit("Measuring test accuracy…")
+        test_eval = evaluate(network, mnist.test_images, mnist.test_labels)
+        current = self.current_accuracy
+        if current is None and self.current_network is not None:
+            try:
+                current = evaluate(self.current_network, mnist.test_images, mnist.test_labels).accuracy
+            except Exception:  # e.g. a model of another input size: no comparison then
+                current = None
+        if not np.isfinite(test_eval.loss) and not np.isfinite(test_eval.accuracy):
+            return TrainingOutcome(training.DIVERGED, "the trained network gives non-finite outputs",
+                                   epochs=list(result.epochs))
+        metadata = training.model_metadata(
+            config, result, test_eval, mnist, seconds,
+            name=f"retrained {time.strftime('%Y-%m-%d %H:%M')}", preset="app retrain dialog")
+        return TrainingOutcome(result.status, result.message, network=network, metadata=metadata,
+                               test_accuracy=test_eval.accuracy, current_test_accuracy=current,
+                               epochs=list(result.epochs))

@@ -1,0 +1,73 @@
+
+
+# --- digitpad app tests (tests/test_app_*.py) --------------------------------------------------
+# Qt must use its offscreen platform in tests; set before anything imports Qt.
+import os as _os
+
+_os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest as _pytest
+
+
+@_pytest.fixture
+def app_user_data(tmp_path, monkeypatch):
+    """App tests: the per-user data folder (where a kept model goes) inside ``tmp_path``."""
+    from trainer import paths
+
+    folder = tmp_path / "user-data"
+    monkeypatch.setattr(paths, "user_data_dir", lambda: folder)
+    return folder
+
+
+@_pytest.fixture(scope="session")
+def app_random_model(tmp_path_factory):
+    """App tests: a real model file holding a small random 784-30-10 network."""
+    from trainer.model_io import save_model
+    from trainer.network import Network
+
+    path = tmp_path_factory.mktemp("app-models") / "random-784-30-10.npz"
+    save_model(Network([784, 30, 10], seed=1), path, {"name": "random test net",
+                                                      "metrics": {"mnist_test_accuracy": 0.1}})
+    return path
+
+
+def app_send_strokes(widget, strokes, *, on_move=None):
+    """Draw ``strokes`` (lists of (x, y) widget points) on ``widget`` with real QMouseEvents
+    delivered by ``QApplication.sendEvent``: press, moves with buttons=Left, release.
+    ``on_move(stroke_index, point_index)`` is called after each move event."""
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+
+    def send(kind, point, button, buttons):
+        local = QPointF(*point)
+        event = QMouseEvent(kind, local, widget.mapToGlobal(local), button, buttons,
+                            Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(widget, event)
+
+    for s, stroke in enumerate(strokes):
+        send(QEvent.Type.MouseButtonPress, stroke[0], left, left)
+        for i, point in enumerate(stroke[1:], start=1):
+            send(QEvent.Type.MouseMove, point, none, left)
+            if on_move is not None:
+                on_move(s, i)
+        send(QEvent.Type.MouseButtonRelease, stroke[-1], left, none)
+
+
+def app_fit_strokes(strokes, width, height, fill=0.7):
+    """Scale and centre pen-digit strokes into a ``width`` × ``height`` widget."""
+    xs = [x for stroke in strokes for x, _ in stroke]
+    ys = [y for stroke in strokes for _, y in stroke]
+    span = max(max(xs) - min(xs), max(ys) - min(ys), 1e-6)
+    scale = fill * min(width, height) / span
+    cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+    return [[(width / 2 + (x - cx) * scale, height / 2 + (y - cy) * scale) for x, y in stroke]
+            for stroke in strokes]
+
+
+@_pytest.fixture
+def app_draw():
+    """App tests: :func:`app_send_strokes` and :func:`app_fit_strokes`, as ``(send, fit)``."""
+    return app_send_strokes, app_fit_strokes

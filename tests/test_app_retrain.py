@@ -1,0 +1,191 @@
+"""Retraining from the menu (digitpad/retrain_dialog.py + training_worker.py) on real MNIST.
+
+The runs are short (a few thousand images, one epoch); MNIST is read from ``$DIGITPAD_MNIST_DIR``
+or ``../shared/data/mnist`` beside the repository.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from digitpad import model_store
+from digitpad.app import MainWindow
+from trainer import paths
+
+REPO = Path(__file__).resolve().parents[1]
+MNIST_DIR = Path(os.environ.get(paths.MNIST_DIR_ENV) or REPO.parent / "shared" / "data" / "mnist")
+
+pytestmark = pytest.mark.usefixtures("app_user_data")
+
+
+@pytest.fixture
+def mnist_env(monkeypatch):
+    if not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists() and \
+            not (MNIST_DIR / "train-images-idx3-ubyte").exists():
+        pytest.skip(f"MNIST not found in {MNIST_DIR}: set {paths.MNIST_DIR_ENV}")
+    monkeypatch.setenv(paths.MNIST_DIR_ENV, str(MNIST_DIR))
+    return MNIST_DIR
+
+
+@pytest.fixture
+def window(qtbot, app_random_model):
+    win = MainWindow(app_random_model)
+    qtbot.addWidget(win)
+    return win
+
+
+@pytest.fixture
+def dialog(window, qtbot):
+    dlg = window.open_retrain_dialog()
+    qtbot.waitExposed(dlg)
+    yield dlg
+    dlg.close()
+
+
+def quick(dialog, **changes):
+    """A small, fast run: the nielsen preset on 3000 images for one epoch."""
+    dialog.set_preset("nielsen")
+    settings = {"epochs": 1, "train_subset": 3000, "hidden_layers": "30"} | changes
+    for name, value in settings.items():
+        dialog.set_field(name, value)
+
+
+def test_the_form_has_every_training_setting():
+    import dataclasses
+
+    from digitpad.retrain_dialog import FIELDS
+    from trainer.config import TrainingConfig
+
+    names = [name for _, name, _, _ in FIELDS]
+    assert sorted(names) == sorted(f.name for f in dataclasses.fields(TrainingConfig))
+
+
+def test_presets_fill_the_form(dialog):
+    from trainer.config import PRESETS
+
+    for name, preset in PRESETS.items():
+        dialog.set_preset(name)
+        assert dialog.config_from_form() == preset
+    dialog.set_field("learning_rate", "0.5")
+    assert dialog.preset_box.currentText() == "custom"
+
+
+@pytest.mark.parametrize("field, text, message", [
+    ("learning_rate", "fast", "Learning rate η: 'fast' is not a number"),
+    ("epochs", "2.5", "Epochs: '2.5' is not a whole number"),
+    ("hidden_layers", "30, x", "Hidden layers: '30, x' is not a list of whole numbers"),
+    ("epochs", "0", "epochs must be a whole number from 1 to 10000"),
+    ("validation_share", "1.5", "the validation share must be between 0 and 1"),
+])
+def test_invalid_input_is_refused_with_a_clear_message(dialog, field, text, message):
+    dialog.set_field(field, text)
+    assert not dialog.start()
+    assert message in dialog.error_label.text()
+    assert dialog.worker is None and dialog.state() == "idle"
+
+
+def test_short_run_completes_and_is_kept(window, dialog, qtbot, mnist_env, app_user_data):
+    old_network = window.model.network
+    quick(dialog)
+    assert dialog.start()
+    # The user keeps drawing with the current model meanwhile.
+    assert window.predictor.network is old_network
+    qtbot.waitUntil(lambda: dialog.state() != "running", timeout=60000)
+    outcome = dialog.outcome
+    assert outcome.status == "completed", outcome.message
+    assert dialog.state() == "decide" and dialog.keep_button.isVisible()
+    assert outcome.test_accuracy > 0.5
+    assert "New model" in dialog.result_label.text() and "Current model: 10.00 %" in dialog.result_label.text()
+    assert len(dialog.loss_chart.series("validation")) == 1
+    assert dialog.epoch_bar.value() == 1
+    assert window.predictor.network is old_network  # not used before it is accepted
+
+    assert dialog.keep()
+    kept = app_user_data / "model.npz"
+    assert kept.exists()
+    assert window.model.network is outcome.network and window.predictor.network is outcome.network
+    assert window.model.source == "user"
+    assert f"{100 * outcome.test_accuracy:.2f} %" in window.model_label.text()
+    # ... and it is the app's model at the next start.
+    again = model_store.load_startup_model()
+    assert again.source == "user" and again.path == kept and again.warning is None
+    assert again.test_accuracy == pytest.approx(outcome.test_accuracy)
+
+
+def test_cancel_stops_within_a_second_and_keeps_the_old_model(window, dialog, qtbot, mnist_env,
+                                                             app_user_data):
+    old = window.model
+    quick(dialog, epochs=50, train_subset=0)
+    assert dialog.start()
+    qtbot.waitUntil(lambda: dialog.batch_bar.value() > 0, timeout=60000)
+    started = time.perf_counter()
+    dialog.cancel()
+    qtbot.waitUntil(lambda: dialog.state() != "running", timeout=5000)
+    assert time.perf_counter() - started < 1.0
+    assert dialog.outcome.status == "cancelled" and not dialog.outcome.usable
+    assert not dialog.keep_button.isVisible() and not dialog.keep()
+    assert window.model is old and window.predictor.network is old.network
+    assert not (app_user_data / "model.npz").exists()
+
+
+@pytest.mark.parametrize("changes", [
+    # The issue's example: Nielsen's sigmoid network with η=100 saturates (all 50 000 images).
+    {"learning_rate": 100, "train_subset": 0},
+    # ReLU + softmax with η=100: the cost becomes NaN/inf within a few batches.
+    {"learning_rate": 100, "hidden_activation": "relu", "output_activation": "softmax",
+     "cost": "cross_entropy"},
+], ids=["nielsen-eta-100", "relu-eta-100"])
+def test_diverging_run_is_reported_and_never_offered(window, dialog, qtbot, mnist_env,
+                                                     app_user_data, changes):
+    old = window.model
+    quick(dialog, **changes)
+    assert dialog.start()
+    qtbot.waitUntil(lambda: dialog.state() != "running", timeout=60000)
+    assert dialog.outcome.status == "diverged"
+    assert "diverged" in dialog.result_label.text().lower()
+    assert not dialog.keep_button.isVisible() and not dialog.keep()
+    assert window.model is old
+    assert not (app_user_data / "model.npz").exists()
+
+
+def test_missing_mnist_is_offered_for_download_or_folder(monkeypatch, tmp_path, qtbot, mnist_env):
+    from digitpad.mnist_dialog import MnistDialog, mnist_available
+
+    monkeypatch.delenv(paths.MNIST_DIR_ENV)
+    monkeypatch.setattr(paths, "mnist_cache_dir", lambda: tmp_path / "cache" / "mnist")
+    ok, reason = mnist_available()
+    assert not ok and "not on this computer" in reason
+    dlg = MnistDialog(reason)
+    qtbot.addWidget(dlg)
+    assert not dlg.use_folder(tmp_path)  # an empty folder is refused with the reason
+    assert "lacks" in dlg.status_label.text()
+    assert dlg.use_folder(mnist_env)
+    assert dlg.mnist_dir == mnist_env
+
+
+def test_download_with_progress_and_cancel(monkeypatch, tmp_path, qtbot, mnist_env):
+    """The download dialog against a mirror on the local file system (file:// URLs)."""
+    from digitpad.mnist_dialog import MnistDialog
+    from trainer.mnist_download import MIRRORS_ENV
+
+    cache = tmp_path / "cache" / "mnist"
+    monkeypatch.delenv(paths.MNIST_DIR_ENV)
+    monkeypatch.setattr(paths, "mnist_cache_dir", lambda: cache)
+    monkeypatch.setenv(MIRRORS_ENV, mnist_env.as_uri() + "/")
+    dlg = MnistDialog("missing")
+    qtbot.addWidget(dlg)
+
+    dlg.start_download()
+    dlg.cancel_download()
+    qtbot.waitUntil(lambda: not dlg.is_downloading(), timeout=30000)
+    qtbot.waitUntil(lambda: dlg.download_button.isEnabled(), timeout=5000)
+    assert "cancelled" in dlg.status_label.text()
+    assert dlg.result() != dlg.DialogCode.Accepted
+
+    dlg.start_download()
+    qtbot.waitUntil(lambda: dlg.result() == dlg.DialogCode.Accepted, timeout=60000)
+    assert sorted(p.name for p in cache.glob("*.gz")) == sorted(
+        p.name for p in mnist_env.glob("*-ubyte.gz"))
