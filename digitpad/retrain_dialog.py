@@ -71,6 +71,8 @@ FIELDS = (
     ("Optimisation", "weight_decay", "Weight decay λ", "L2 penalty on the weights"),
     ("Optimisation", "dropout", "Dropout", "Probability of dropping a hidden unit, in [0, 1)"),
     ("Data", "augment", "Augmentation", "Random affine and elastic distortions every epoch"),
+    ("Data", "slashed_zeros", "Slashed zeros",
+     "Share of the training zeros given a slash (Ø) every epoch, in [0, 1)"),
     ("Data", "validation_share", "Validation share",
      "Share of the 60 000 training images held out for validation"),
     ("Data", "early_stopping", "Early stopping",

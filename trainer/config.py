@@ -45,6 +45,7 @@ class TrainingConfig:
     early_stopping     stop after this many epochs without a better validation loss; 0 = never.
                        The best epoch's weights are restored.
     augment            random affine + elastic distortions of the training images every epoch
+    slashed_zeros      share of the training zeros given a slash (Ø) every epoch, in [0, 1)
     train_subset       use only this many training images (0 = all): for quick trials and tests
     seed               seeds initialisation, shuffling, dropout and augmentation
     """
@@ -66,6 +67,7 @@ class TrainingConfig:
     validation_share: float = 0.1
     early_stopping: int = 0
     augment: bool = False
+    slashed_zeros: float = 0.0
     train_subset: int = 0
     seed: int = 0
 
@@ -134,6 +136,8 @@ class TrainingConfig:
         _require(_is_int(self.early_stopping) and self.early_stopping >= 0,
                  f"early-stopping patience must be a whole number ≥ 0, got {self.early_stopping!r}")
         _require(isinstance(self.augment, bool), f"augment must be true or false, got {self.augment!r}")
+        _require(_is_number(self.slashed_zeros) and 0 <= self.slashed_zeros < 1,
+                 f"the share of slashed zeros must be in [0, 1), got {self.slashed_zeros!r}")
         _require(_is_int(self.train_subset) and self.train_subset >= 0,
                  f"the training subset must be a whole number ≥ 0, got {self.train_subset!r}")
         _require(_is_int(self.seed) and 0 <= self.seed < 2**32,
@@ -172,5 +176,6 @@ PRESETS: dict[str, TrainingConfig] = {
     "default": TrainingConfig(hidden_layers=(800, 800), hidden_activation="relu",
                               output_activation="softmax", cost="cross_entropy", init="he",
                               optimizer="adam", learning_rate=1e-3, dropout=0.2, batch_size=128,
-                              epochs=60, lr_schedule="cosine", augment=True),
+                              epochs=40, lr_schedule="cosine", augment=True,
+                              validation_share=0.05, slashed_zeros=0.3),
 }

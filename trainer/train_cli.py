@@ -32,6 +32,7 @@ _OVERRIDES = {
     "batch_size": "batch_size", "schedule": "lr_schedule", "lr_decay": "lr_decay",
     "validation_share": "validation_share", "early_stopping": "early_stopping",
     "subset": "train_subset", "seed": "seed", "augment": "augment",
+    "slashed_zeros": "slashed_zeros",
 }
 
 
@@ -61,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="stop after this many epochs without a better validation loss")
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                         help="random affine and elastic distortions of the training images")
+    parser.add_argument("--slashed-zeros", type=float, metavar="SHARE",
+                        help="share of the training zeros given a slash (Ø) each epoch")
     parser.add_argument("--subset", type=int, metavar="N", help="train on N images only")
     parser.add_argument("--seed", type=int, help="random seed")
     parser.add_argument("--mnist-dir", metavar="DIR",

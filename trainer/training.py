@@ -22,6 +22,7 @@ from numba import njit
 
 from trainer import augment as augmentation
 from trainer import backprop, kernels, optimizers
+from trainer.slashed_zeros import slash_zeros
 from trainer.config import TrainingConfig
 from trainer.evaluation import evaluate
 from trainer.mnist import MnistData, validation_split
@@ -143,7 +144,8 @@ class _Run:
         dtype = network.dtype
         self.images = np.ascontiguousarray(data.train_images, dtype=dtype)
         self.labels = np.ascontiguousarray(data.train_labels, dtype=np.int64)
-        self.augmented = np.empty_like(self.images) if config.augment else None
+        varied = config.augment or config.slashed_zeros > 0
+        self.augmented = np.empty_like(self.images) if varied else None
         self.sparse_input = bool(kernels.is_sparse(self.images))
         self.workspace = backprop.Workspace(network.layer_sizes, config.batch_size, dtype)
         self.evaluation_space = backprop.Workspace(network.layer_sizes, 1000, dtype)
@@ -163,7 +165,12 @@ class _Run:
         order = self.shuffler.permutation(n).astype(np.int64)
         images = self.images
         if self.augmented is not None:
-            augmentation.augment_images(self.images, self.augmented, config.seed * 100003 + epoch)
+            epoch_seed = config.seed * 100003 + epoch
+            if config.augment:
+                augmentation.augment_images(self.images, self.augmented, epoch_seed)
+            else:
+                self.augmented[...] = self.images
+            slash_zeros(self.augmented, self.labels, config.slashed_zeros, epoch_seed)
             images = self.augmented
         batches = -(-n // config.batch_size)
         self.learning_rate = config.learning_rate_at(epoch)
