@@ -7,7 +7,8 @@ Our epochs and PyTorch's alternate (ours, theirs, ours, …) so that a change in
 both alike. Both train the same network (784-512-512-10 ReLU, dropout 0.2, softmax +
 cross-entropy), with the same optimiser (Adam 1e-3), batch (128) and data (54 000 MNIST images).
 Our epoch times include the validation pass; PyTorch's do not. The first epoch of each is
-reported but left out of the mean: it includes one-off start-up costs.
+reported but left out of the summary, which is the median of the others: the first includes
+one-off start-up costs, and a median does not let one epoch disturbed by another process decide.
 PyTorch is optional (``pip install torch==2.13.0``); without it only our figures are printed.
 """
 from __future__ import annotations
@@ -51,15 +52,15 @@ def main() -> None:
 
     train(ours_net, keras, data, on_epoch=after_our_epoch)
 
-    ours_mean = statistics.mean(ours[1:] or ours)
+    ours_median = statistics.median(ours[1:] or ours)
     print(f"\nkeras config (784-512-512-10, Adam, batch 128, dropout 0.2), {len(data.train_labels)} "
           f"images/epoch, {args.threads} threads")
-    print(f"  ours:    {ours_mean:.3f} s/epoch (epochs 2..{args.epochs}; all: "
+    print(f"  ours:    {ours_median:.3f} s/epoch (median of epochs 2..{args.epochs}; all: "
           f"{', '.join(f'{s:.2f}' for s in ours)})")
     if theirs:
-        theirs_mean = statistics.mean(theirs[1:] or theirs)
-        print(f"  pytorch: {theirs_mean:.3f} s/epoch (all: {', '.join(f'{s:.2f}' for s in theirs)})")
-        print(f"  ratio ours/pytorch: {ours_mean / theirs_mean:.2f}")
+        theirs_median = statistics.median(theirs[1:] or theirs)
+        print(f"  pytorch: {theirs_median:.3f} s/epoch (all: {', '.join(f'{s:.2f}' for s in theirs)})")
+        print(f"  ratio ours/pytorch: {ours_median / theirs_median:.2f}")
 
     _latency(ours_net, data.val_images[:1000], torch_run is not None, args.threads)
 
@@ -70,7 +71,7 @@ def main() -> None:
         train(network_for(nielsen), nielsen.replace(epochs=max(2, args.epochs)), nielsen_data,
               on_epoch=lambda record: times.append(record.seconds))
         print(f"\nnielsen config (784-30-10, SGD, batch 10), {len(nielsen_data.train_labels)} "
-              f"images/epoch: ours {statistics.mean(times[1:]):.3f} s/epoch "
+              f"images/epoch: ours {statistics.median(times[1:]):.3f} s/epoch "
               f"(all: {', '.join(f'{s:.2f}' for s in times)}); "
               f"plain vectorised NumPy {_numpy_nielsen_epoch(nielsen_data):.3f} s/epoch")
 
