@@ -89,6 +89,7 @@ class DrawingCanvas(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(200, 200)
         self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setMouseTracking(True)  # moves without a button too: they end a stroke whose release was lost
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setToolTip("Draw a digit with the left mouse button.\nRight-click erases the last stroke.")
 
@@ -99,6 +100,7 @@ class DrawingCanvas(QWidget):
         self._pixmap = QPixmap()
         self._pen_width = MIN_PEN_WIDTH
         self._touch_id: int | None = None
+        self._by_mouse = False  # the stroke in progress was begun by a mouse press
 
     # ------------------------------------------------------------------ the strokes (public API)
     def strokes(self) -> list[list[Point]]:
@@ -164,8 +166,8 @@ class DrawingCanvas(QWidget):
 
     # ------------------------------------------------------------------ stroke building
     def begin_stroke(self, pos: QPointF) -> None:
-        if self._current is not None:
-            self.end_stroke(pos)
+        if self._current is not None:  # its release was lost: it ended where it was, not here
+            self.end_stroke()
         self._current = [(pos.x(), pos.y())]
         self._paint_segment(self._current, final=False)
         self.strokesChanged.emit()
@@ -202,6 +204,7 @@ class DrawingCanvas(QWidget):
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             self.begin_stroke(event.position())
+            self._by_mouse = True
             event.accept()
         elif event.button() == Qt.MouseButton.RightButton:
             if self._current is None:
@@ -213,6 +216,11 @@ class DrawingCanvas(QWidget):
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._current is not None and event.buttons() & Qt.MouseButton.LeftButton:
             self.extend_stroke(event.position())
+            event.accept()
+        elif self._current is not None and self._by_mouse:
+            # The button is up but its release never came here (another window or a popup took
+            # it): the stroke ended, or it would stay "in progress" for good, with Undo disabled.
+            self.end_stroke()
             event.accept()
         else:
             super().mouseMoveEvent(event)
@@ -232,6 +240,7 @@ class DrawingCanvas(QWidget):
                 self.erase_last_stroke()
             else:
                 self.begin_stroke(event.position())
+                self._by_mouse = False
         elif kind == QEvent.Type.TabletMove:
             if self._current is not None:
                 self.extend_stroke(event.position())
@@ -259,6 +268,7 @@ class DrawingCanvas(QWidget):
             if self._touch_id is None and point.state() == point.State.Pressed:
                 self._touch_id = point.id()
                 self.begin_stroke(point.position())
+                self._by_mouse = False
             elif point.id() == self._touch_id:
                 if point.state() == point.State.Released:
                     self._touch_id = None

@@ -1,12 +1,13 @@
 """Turns the canvas's strokes into a prediction, live, without blocking the UI or queueing stale work.
 
-One computation is ``trainer.strokes_to_input.strokes_to_input`` (about 0.6 ms) followed by
-``network.predict_proba``, which for a 784-800-800-10 network measured 1–2 ms on an idle 2-core
-machine but 10–30 ms when other processes kept both cores busy — too long to run on the GUI thread
-at every mouse move. So:
+One computation is ``trainer.strokes_to_input.strokes_to_input`` (about 0.6 ms) followed by the
+network's output activations (``network.predict_proba``, which for one input stays in one thread,
+without BLAS: see ``trainer.network.infer``), which for a 784-800-800-10 network measured 1–2 ms on an idle 2-core machine but
+10–30 ms when other processes kept both cores busy — too long to run on the GUI thread at every
+mouse move. So:
 
 * **While a stroke is drawn** (:meth:`LivePredictor.request`) the work runs on a worker thread
-  (``infer`` is a Numba function compiled with ``nogil``, so it really runs beside the GUI). At most
+  (the kernels are compiled by Numba with ``nogil``, so they really run beside the GUI). At most
   one computation is in flight; requests arriving meanwhile only mark the drawing as changed, and
   when the running computation ends the newest strokes are sent at once. A result is therefore at
   most one computation behind the pen, and nothing stale ever piles up.

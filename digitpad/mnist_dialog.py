@@ -77,6 +77,7 @@ class MnistDialog(QDialog):
         self._cancel = threading.Event()
         self._thread: QThread | None = None
         self._worker: _Downloader | None = None
+        self._close_when_done = False
 
         intro = QLabel(
             "Training needs the MNIST database of handwritten digits (60 000 training and 10 000 "
@@ -179,6 +180,10 @@ class MnistDialog(QDialog):
         self.download_button.setEnabled(True)
         self.folder_button.setEnabled(True)
         self.progress.setVisible(False)
+        if self._close_when_done:  # the user closed the dialog meanwhile
+            self._close_when_done = False
+            super().reject()
+            return
         if error:
             self.status_label.setText(error)
             self.status_label.setStyleSheet("color: #b3261e;")
@@ -189,7 +194,9 @@ class MnistDialog(QDialog):
 
     def reject(self) -> None:
         if self.is_downloading():
+            # Never wait here: a stalled server can take the whole timeout (30 s) to give up, and
+            # the event loop would freeze that long. Cancel; the dialog closes when the thread ends.
+            self._close_when_done = True
             self.cancel_download()
-            if self._thread is not None:
-                self._thread.wait(35000)
+            return
         super().reject()

@@ -76,6 +76,7 @@ def load_startup_model(explicit: str | os.PathLike[str] | None = None) -> Loaded
     if explicit is not None:
         candidates.append(("explicit", Path(explicit).expanduser()))
     user = user_model_path()
+    _remove_stale_temporaries(user)
     if user.exists():
         candidates.append(("user", user))
     try:
@@ -102,6 +103,17 @@ def load_startup_model(explicit: str | os.PathLike[str] | None = None) -> Loaded
     for w in warnings:
         log.warning(w)
     return LoadedModel(None, {}, None, "none", warnings)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Clear what a save killed mid-way left beside the kept model (never read as a model)."""
+    try:
+        from trainer import model_io
+
+        for stale in model_io.remove_stale_temporaries(path):
+            log.info("removed %s, left by an interrupted save", stale)
+    except Exception as exc:  # tidying up must never stop the app from starting
+        log.warning("could not tidy up beside %s: %s", path, exc)
 
 
 def keep_model(network, metadata: dict) -> Path:

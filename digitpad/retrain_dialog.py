@@ -504,10 +504,13 @@ class RetrainDialog(QDialog):
         return self._state
 
     def _wind_down(self) -> None:
-        """Closing the dialog cancels a run and discards an undecided model."""
+        """Closing the dialog cancels a run and discards an undecided model.
+
+        It does not wait for the run to end: that is within 0.1 s, except during the first run's
+        JIT compilation, which cannot be interrupted (seconds) and must not freeze the app. The
+        cancelled run ends in the background (``training_worker`` waits for it at exit)."""
         if self.is_running():
-            self.worker.cancel()
-            self.worker.wait(5000)
+            self.cancel()
         if self._state == "decide":
             self.discard()
 

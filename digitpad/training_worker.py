@@ -8,6 +8,7 @@ no network at all, so it cannot be offered as a replacement.
 """
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,6 +31,20 @@ class TrainingOutcome:
     @property
     def usable(self) -> bool:
         return self.network is not None
+
+
+#: Workers started and not yet known to be done; kept alive here, and waited for at exit, because a
+#: QThread destroyed while it runs aborts the process (closing the app during the first run's JIT
+#: compilation did: the cancelled run only ends once the compilation has).
+_started: set = set()
+EXIT_WAIT_MS = 120_000
+
+
+@atexit.register
+def _wait_for_workers() -> None:
+    for worker in list(_started):
+        worker.cancel()
+        worker.wait(EXIT_WAIT_MS)
 
 
 class TrainingWorker(QObject):
@@ -64,6 +79,9 @@ class TrainingWorker(QObject):
         # Direct: quit from the worker thread itself, so waiting for it never needs the GUI loop.
         self.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         self._thread = thread
+        for done in [w for w in _started if not w.is_running()]:
+            _started.discard(done)
+        _started.add(self)
         thread.start()
 
     def cancel(self) -> None:
@@ -131,6 +149,9 @@ class TrainingWorker(QObject):
                 current = None
         if not np.isfinite(test_eval.loss) and not np.isfinite(test_eval.accuracy):
             return TrainingOutcome(training.DIVERGED, "the trained network gives non-finite outputs",
+                                   epochs=list(result.epochs))
+        if self._cancel.is_set():  # pressed while the test set was evaluated: still a cancel
+            return TrainingOutcome(training.CANCELLED, "cancelled after the last epoch",
                                    epochs=list(result.epochs))
         metadata = training.model_metadata(
             config, result, test_eval, mnist, seconds,

@@ -659,7 +659,7 @@ def _augment_range(images, out, seed, p, passes_out, start, stop):
                                   fs_first, fs_w, tmp, ext)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", nogil=True)  # the app's GUI thread runs meanwhile
 def _augment_serial(images, out, seed, p, passes_out):
     _augment_range(images, out, seed, p, passes_out, 0, images.shape[0])
 

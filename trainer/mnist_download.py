@@ -13,6 +13,7 @@ import http.client
 import os
 import secrets
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
@@ -36,6 +37,11 @@ MIRRORS_ENV = "DIGITPAD_MNIST_MIRRORS"
 
 #: Bytes read between two cancel checks.
 _CHUNK_SIZE = 64 * 1024
+
+#: A temporary download untouched for this long was left by a killed process (a live download
+#: writes every chunk and gives up after ``timeout`` seconds without data); the next download
+#: deletes it.
+STALE_PART_SECONDS = 600.0
 
 
 class DownloadCancelled(MnistError):
@@ -77,11 +83,24 @@ def download_mnist(
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise MnistError(f"cannot create the MNIST folder {dest}: {exc}") from exc
+    _remove_stale_parts(dest)
     for name in MNIST_FILES:
         _check_cancel(cancel)
         if not _is_intact(dest, name):
             _download_file(name, dest / f"{name}.gz", bases, progress, cancel, timeout)
     return dest
+
+
+def _remove_stale_parts(dest: Path) -> None:
+    """Delete the temporary files of downloads that were killed (never read as MNIST anyway)."""
+    now = time.time()
+    for name in MNIST_FILES:
+        for part in dest.glob(f".{name}.*.part.gz"):
+            try:
+                if now - part.stat().st_mtime >= STALE_PART_SECONDS:
+                    part.unlink()
+            except OSError:
+                pass
 
 
 def _is_intact(dest: Path, name: str) -> bool:

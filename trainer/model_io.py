@@ -14,10 +14,12 @@ and then renamed over it, so a full disk or a killed process leaves the previous
 from __future__ import annotations
 
 import datetime
+import glob
 import io
 import json
 import os
 import tempfile
+import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -116,7 +118,8 @@ def load_model(path) -> tuple[Network, dict]:
     except zipfile.BadZipFile as error:
         raise ModelFileError(path, f"not a DigitPad model (.npz) file, or a truncated one "
                                    f"({error})") from error
-    except (OSError, EOFError, zlib.error, NotImplementedError) as error:
+    except (OSError, EOFError, zlib.error, NotImplementedError, RuntimeError) as error:
+        # RuntimeError: zipfile's "encrypted, password required" (a damaged flag bit)
         raise ModelFileError(path, f"cannot read the file ({error})") from error
     network.set_parameters(weights, biases)
     return network, metadata
@@ -184,8 +187,11 @@ def _read_array(path: Path, archive: zipfile.ZipFile, members: dict, name: str, 
             header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                       else np.lib.format.read_array_header_2_0)
             declared_shape, fortran, declared_dtype = header(stream)
-        except ValueError as error:
+        except Exception as error:  # numpy's header parser also raises SyntaxError, TokenError…
             raise ModelFileError(path, f"the entry {name!r} is not a valid array ({error})") from error
+        if any(n < 0 for n in declared_shape):
+            raise ModelFileError(path, f"the entry {name!r} declares the impossible shape "
+                                       f"{tuple(declared_shape)}")
         if declared_dtype.hasobject:
             raise ModelFileError(path, f"the entry {name!r} holds Python objects; refusing to "
                                        f"unpickle them (a model file never contains code)")
@@ -207,6 +213,28 @@ def _read_array(path: Path, archive: zipfile.ZipFile, members: dict, name: str, 
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         raise ModelFileError(path, f"the entry {name!r} contains NaN or infinite values")
     return np.ascontiguousarray(array)
+
+
+def remove_stale_temporaries(path, older_than: float = 600.0) -> list[Path]:
+    """Delete the temporary files (``.<name>.*.tmp``) that a save to ``path`` killed mid-way left
+    beside it, once untouched for ``older_than`` seconds (so a save in progress elsewhere is never
+    disturbed). They are never read as a model; this only reclaims their space. Returns those removed.
+    """
+    path = Path(path)
+    removed = []
+    now = time.time()
+    try:
+        candidates = list(path.parent.glob(f".{glob.escape(path.name)}.*.tmp"))
+    except OSError:
+        return removed
+    for candidate in candidates:
+        try:
+            if now - candidate.stat().st_mtime >= older_than:
+                candidate.unlink()
+                removed.append(candidate)
+        except OSError:
+            pass
+    return removed
 
 
 def _fsync_directory(directory: Path) -> None:

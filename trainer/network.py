@@ -113,16 +113,27 @@ def _initial_parameters(rng: np.random.Generator, init: str, n_in: int, n_out: i
     return rng.uniform(-limit, limit, (n_in, n_out)), np.zeros(n_out)
 
 
+#: Batches up to this size never call BLAS (see ``infer``).
+SMALL_BATCH = 4
+
+
 @njit(cache=True, nogil=True)
 def infer(weights, biases, x, hidden, output):
-    """Forward pass without training buffers: returns the output activations of each row of x."""
+    """Forward pass without training buffers: returns the output activations of each row of x.
+
+    A few rows at a time — one drawing, live — never go to BLAS: OpenBLAS spreads even a 1×800 ·
+    800×800 product over both cores, and while the user draws the GUI thread holds one of them, so
+    the product waits for it (p99 15 ms instead of 2 ms). The zero-skipping row product does the
+    work in this thread instead, and skips ReLU's zeros as well as the input's.
+    """
     a = x
     layers = len(weights)
+    small = x.shape[0] <= SMALL_BATCH
     sparse = kernels.is_sparse(x)
     for l in range(layers):
-        if l == 0 and sparse:
-            z = np.empty((x.shape[0], weights[0].shape[1]), dtype=x.dtype)
-            kernels.sparse_rows_times(x, weights[0], z)
+        if small or (l == 0 and sparse):
+            z = np.empty((a.shape[0], weights[l].shape[1]), dtype=a.dtype)
+            kernels.sparse_rows_times(a, weights[l], z)
         else:
             z = np.dot(a, weights[l])
         activated = np.empty_like(z)

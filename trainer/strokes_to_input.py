@@ -334,7 +334,8 @@ def _strokes_kernel(pts, starts, length, radius, edge, side, target_r, target_c,
 
 def _as_points(strokes) -> list[tuple[int, np.ndarray]]:
     """(index, (n, 2) float64 array) per non-empty stroke; raises StrokeError for malformed input."""
-    if isinstance(strokes, (str, bytes)) or not isinstance(strokes, Iterable):
+    if (isinstance(strokes, (str, bytes)) or not isinstance(strokes, Iterable)
+            or getattr(strokes, "ndim", None) == 0):  # a 0-d array claims to be iterable
         raise StrokeError(
             f"strokes must be a sequence of strokes, each a sequence of (x, y) points; "
             f"got {type(strokes).__name__}"

@@ -1,0 +1,369 @@
+"""Does the UI keep up? Two measurements on the real window (Qt's offscreen platform, real events).
+
+    python bench/bench_ui_responsiveness.py                 # both
+    python bench/bench_ui_responsiveness.py --pen-lag       # only the first
+    python bench/bench_ui_responsiveness.py --training      # only the second
+    python bench/bench_ui_responsiveness.py --cold-jit      # also: Cancel during the first JIT compile
+    add --json for one JSON line at the end
+
+1. **Pen lag.** A stroke of 2 000 mouse moves (real ``QMouseEvent``s sent to the canvas) is replayed
+   as fast as Qt delivers events: each move is posted to the event queue when the previous one has
+   been handled, so the predictor's results, repaints and timers interleave with the moves exactly
+   as they do with a real, very fast mouse. For every move, the lag is the time from the move's
+   arrival to the moment the activation widgets first hold a result for a drawing that includes
+   it; also reported until the bars have been *repainted* with it. Reported: p50, p99, max. Uses
+   ``assets/model.npz`` (784-800-800-10) or, without it, a random network of the same shape.
+2. **Event-loop stalls while retraining.** One epoch of the ``default`` preset (784-800-800-10,
+   Adam, dropout, augmentation, slashed zeros, all of MNIST) runs in the app's TrainingWorker — it
+   keeps both cores busy — while a QTimer beats every 5 ms in the GUI thread; the longest gap
+   between beats is the longest the UI was frozen. Reported: max, p99 and the number of gaps above
+   50 / 100 ms, over the epoch (augmentation, training, validation) and over the whole run.
+3. ``--cold-jit`` (in a child process with an empty Numba cache, twice): Start, then Cancel and
+   Close 0.5 s (network set-up) and 4 s (the training loop's compilation) into the first run's JIT
+   compilation; the longest stall, how long Close took, and when the cancelled run really ended.
+
+Timings are only meaningful on an otherwise idle machine: the script says so when it finds a
+``digitpad-train`` running.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_MNIST = ROOT.parent / "shared/data/mnist"
+
+
+def _percentiles(values_ms: list[float]) -> dict:
+    a = np.asarray(values_ms, dtype=float)
+    return {"p50": round(float(np.percentile(a, 50)), 2), "p99": round(float(np.percentile(a, 99)), 2),
+            "max": round(float(a.max()), 2), "n": int(a.size)}
+
+
+def _busy_machine_note() -> str:
+    found = subprocess.run(["pgrep", "-f", "digitpad-train"], capture_output=True, text=True)
+    load = os.getloadavg()[0]
+    note = f"load average {load:.2f} on {os.cpu_count()} cores"
+    if found.stdout.strip():
+        note += " — WARNING: a digitpad-train is running, the figures are not representative"
+    return note
+
+
+def _app():
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication.instance() or QApplication([sys.argv[0]])
+
+
+def _model_path() -> tuple[Path, str]:
+    shipped = ROOT / "assets" / "model.npz"
+    if shipped.exists():
+        return shipped, "assets/model.npz"
+    from trainer.model_io import save_model
+    from trainer.network import Network
+
+    path = Path(tempfile.mkdtemp()) / "random-784-800-800-10.npz"
+    save_model(Network([784, 800, 800, 10], seed=0), path, {"name": "random 784-800-800-10"})
+    return path, "random 784-800-800-10 (assets/model.npz not found)"
+
+
+class Heartbeat:
+    """A QTimer every ``interval_ms``; records (time, gap since the previous beat) in seconds."""
+
+    def __init__(self, interval_ms: int = 5) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.beats: list[tuple[float, float]] = []
+        self._last = time.perf_counter()
+        self._timer = QTimer()
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._beat)
+        self._timer.start()
+
+    def _beat(self) -> None:
+        now = time.perf_counter()
+        self.beats.append((now, now - self._last))
+        self._last = now
+
+    def gaps_ms(self, start: float = -1.0, stop: float = float("inf")) -> list[float]:
+        return [1000 * gap for at, gap in self.beats if start <= at - gap and at <= stop] or [0.0]
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+
+# --- 1. pen lag ---------------------------------------------------------------------------------
+
+def figure_eight(n: int, width: int, height: int) -> list[tuple[float, float]]:
+    t = np.linspace(0.0, 2.0 * np.pi, n)
+    xs = width / 2 + 0.22 * width * np.sin(t)
+    ys = height / 2 - 0.38 * height * np.sin(2 * t) * 0.5 - 0.38 * height * np.cos(t) * 0.5
+    return [(float(x), float(y)) for x, y in zip(xs, ys)]
+
+
+def measure_pen_lag(moves: int = 2000) -> dict:
+    from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    from digitpad.app import MainWindow
+
+    app = _app()
+    path, model_name = _model_path()
+    window = MainWindow(path)
+    window.resize(1000, 640)
+    window.show()
+    for _ in range(20):
+        app.processEvents()
+    canvas, predictor = window.canvas, window.predictor
+    points = figure_eight(moves + 1, canvas.width(), canvas.height())
+    pump_type = QEvent.Type(QEvent.registerEventType())
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    arrived: list[tuple[int, float]] = []   # (generation after the move, time the move arrived)
+    shown: list[tuple[int, float]] = []     # (generation on screen, time it got there)
+    computations: list[float] = []
+
+    class Replay(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.i = 0
+            self.done = False
+
+        def event(self, event) -> bool:
+            if event.type() != pump_type:
+                return super().event(event)
+            point = QPointF(*points[self.i])
+            if self.i == 0:
+                kind, button, buttons = QEvent.Type.MouseButtonPress, left, left
+            elif self.i < len(points) - 1:
+                kind, button, buttons = QEvent.Type.MouseMove, none, left
+            else:
+                kind, button, buttons = QEvent.Type.MouseButtonRelease, left, none
+            started = time.perf_counter()
+            QApplication.sendEvent(canvas, QMouseEvent(kind, point, canvas.mapToGlobal(point),
+                                                       button, buttons,
+                                                       Qt.KeyboardModifier.NoModifier))
+            arrived.append((predictor._generation, started))
+            self.i += 1
+            if self.i < len(points):
+                QCoreApplication.postEvent(self, QEvent(pump_type))
+            else:
+                self.done = True
+            return True
+
+    def on_shown(x, p) -> None:  # connected after the window's own slot: the bars are updated
+        shown.append((predictor._shown, time.perf_counter()))
+        computations.append(1000 * predictor.last_seconds)
+
+    painted: list[tuple[int, float]] = []  # (generation on the bars, time their repaint ended)
+
+    class PaintWatch(QObject):
+        def eventFilter(self, watched, event) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                generation = shown[-1][0] if shown else -1
+                watched.removeEventFilter(self)  # see the paint itself through, then come back
+                QApplication.sendEvent(watched, event)
+                watched.installEventFilter(self)
+                painted.append((generation, time.perf_counter()))
+                return True
+            return False
+
+    paint_watch = PaintWatch()
+    window.activations.bars.installEventFilter(paint_watch)
+    predictor.predicted.connect(on_shown)
+    replay = Replay()
+    started = time.perf_counter()
+    QCoreApplication.postEvent(replay, QEvent(pump_type))
+    while not replay.done:
+        app.processEvents()
+    app.processEvents()
+    seconds = time.perf_counter() - started
+    window.activations.bars.removeEventFilter(paint_watch)
+
+    def lags_until(events: list[tuple[int, float]]) -> list[float]:
+        lags, j = [], 0
+        for generation, at in arrived[1:-1]:  # the moves themselves (not the press or release)
+            while j < len(events) and events[j][0] < generation:
+                j += 1
+            if j < len(events):
+                lags.append(1000 * (events[j][1] - at))
+        return lags
+
+    lags = lags_until(shown)
+    final = [1000 * (at_shown - arrived[-1][1]) for g, at_shown in shown if g >= arrived[-1][0]]
+    window.close()
+    return {"model": model_name, "moves": moves, "replay_seconds": round(seconds, 2),
+            "moves_per_second": round(moves / seconds),
+            "results_shown": len(shown), "lag_ms": _percentiles(lags),
+            "lag_until_bars_painted_ms": _percentiles(lags_until(painted)),
+            "computation_ms": _percentiles(computations),
+            "lag_after_release_ms": round(final[0], 2) if final else None}
+
+
+# --- 2. stalls while retraining -----------------------------------------------------------------
+
+def measure_training_stalls(mnist_dir: Path, epochs: int = 1) -> dict:
+    from PySide6.QtCore import QObject, QTimer, Slot
+
+    from digitpad.training_worker import TrainingWorker
+    from trainer.config import PRESETS
+
+    app = _app()
+    config = PRESETS["default"].replace(epochs=epochs)
+    marks: dict[str, float] = {}
+    epoch_seconds: list[float] = []
+
+    class Receiver(QObject):  # lives in the GUI thread: the worker's signals are queued to it
+        @Slot(str)
+        def phase(self, text: str) -> None:
+            if "Preparing" in text:
+                marks["epochs_start"] = time.perf_counter()
+
+        @Slot(object)
+        def epoch(self, record) -> None:
+            marks["epochs_end"] = time.perf_counter()
+            epoch_seconds.append(record.seconds)
+
+        @Slot(object)
+        def finished(self, outcome) -> None:
+            marks["end"] = time.perf_counter()
+            marks["status"] = outcome.status
+            QTimer.singleShot(20, app.quit)
+
+    receiver = Receiver()
+    worker = TrainingWorker(config, mnist_dir=mnist_dir)
+    worker.phase.connect(receiver.phase)
+    worker.epochFinished.connect(receiver.epoch)
+    worker.finished.connect(receiver.finished)
+    heartbeat = Heartbeat(5)
+    cpu_before, wall_before = os.times(), time.perf_counter()
+    marks["start"] = wall_before
+    worker.start()
+    app.exec()
+    heartbeat.stop()
+    worker.wait()
+    cpu_after, wall_after = os.times(), time.perf_counter()
+    cpu = (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system)
+
+    def summary(gaps: list[float]) -> dict:
+        return {**_percentiles(gaps), "over_50ms": sum(g > 50 for g in gaps),
+                "over_100ms": sum(g > 100 for g in gaps)}
+
+    return {"preset": "default", "epochs": epochs, "status": marks.get("status"),
+            "epoch_seconds": [round(s, 1) for s in epoch_seconds],
+            "cpu_use": f"{100 * cpu / (wall_after - wall_before):.0f} % of one core "
+                       f"({os.cpu_count()} cores)",
+            "stall_ms_during_epochs": summary(heartbeat.gaps_ms(marks["epochs_start"],
+                                                                marks["epochs_end"])),
+            "stall_ms_whole_run": summary(heartbeat.gaps_ms())}
+
+
+# --- 3. Cancel during the first JIT compilation -------------------------------------------------
+
+_COLD_JIT_CHILD = r"""
+import json, os, sys, time
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+app.setQuitOnLastWindowClosed(False)  # closing the dialog must not end the measurement
+from digitpad.retrain_dialog import RetrainDialog
+dialog = RetrainDialog(mnist_dir=sys.argv[1])
+dialog.show()
+dialog.set_preset("nielsen")
+dialog.set_field("train_subset", 3000)
+beats, last = [], [time.perf_counter()]
+def beat():
+    now = time.perf_counter(); beats.append(now - last[0]); last[0] = now
+timer = QTimer(); timer.setTimerType(Qt.TimerType.PreciseTimer); timer.timeout.connect(beat)
+timer.start(5)
+marks = {}
+def cancel_and_close():
+    marks["cancel"] = time.perf_counter()
+    dialog.cancel(); dialog.close()
+    marks["close_took"] = time.perf_counter() - marks["cancel"]
+def watch():
+    if "compiles" in dialog.phase_label.text() and "cancel" not in marks:
+        QTimer.singleShot(int(float(sys.argv[2]) * 1000), cancel_and_close)
+        marks["compiling"] = time.perf_counter()
+    if "cancel" in marks and dialog.state() != "running":
+        marks["ended"] = time.perf_counter(); app.quit()
+poll = QTimer(); poll.timeout.connect(watch); poll.start(10)
+assert dialog.start()
+app.exec()
+print(json.dumps({"close_took_ms": round(1000 * marks["close_took"], 1),
+                  "cancelled_run_ended_after_s": round(marks["ended"] - marks["cancel"], 2),
+                  "status": dialog.outcome.status,
+                  "max_stall_ms": round(1000 * max(beats), 1)}))
+"""
+
+
+def measure_cold_jit(mnist_dir: Path, after_seconds: float) -> dict:
+    """Cancel + Close ``after_seconds`` into the first run's compilation (empty Numba cache)."""
+    with tempfile.TemporaryDirectory() as cache:
+        done = subprocess.run([sys.executable, "-c", _COLD_JIT_CHILD, str(mnist_dir),
+                               str(after_seconds)],
+                              capture_output=True, text=True, timeout=900, cwd=ROOT,
+                              env={**os.environ, "NUMBA_CACHE_DIR": cache})
+    if done.returncode != 0:
+        return {"error": done.stderr[-2000:], "returncode": done.returncode}
+    return {"cancelled_after_s": after_seconds,
+            **json.loads(done.stdout.strip().splitlines()[-1]), "returncode": done.returncode}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pen-lag", action="store_true", help="only the pen-lag measurement")
+    parser.add_argument("--training", action="store_true", help="only the retraining measurement")
+    parser.add_argument("--cold-jit", action="store_true",
+                        help="also Cancel + Close during the first run's JIT compilation")
+    parser.add_argument("--moves", type=int, default=2000)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--mnist-dir", type=Path,
+                        default=Path(os.environ.get("DIGITPAD_MNIST_DIR") or DEFAULT_MNIST))
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    both = not (args.pen_lag or args.training)
+    report = {"machine": _busy_machine_note()}
+    print(report["machine"], flush=True)
+    if args.pen_lag or both:
+        report["pen_lag"] = lag = measure_pen_lag(args.moves)
+        print(f"pen lag over {lag['moves']} moves ({lag['model']}, {lag['moves_per_second']} "
+              f"moves/s, {lag['results_shown']} results shown): p50 {lag['lag_ms']['p50']} ms, "
+              f"p99 {lag['lag_ms']['p99']} ms, max {lag['lag_ms']['max']} ms (until the bars are "
+              f"repainted: p50 {lag['lag_until_bars_painted_ms']['p50']} ms, p99 "
+              f"{lag['lag_until_bars_painted_ms']['p99']} ms); one computation p50 "
+              f"{lag['computation_ms']['p50']} ms", flush=True)
+    if args.training or both:
+        report["training"] = run = measure_training_stalls(args.mnist_dir, args.epochs)
+        during = run["stall_ms_during_epochs"]
+        print(f"event loop during {args.epochs} epoch(s) of the default preset "
+              f"({run['epoch_seconds']} s, {run['cpu_use']}): longest stall {during['max']} ms, "
+              f"p99 {during['p99']} ms, {during['over_100ms']} gaps > 100 ms; whole run "
+              f"(MNIST loading and test included): longest {run['stall_ms_whole_run']['max']} ms",
+              flush=True)
+    if args.cold_jit:
+        report["cold_jit"] = []
+        for after in (0.5, 4.0):  # in the network set-up, and in the training loop's compilation
+            cold = measure_cold_jit(args.mnist_dir, after)
+            report["cold_jit"].append(cold)
+            print(f"Cancel + Close {after} s into the first run's JIT compilation: {cold}",
+                  flush=True)
+    if args.json:
+        print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

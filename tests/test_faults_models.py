@@ -1,0 +1,381 @@
+"""Fault injection, model files: every broken file is refused by the three ways a model comes in —
+``digitpad-eval``, the app's File ▸ Open and the app's start-up — with a message naming the file and
+the problem; the app keeps the model it has. ``tests/test_model_io.py`` checks ``load_model`` itself
+on most of these files; here they go through the user-facing paths, plus a fuzzer that mutates a
+valid file thousands of ways and must only ever see ``ModelFileError`` (it found three escapes:
+numpy's header parser raising ``TokenError``/``SyntaxError``, a negative declared dimension, and
+zipfile's ``RuntimeError`` for a member flagged as encrypted).
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from trainer import eval_cli, model_io
+from trainer.model_io import ModelFileError, load_model, save_model
+from trainer.network import Network
+
+
+class Exploit:
+    """Unpickling this would create the marker file: proof that code from a file ran."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def _members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def _write_members(path: Path, members: dict[str, bytes]) -> None:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def _arrays(path: Path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as archive:
+        return {name: archive[name] for name in archive.files}
+
+
+def _savez(path: Path, arrays: dict) -> None:
+    with open(path, "wb") as stream:
+        np.savez(stream, **arrays)
+
+
+def _with_metadata(arrays: dict, **changes) -> dict:
+    record = {**json.loads(arrays["metadata"].tobytes()), **changes}
+    record = {k: v for k, v in record.items() if v is not None}
+    return {**arrays, "metadata": np.frombuffer(json.dumps(record).encode(), np.uint8)}
+
+
+def _npy_header(descr: str, shape) -> bytes:
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": descr, "fortran_order": False,
+                                                  "shape": shape})
+    return header.getvalue()
+
+
+# Each case: how to make the file from a good one, and a word the message must contain.
+def _truncated(good, target):
+    target.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+
+
+def _zero_bytes(good, target):
+    target.write_bytes(b"")
+
+
+def _random_bytes(good, target):
+    target.write_bytes(np.random.default_rng(6).bytes(good.stat().st_size))
+
+
+def _wrong_shape(good, target):
+    _savez(target, {**_arrays(good), "w0": np.zeros((784, 7), np.float32)})
+
+
+def _wrong_dtype(good, target):
+    arrays = _arrays(good)
+    _savez(target, {**arrays, "b0": arrays["b0"].astype(np.float16)})
+
+
+def _nan_weights(good, target):
+    arrays = _arrays(good)
+    w = arrays["w1"].copy()
+    w[3, 4] = np.nan
+    _savez(target, {**arrays, "w1": w})
+
+
+def _inf_weights(good, target):
+    arrays = _arrays(good)
+    b = arrays["b1"].copy()
+    b[0] = -np.inf
+    _savez(target, {**arrays, "b1": b})
+
+
+def _missing_version(good, target):
+    _savez(target, _with_metadata(_arrays(good), format_version=None))
+
+
+def _future_version(good, target):
+    _savez(target, _with_metadata(_arrays(good), format_version=2))
+
+
+def _pickled_object(good, target):
+    evil = np.empty(1, dtype=object)
+    evil[0] = Exploit(str(target.with_name(target.name + ".pwned")))
+    arrays = _arrays(good)
+    with open(target, "wb") as stream:  # np.savez pickles object arrays, as an attacker would
+        np.savez(stream, **{**arrays, "w0": evil})
+
+
+def _huge_declared_entry(good, target):
+    """The metadata entry's header declares 10¹² bytes (the file itself is small)."""
+    members = _members(good)
+    members["metadata.npy"] = _npy_header("|u1", (10**12,)) + b"{}"
+    _write_members(target, members)
+
+
+def _huge_declared_layers(good, target):
+    _savez(target, _with_metadata(_arrays(good), layer_sizes=[784, 60000, 60000, 10]))
+
+
+def _huge_file(good, target):
+    """A file larger than any model could be (sparse: it takes no disk space)."""
+    target.write_bytes(good.read_bytes())
+    with open(target, "r+b") as stream:
+        stream.truncate(model_io.MAX_FILE_BYTES + 1)
+
+
+# Found by the fuzzer below.
+def _negative_dimension(good, target):
+    members = _members(good)
+    raw = np.lib.format.read_array(io.BytesIO(members["metadata.npy"]))
+    members["metadata.npy"] = _npy_header("|u1", (-1, -raw.size)) + raw.tobytes()
+    _write_members(target, members)
+
+
+def _garbled_header(good, target):
+    members = _members(good)
+    data = bytearray(members["w0.npy"])
+    data[data.index(b"{")] = ord("(")  # the header dict opens with a parenthesis that never closes
+    members["w0.npy"] = bytes(data)
+    _write_members(target, members)
+
+
+def _encrypted_flag(good, target):
+    data = bytearray(good.read_bytes())
+    central = data.index(b"PK\x01\x02")
+    data[central + 8] |= 0x1  # general-purpose flag bit 0: "encrypted"
+    target.write_bytes(bytes(data))
+
+
+CASES = {
+    "truncated": (_truncated, "truncated"),
+    "zero bytes": (_zero_bytes, "the file is empty"),
+    "random bytes": (_random_bytes, "not a DigitPad model"),
+    "wrong shape": (_wrong_shape, "has shape (784, 7), expected (784, 12)"),
+    "wrong dtype": (_wrong_dtype, "has dtype float16, expected float32"),
+    "NaN weights": (_nan_weights, "contains NaN or infinite values"),
+    "inf weights": (_inf_weights, "contains NaN or infinite values"),
+    "missing format version": (_missing_version, "no format version"),
+    "future format version": (_future_version, "format version 2 is newer"),
+    "pickled object": (_pickled_object, "refusing to unpickle"),
+    "huge declared entry": (_huge_declared_entry, "far more than a model holds"),
+    "huge declared layers": (_huge_declared_layers, "parameters, more than the file"),
+    "huge file": (_huge_file, "larger than any model"),
+    "negative dimension": (_negative_dimension, "impossible shape"),
+    "garbled npy header": (_garbled_header, "is not a valid array"),
+    "encrypted flag": (_encrypted_flag, "encrypted"),
+}
+
+
+@pytest.fixture(scope="module")
+def good_model(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("faults-models") / "good.npz"
+    save_model(Network([784, 12, 10], seed=11), path, {"name": "good net",
+                                                       "metrics": {"mnist_test_accuracy": 0.42}})
+    return path
+
+
+@pytest.fixture(scope="module")
+def bad_models(good_model) -> dict[str, Path]:
+    folder = good_model.parent / "bad"
+    folder.mkdir()
+    made = {}
+    for case, (make, _) in CASES.items():
+        target = folder / f"{case.replace(' ', '-')}.npz"
+        make(good_model, target)
+        made[case] = target
+    return made
+
+
+def _assert_names_file_and_problem(message: str, path: Path, case: str) -> None:
+    assert str(path) in message, f"{case}: the message does not name the file: {message!r}"
+    assert CASES[case][1] in message, f"{case}: the message does not say {CASES[case][1]!r}: " \
+                                      f"{message!r}"
+
+
+def _assert_no_code_ran(path: Path) -> None:
+    assert not path.with_name(path.name + ".pwned").exists(), "code from the file ran"
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_load_model_refuses(bad_models, case):
+    with pytest.raises(ModelFileError) as caught:
+        load_model(bad_models[case])
+    _assert_names_file_and_problem(str(caught.value), bad_models[case], case)
+    _assert_no_code_ran(bad_models[case])
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_digitpad_eval_refuses(bad_models, case, capsys, tmp_path):
+    code = eval_cli.main(["--model", str(bad_models[case]), "--no-download",
+                          "--mnist-dir", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert err.startswith("digitpad-eval: ") and "Traceback" not in err
+    _assert_names_file_and_problem(err, bad_models[case], case)
+    _assert_no_code_ran(bad_models[case])
+
+
+def test_digitpad_eval_command_refuses_without_a_traceback(bad_models, tmp_path):
+    """The real command in its own process: exit status 2, one line, no code from the file."""
+    case = "pickled object"
+    done = subprocess.run([sys.executable, "-m", "trainer.eval_cli", "--model",
+                           str(bad_models[case]), "--no-download", "--mnist-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    _assert_names_file_and_problem(done.stderr, bad_models[case], case)
+    _assert_no_code_ran(bad_models[case])
+
+
+# --- the app ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def warnings_shown(monkeypatch):
+    """QMessageBox.warning, recorded instead of shown (a modal box would block the test)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    shown = []
+
+    def record(parent, title, text, *args, **kwargs):
+        shown.append((title, text))
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(record))
+    return shown
+
+
+@pytest.fixture
+def shipped(good_model, monkeypatch):
+    monkeypatch.setattr(model_io, "shipped_model_path", lambda: good_model)
+    return good_model
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_file_open_refuses_and_keeps_the_current_model(bad_models, case, qtbot, app_user_data,
+                                                       shipped, warnings_shown, monkeypatch,
+                                                       app_draw):
+    from PySide6.QtWidgets import QFileDialog
+
+    from digitpad.app import MainWindow
+    from digitpad.live_predictor import compute
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    before, label = window.model, window.model_label.text()
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (str(bad_models[case]), "")))
+    window.open_action.trigger()  # File ▸ Open
+    assert len(warnings_shown) == 1
+    title, text = warnings_shown[0]
+    assert title == "Cannot open the model"
+    _assert_names_file_and_problem(text, bad_models[case], case)
+    _assert_no_code_ran(bad_models[case])
+    assert window.model is before and window.predictor.network is before.network
+    assert window.model_label.text() == label
+    send, _ = app_draw  # and the old model still reads digits
+    send(window.canvas, [[(60, 60), (120, 90), (90, 200)]])
+    _, expected = compute(window.canvas.strokes(), before.network)
+    assert window.probabilities() == pytest.approx(list(expected), abs=1e-6)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_start_up_refuses_a_bad_kept_model(good_model, case, qtbot, app_user_data, shipped):
+    from digitpad.app import MainWindow
+
+    kept = app_user_data / "model.npz"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    CASES[case][0](good_model, kept)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    assert window.model.source == "shipped" and window.model.path == shipped
+    warning = window.model_warning()
+    assert warning is not None and "Your kept model" in warning
+    _assert_names_file_and_problem(warning, kept, case)
+    assert "Using the shipped model" in warning
+    _assert_no_code_ran(kept)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_start_up_refuses_a_bad_model_option(bad_models, case, app_user_data, shipped):
+    from digitpad import model_store
+
+    loaded = model_store.load_startup_model(bad_models[case])  # digitpad --model FILE
+    assert loaded.source == "shipped" and loaded.network is not None
+    _assert_names_file_and_problem(loaded.warning, bad_models[case], case)
+
+
+def test_background_start_up_with_a_bad_kept_model(bad_models, qtbot, app_user_data, shipped):
+    """The real start-up path (``main`` loads on a thread): warning banner, shipped model."""
+    from digitpad.app import MainWindow
+
+    kept = app_user_data / "model.npz"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_bytes(bad_models["pickled object"].read_bytes())
+    window = MainWindow(background=True)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.model.network is not None, timeout=60000)
+    assert window.model.path == shipped
+    assert str(kept) in window.model_warning() and "unpickle" in window.model_warning()
+    _assert_no_code_ran(kept)
+
+
+# --- fuzzing ------------------------------------------------------------------------------------
+
+def test_mutated_model_files_only_ever_give_model_file_error(good_model, tmp_path):
+    """800 seeded mutations (bit flips, byte stores, truncations, insertions), half of them aimed
+    at the zip and .npy headers: each file is refused with ModelFileError naming it, or (when the
+    change hit a byte nobody reads) loads as exactly the original network. Never another exception,
+    never different weights."""
+    good = good_model.read_bytes()
+    original, _ = load_model(good_model)
+    reference = [*original.weights, *original.biases]
+    heads = [i for magic in (b"PK\x03\x04", b"PK\x01\x02", b"PK\x05\x06", b"\x93NUMPY")
+             for i in range(len(good)) if good.startswith(magic, i)]
+    rng = random.Random(2024)
+    target = tmp_path / "mutant.npz"
+    outcomes = {"refused": 0, "loaded unchanged": 0}
+    for _ in range(800):
+        data = bytearray(good)
+        kind = rng.choice(["flip", "store", "truncate", "insert"])
+        for _ in range(rng.choice([1, 1, 2, 5])):
+            if rng.random() < 0.5:
+                at = min(len(data) - 1, rng.choice(heads) + rng.randrange(140))
+            else:
+                at = rng.randrange(len(data))
+            if kind == "flip":
+                data[at] ^= 1 << rng.randrange(8)
+            elif kind == "store":
+                data[at] = rng.choice([0, 0xFF, ord("("), ord(")"), ord("'"), ord("-"), ord("9"),
+                                       rng.randrange(256)])
+            elif kind == "truncate":
+                del data[at:]
+                break
+            else:
+                data[at:at] = rng.randbytes(rng.randint(1, 9))
+        target.write_bytes(bytes(data))
+        try:
+            network, _ = load_model(target)
+        except ModelFileError as error:
+            assert str(error).startswith(str(target))
+            outcomes["refused"] += 1
+        else:
+            for a, b in zip([*network.weights, *network.biases], reference):
+                assert np.array_equal(a, b)
+            outcomes["loaded unchanged"] += 1
+    assert outcomes["refused"] > 500, outcomes
