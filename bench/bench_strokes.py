@@ -84,6 +84,27 @@ def bench(args) -> None:
           f"p99 {np.percentile(cpu_us, 99):.0f} us (excludes time the OS gave to other processes)")
     print(f"100 000-point scribble: {big_arr * 1e3:.1f} ms as an (n, 2) array, "
           f"{big_list * 1e3:.1f} ms as a list of tuples")
+    _strokes_to_probabilities(sample)
+
+
+def _strokes_to_probabilities(sample) -> None:
+    """What the app does per update: strokes → 784 inputs → the shipped model's 10 outputs."""
+    from trainer.model_io import load_model
+    from trainer.paths import shipped_model_path
+    from trainer.strokes_to_input import strokes_to_input
+
+    network, metadata = load_model(shipped_model_path())
+    for d in sample[:50]:
+        network.predict_proba(strokes_to_input(d.strokes))
+    times = []
+    for d in sample:
+        t0 = time.perf_counter()
+        network.predict_proba(strokes_to_input(d.strokes))
+        times.append(time.perf_counter() - t0)
+    us = np.array(times) * 1e6
+    print(f"strokes → 10 probabilities with the shipped model "
+          f"({'-'.join(map(str, network.layer_sizes))}): median {np.median(us):.0f} us, "
+          f"p99 {np.percentile(us, 99):.0f} us")
 
 
 # ---------------------------------------------------------------------------------------------
