@@ -5,8 +5,13 @@ All per-user folders come from platformdirs, so they follow the XDG conventions 
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib.resources
+import logging
 import os
+import sys
+import tempfile
 from pathlib import Path
 
 import platformdirs
@@ -36,11 +41,157 @@ def numba_cache_dir() -> Path:
 
 
 def configure_numba_cache() -> None:
-    """Point Numba's on-disk cache at the user's cache folder.
+    """Point Numba's on-disk cache at the user's cache folder, and never crash for want of one.
 
-    Must run before numba is first imported; an explicit ``NUMBA_CACHE_DIR`` set by the user wins.
+    Must run before numba is first imported. An explicit ``NUMBA_CACHE_DIR`` or
+    ``NUMBA_CACHE_LOCATOR_CLASSES`` set by the user wins.
+
+    * From source: ``NUMBA_CACHE_DIR`` defaults to :func:`numba_cache_dir` and Numba's own locators
+      do the rest. Only when that folder cannot be written is the list of locators set, ending with
+      :class:`NoCacheLocator`, so that Numba compiles without a cache instead of raising
+      ``RuntimeError: cannot cache function`` at import.
+    * Frozen (the PyInstaller app, ``sys.frozen``): Numba's locators do not work there. The
+      modules' ``co_filename`` is relative (``trainer/kernels.py``) and does not exist, so Numba
+      skips ``NUMBA_CACHE_DIR`` and falls to its ``UserWideCacheLocator``, which hashes the *current
+      working directory* into the folder name (a recompile for every start folder, in
+      ``~/.cache/numba``) and raises at import when the home folder is not writable. So the frozen
+      app uses :class:`FrozenAppCacheLocator` (one per-user folder), then :class:`NoCacheLocator`.
+
+    Numba (0.68 and later) reads ``NUMBA_CACHE_LOCATOR_CLASSES`` and imports the classes itself when
+    the first ``cache=True`` function is defined, so numba is not imported here.
     """
     os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir()))
+    if os.environ.get("NUMBA_CACHE_LOCATOR_CLASSES"):
+        return
+    if getattr(sys, "frozen", False):
+        os.environ["NUMBA_CACHE_LOCATOR_CLASSES"] = _FROZEN_LOCATORS
+    elif not _may_write(Path(os.environ["NUMBA_CACHE_DIR"] or numba_cache_dir())):
+        os.environ["NUMBA_CACHE_LOCATOR_CLASSES"] = _SOURCE_LOCATORS
+
+
+# ---------------------------------------------------------------------------- Numba cache locators
+# Numba's duck-typed locator interface (numba/core/caching.py, ``_CacheLocator``): the classmethod
+# ``from_function(py_func, py_file)`` returns a locator or None (try the next class); a locator has
+# ``ensure_cache_path()``, ``get_cache_path()``, ``get_source_stamp()`` and ``get_disambiguator()``.
+# The classes are named by their import path in NUMBA_CACHE_LOCATOR_CLASSES and need no numba import
+# here; bare names are Numba's own locators.
+_FROZEN_LOCATORS = "trainer.paths.FrozenAppCacheLocator,trainer.paths.NoCacheLocator"
+_SOURCE_LOCATORS = ("UserProvidedCacheLocator,InTreeCacheLocator,UserWideCacheLocator,"
+                    "IPythonCacheLocator,ZipCacheLocator,trainer.paths.NoCacheLocator")
+
+_log = logging.getLogger(__name__)
+
+
+def _may_write(folder: Path) -> bool:
+    """Whether ``folder`` exists and is writable, or could be created (without creating it)."""
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            return candidate.is_dir() and os.access(candidate, os.W_OK | os.X_OK)
+    return False
+
+
+def _numba_cache_root() -> str:
+    return os.environ.get("NUMBA_CACHE_DIR") or str(numba_cache_dir())
+
+
+@functools.lru_cache(maxsize=None)
+def _hash_file(path: str, st_mtime: float, st_size: int) -> bytes:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.digest()
+
+
+class FrozenAppCacheLocator:
+    """Numba cache locator for the frozen app: ``<NUMBA_CACHE_DIR>/frozen/<module>/``.
+
+    The folder depends only on the function's module, never on the working directory. The source
+    stamp is the hash of the app's executable, which carries all of the app's Python code
+    (PyInstaller appends its archive to it): a rebuilt app never loads kernels compiled by an older
+    one. (Numba also keys every entry by the function's bytecode, its signature, the CPU and Numba's
+    version.)
+    """
+
+    def __init__(self, py_func, py_file: str) -> None:
+        self._lineno = py_func.__code__.co_firstlineno
+        module = getattr(py_func, "__module__", None) or Path(py_file).stem
+        self._cache_path = os.path.join(_numba_cache_root(), "frozen", module)
+
+    @classmethod
+    def from_function(cls, py_func, py_file: str):
+        self = cls(py_func, py_file)
+        try:
+            self.ensure_cache_path()
+        except OSError:
+            return None  # not writable: the next locator (NoCacheLocator) takes over
+        return self
+
+    def ensure_cache_path(self) -> None:
+        os.makedirs(self._cache_path, exist_ok=True)
+        tempfile.TemporaryFile(dir=self._cache_path).close()  # really writable?
+
+    def get_cache_path(self) -> str:
+        return self._cache_path
+
+    def get_source_stamp(self):
+        path = sys.executable
+        st = os.stat(path)
+        return _hash_file(path, st.st_mtime, st.st_size)
+
+    def get_disambiguator(self) -> str:
+        return str(self._lineno)
+
+
+class NoCacheLocator:
+    """The last resort when no cache folder is writable: the function is compiled without a cache.
+
+    Numba has no public switch for that, so the first use patches
+    ``numba.core.caching.Cache.enable`` to leave a cache disabled (nothing loaded, nothing saved)
+    when its locator is a NoCacheLocator; every other cache behaves exactly as before.
+    """
+
+    _warned = False
+
+    def __init__(self, py_func, py_file: str) -> None:
+        self._lineno = py_func.__code__.co_firstlineno
+        self._cache_path = os.path.join(_numba_cache_root(), "unwritable")
+
+    @classmethod
+    def from_function(cls, py_func, py_file: str):
+        _disable_caches_without_a_folder()
+        if not cls._warned:
+            cls._warned = True
+            _log.warning("Numba's cache folder %s is not writable: the network's kernels are "
+                         "compiled at every start (a few seconds).", _numba_cache_root())
+        return cls(py_func, py_file)
+
+    def ensure_cache_path(self) -> None:
+        raise OSError(f"no writable Numba cache folder ({_numba_cache_root()})")
+
+    def get_cache_path(self) -> str:
+        return self._cache_path
+
+    def get_source_stamp(self):
+        return None
+
+    def get_disambiguator(self) -> str:
+        return str(self._lineno)
+
+
+@functools.lru_cache(maxsize=None)
+def _disable_caches_without_a_folder() -> None:
+    from numba.core import caching  # already imported: Numba is asking us for a locator
+
+    enable = caching.Cache.enable
+
+    def enable_unless_no_folder(self) -> None:
+        if isinstance(getattr(self._impl, "locator", None), NoCacheLocator):
+            self._enabled = False
+        else:
+            enable(self)
+
+    caching.Cache.enable = enable_unless_no_folder
 
 
 def shipped_model_path() -> Path:
