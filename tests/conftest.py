@@ -71,3 +71,18 @@ def app_fit_strokes(strokes, width, height, fill=0.7):
 def app_draw():
     """App tests: :func:`app_send_strokes` and :func:`app_fit_strokes`, as ``(send, fit)``."""
     return app_send_strokes, app_fit_strokes
+
+
+@_pytest.fixture
+def warnings_shown(monkeypatch):
+    """QMessageBox.warning, recorded instead of shown (a modal box would block the test)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    shown = []
+
+    def record(parent, title, text, *args, **kwargs):
+        shown.append((title, text))
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(record))
+    return shown

@@ -24,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from event_loop import Heartbeat
 
 from trainer import mnist_download, paths
 from trainer.mnist import MNIST_FILES, MnistError, find_mnist_dir, load_mnist
@@ -276,33 +277,6 @@ def test_a_killed_download_leaves_nothing_that_is_ever_read(mirror, cache):
 
 
 # --- the app's download dialog ------------------------------------------------------------------
-
-class Heartbeat:
-    """A QTimer every ``interval_ms``; ``max_gap`` is the longest time between two beats, i.e. the
-    longest the event loop was stalled (plus the interval)."""
-
-    def __init__(self, interval_ms: int = 10) -> None:
-        from PySide6.QtCore import QTimer
-
-        self.gaps: list[float] = []
-        self._last = time.perf_counter()
-        self._timer = QTimer()
-        self._timer.setInterval(interval_ms)
-        self._timer.timeout.connect(self._beat)
-        self._timer.start()
-
-    def _beat(self) -> None:
-        now = time.perf_counter()
-        self.gaps.append(now - self._last)
-        self._last = now
-
-    @property
-    def max_gap(self) -> float:
-        return max(self.gaps, default=0.0)
-
-    def stop(self) -> None:
-        self._timer.stop()
-
 
 def test_download_dialog_cancelled_again_and_again_stays_responsive(mirror, cache, monkeypatch,
                                                                     qtbot):

@@ -246,21 +246,6 @@ def test_digitpad_eval_command_refuses_without_a_traceback(bad_models, tmp_path)
 # --- the app ------------------------------------------------------------------------------------
 
 @pytest.fixture
-def warnings_shown(monkeypatch):
-    """QMessageBox.warning, recorded instead of shown (a modal box would block the test)."""
-    from PySide6.QtWidgets import QMessageBox
-
-    shown = []
-
-    def record(parent, title, text, *args, **kwargs):
-        shown.append((title, text))
-        return QMessageBox.StandardButton.Ok
-
-    monkeypatch.setattr(QMessageBox, "warning", staticmethod(record))
-    return shown
-
-
-@pytest.fixture
 def shipped(good_model, monkeypatch):
     monkeypatch.setattr(model_io, "shipped_model_path", lambda: good_model)
     return good_model

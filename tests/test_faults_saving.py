@@ -238,20 +238,6 @@ def test_real_unwritable_folder(old_and_new):
 # --- the app tells the user ---------------------------------------------------------------------
 
 @pytest.fixture
-def warnings_shown(monkeypatch):
-    from PySide6.QtWidgets import QMessageBox
-
-    shown = []
-
-    def record(parent, title, text, *args, **kwargs):
-        shown.append((title, text))
-        return QMessageBox.StandardButton.Ok
-
-    monkeypatch.setattr(QMessageBox, "warning", staticmethod(record))
-    return shown
-
-
-@pytest.fixture
 def window(qtbot, app_user_data, app_random_model):
     from digitpad.app import MainWindow
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from event_loop import Heartbeat
 
 from trainer import paths, train_cli
 from trainer.config import PRESETS, ConfigError, TrainingConfig
@@ -38,32 +39,6 @@ def mnist_env():
         pytest.skip(f"{paths.MNIST_DIR_ENV} is not set: point it at a folder with the four MNIST "
                     "files (e.g. /work/shared/data/mnist)")
     return Path(REAL_MNIST_DIR)
-
-
-class Heartbeat:
-    """A QTimer every ``interval_ms``; ``max_gap`` is the longest the event loop was stalled."""
-
-    def __init__(self, interval_ms: int = 10) -> None:
-        from PySide6.QtCore import QTimer
-
-        self.gaps: list[float] = []
-        self._last = time.perf_counter()
-        self._timer = QTimer()
-        self._timer.setInterval(interval_ms)
-        self._timer.timeout.connect(self._beat)
-        self._timer.start()
-
-    def _beat(self) -> None:
-        now = time.perf_counter()
-        self.gaps.append(now - self._last)
-        self._last = now
-
-    @property
-    def max_gap(self) -> float:
-        return max(self.gaps, default=0.0)
-
-    def stop(self) -> None:
-        self._timer.stop()
 
 
 # --- hyperparameters out of range ---------------------------------------------------------------
