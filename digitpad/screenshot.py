@@ -18,21 +18,18 @@ from PySide6.QtWidgets import QApplication
 
 def replay(widget, strokes, fill: float = 0.62) -> None:
     """Draw pen strokes, scaled and centred, on ``widget`` with real mouse events."""
-    xs = [x for s in strokes for x, _ in s]
-    ys = [y for s in strokes for _, y in s]
-    span = max(max(xs) - min(xs), max(ys) - min(ys), 1e-6)
-    scale = fill * min(widget.width(), widget.height()) / span
-    cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
-    ox, oy = widget.width() / 2, widget.height() / 2
+    from digitpad.selftest import fit_strokes
+
+    fitted = fit_strokes(strokes, widget.width(), widget.height(), fill)
     left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
 
     def send(kind, x, y, button, buttons):
-        p = QPointF(ox + (x - cx) * scale, oy + (y - cy) * scale)
+        p = QPointF(x, y)
         QApplication.sendEvent(widget, QMouseEvent(kind, p, widget.mapToGlobal(p), button, buttons,
                                                    Qt.KeyboardModifier.NoModifier))
         QApplication.processEvents()
 
-    for stroke in strokes:
+    for stroke in fitted:
         send(QEvent.Type.MouseButtonPress, *stroke[0], left, left)
         for x, y in stroke[1:]:
             send(QEvent.Type.MouseMove, x, y, none, left)

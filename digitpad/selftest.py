@@ -120,7 +120,7 @@ class _Report:
         return ok
 
 
-def _fit(strokes, width: float, height: float, fill: float = 0.6):
+def fit_strokes(strokes, width: float, height: float, fill: float = 0.6):
     """Scale and centre ``strokes`` in a ``width`` × ``height`` canvas, as a person would draw."""
     xs = [x for stroke in strokes for x, _ in stroke]
     ys = [y for stroke in strokes for _, y in stroke]
@@ -158,7 +158,7 @@ def _draw(canvas, strokes) -> None:
     """Draw ``strokes`` on the canvas through its stroke API (what mouse events end up calling)."""
     from PySide6.QtCore import QPointF
 
-    for stroke in _fit(strokes, canvas.width(), canvas.height()):
+    for stroke in fit_strokes(strokes, canvas.width(), canvas.height()):
         canvas.begin_stroke(QPointF(*stroke[0]))
         for point in stroke[1:]:
             canvas.extend_stroke(QPointF(*point))

@@ -58,13 +58,9 @@ def app_send_strokes(widget, strokes, *, on_move=None):
 
 def app_fit_strokes(strokes, width, height, fill=0.7):
     """Scale and centre pen-digit strokes into a ``width`` × ``height`` widget."""
-    xs = [x for stroke in strokes for x, _ in stroke]
-    ys = [y for stroke in strokes for _, y in stroke]
-    span = max(max(xs) - min(xs), max(ys) - min(ys), 1e-6)
-    scale = fill * min(width, height) / span
-    cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
-    return [[(width / 2 + (x - cx) * scale, height / 2 + (y - cy) * scale) for x, y in stroke]
-            for stroke in strokes]
+    from digitpad.selftest import fit_strokes
+
+    return fit_strokes(strokes, width, height, fill)
 
 
 @_pytest.fixture

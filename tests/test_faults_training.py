@@ -21,13 +21,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from synthetic_data import separable
 from event_loop import Heartbeat
 
 from trainer import paths, train_cli
 from trainer.config import PRESETS, ConfigError, TrainingConfig
 from trainer.model_io import load_model, save_model
 from trainer.network import Network
-from trainer.training import CANCELLED, DIVERGED, TrainingData, network_for, train
+from trainer.training import CANCELLED, DIVERGED, network_for, train
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_MNIST_DIR = os.environ.get(paths.MNIST_DIR_ENV)
@@ -136,23 +137,13 @@ def test_digitpad_train_refuses_before_anything_starts(options, message, capsys,
 def test_train_refuses_before_touching_the_network(change):
     network = Network([784, 30, 10], seed=3)
     before = [w.copy() for w in network.weights]
-    data = _separable(n=100)
+    data = separable(n=100)
     with pytest.raises(ConfigError):
         train(network, PRESETS["nielsen"].replace(**change), data)
     assert all(np.array_equal(a, b) for a, b in zip(network.weights, before))
 
 
 # --- divergence ---------------------------------------------------------------------------------
-
-def _separable(seed=0, n=600) -> TrainingData:
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 10, n)
-    images = rng.uniform(0, 0.2, (n, 784)).astype(np.float32)
-    for digit in range(10):
-        images[labels == digit, digit * 78:(digit + 1) * 78] += 0.8
-    half = n // 2
-    return TrainingData(images[:half], labels[:half], images[half:], labels[half:])
-
 
 #: Three ReLU layers with Nielsen's N(0, 1) initialisation: the activations explode at once.
 EXPLODING_RELU = TrainingConfig(hidden_layers=(256, 256, 256), hidden_activation="relu",
@@ -161,7 +152,7 @@ EXPLODING_RELU = TrainingConfig(hidden_layers=(256, 256, 256), hidden_activation
 
 
 def test_exploding_relu_net_is_stopped_within_the_first_epoch():
-    data = _separable(n=4000)
+    data = separable(n=4000)
     progress = []
     result = train(network_for(EXPLODING_RELU), EXPLODING_RELU, data, on_batch=progress.append)
     assert result.status == DIVERGED and not result.usable

@@ -4,6 +4,7 @@ import threading
 
 import numpy as np
 import pytest
+from synthetic_data import separable
 
 from trainer.config import PRESETS, TrainingConfig
 from trainer.network import Network
@@ -26,24 +27,13 @@ def _small(mnist, config, n=6000):
     return split_for_training(mnist, config.replace(train_subset=n))
 
 
-def _separable(seed=0, n=600):
-    """A synthetic 784-input problem that a small net learns quickly (no MNIST needed)."""
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 10, n)
-    images = rng.uniform(0, 0.2, (n, 784)).astype(np.float32)
-    for digit in range(10):
-        images[labels == digit, digit * 78:(digit + 1) * 78] += 0.8
-    half = n // 2
-    return TrainingData(images[:half], labels[:half], images[half:], labels[half:])
-
-
 SMALL = TrainingConfig(hidden_layers=(16,), hidden_activation="relu", output_activation="softmax",
                        cost="cross_entropy", init="he", optimizer="adam", learning_rate=3e-3,
                        batch_size=16, epochs=3, dropout=0.1)
 
 
 def test_training_learns_a_separable_problem():
-    data = _separable()
+    data = separable()
     network = network_for(SMALL)
     result = train(network, SMALL, data)
     assert result.status == COMPLETED and result.usable
@@ -53,7 +43,7 @@ def test_training_learns_a_separable_problem():
 
 
 def test_same_seed_gives_bitwise_the_same_weights():
-    data = _separable()
+    data = separable()
     first, second = network_for(SMALL), network_for(SMALL)
     train(first, SMALL, data)
     train(second, SMALL, data)
@@ -65,7 +55,7 @@ def test_same_seed_gives_bitwise_the_same_weights():
 
 
 def test_cancel_stops_within_the_epoch():
-    data = _separable(n=4000)
+    data = separable(n=4000)
     cancel = threading.Event()
     seen = []
 
@@ -80,7 +70,7 @@ def test_cancel_stops_within_the_epoch():
 
 
 def test_early_stopping_restores_the_best_epoch():
-    data = _separable(n=200)
+    data = separable(n=200)
     config = SMALL.replace(epochs=200, early_stopping=2, learning_rate=0.05)
     network = network_for(config)
     best = {}
@@ -97,7 +87,7 @@ def test_early_stopping_restores_the_best_epoch():
 
 
 def test_exploding_relu_net_is_reported_as_diverged():
-    data = _separable(n=2000)
+    data = separable(n=2000)
     config = SMALL.replace(optimizer="sgd", learning_rate=1000.0, init="normal", dropout=0.0)
     result = train(network_for(config), config, data)
     assert result.status == DIVERGED and not result.usable
@@ -129,7 +119,7 @@ def test_augmented_training_runs_and_learns(mnist):
 
 def test_float64_network_trains_too():
     config = SMALL.replace(epochs=1)
-    data = _separable()
+    data = separable()
     network = Network(config.layer_sizes, "relu", "softmax", "cross_entropy", "he",
                       dtype=np.float64)
     data64 = TrainingData(data.train_images.astype(np.float64), data.train_labels,

@@ -749,10 +749,7 @@ def augment_images(
     512 images over Numba's threads (``numba.set_num_threads`` limits them); the output is the
     same bit for bit. Worth it when nothing else is computing at the same time.
     """
-    _check_batch(images, out)
-    if not isinstance(params, AugmentParams):
-        raise TypeError("params must be an AugmentParams")
-    _run(images, out, seed, params, parallel)
+    augment_images_with_stats(images, out, seed, params, parallel=parallel)
 
 
 def _run(images, out, seed, params, parallel) -> np.ndarray:
