@@ -9,7 +9,7 @@ import itertools
 import numpy as np
 import pytest
 
-from trainer import backprop, kernels
+from trainer import backprop, kernels, sparse_input
 from trainer.network import Network
 
 HIDDEN = ("sigmoid", "tanh", "relu")
@@ -29,15 +29,22 @@ def _batch(seed, zeros=0.0):
 
 
 def _cost_and_gradients(network, x, labels, sparse=False):
-    """Summed cost of the batch and the analytic gradients from our backward pass."""
+    """Summed cost of the batch and the analytic gradients from our backward pass.
+
+    With ``sparse`` the input layer reads the batch compressed, as training does for MNIST.
+    """
     space = backprop.Workspace(network.layer_sizes, BATCH, np.float64)
-    space.activations[0][:] = x
+    if sparse:
+        inputs = (True, sparse_input.compress_rows(x), np.arange(BATCH, dtype=np.int64))
+    else:
+        space.activations[0][:] = x
+        inputs = backprop.no_sparse_input(np.float64)
     hidden, output, cost = network.codes
     backprop.forward(network.weights, network.biases, space.activations, space.zs,
-                     space.dropout_masks, BATCH, hidden, output, 0.0, sparse)
+                     space.dropout_masks, BATCH, hidden, output, 0.0, *inputs)
     cost_sum, _ = backprop.backward(network.weights, space.activations, space.zs, space.deltas,
                                     space.dropout_masks, space.grad_w, space.grad_b, labels, BATCH,
-                                    hidden, output, cost, 0.0, sparse)
+                                    hidden, output, cost, 0.0, *inputs, True)
     return cost_sum, [g.copy() for g in space.grad_w], [g.copy() for g in space.grad_b]
 
 
@@ -64,7 +71,10 @@ def _relative_error(a, b):
 @pytest.mark.parametrize("hidden,output,cost", list(itertools.product(HIDDEN, OUTPUT, COSTS)))
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse-input"])
 def test_backprop_matches_finite_differences(hidden, output, cost, sparse):
-    network = Network(LAYERS, hidden, output, cost, init="glorot", dtype=np.float64, seed=3)
+    # The compressed input layer works in 8-wide vectors: 11 units take a whole vector and one
+    # that overlaps it (tests/test_sparse_input.py checks every width against NumPy).
+    layers = [LAYERS[0], 11, *LAYERS[2:]] if sparse else LAYERS
+    network = Network(layers, hidden, output, cost, init="glorot", dtype=np.float64, seed=3)
     for b in network.biases:  # non-zero biases, so their gradients are exercised too
         b[:] = np.random.default_rng(4).uniform(-0.5, 0.5, b.shape)
     x, labels = _batch(5, zeros=0.6 if sparse else 0.0)
@@ -108,7 +118,8 @@ def test_dropout_gradient_matches_finite_differences_for_a_fixed_mask():
                 space.dropout_masks[l][:] = masks[l]
         return backprop.backward(network.weights, space.activations, space.zs, space.deltas,
                                  space.dropout_masks, space.grad_w, space.grad_b, labels, BATCH,
-                                 hidden, output, cost, 0.5, False)[0]
+                                 hidden, output, cost, 0.5,
+                                 *backprop.no_sparse_input(np.float64), True)[0]
 
     cost_with_mask()
     analytic = space.grad_w[0].copy()

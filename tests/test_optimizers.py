@@ -34,7 +34,7 @@ def _step(state, weights, biases, grads_w, grads_b, lr, batch):
     state.step += 1
     optimizers.apply_update(weights, biases, _typed(grads_w), _typed(grads_b), state.first_w,
                             state.first_b, state.second_w, state.second_b, state.kind,
-                            state.hyper(lr), batch, state.step)
+                            state.hyper(lr), batch, state.step, True)
 
 
 def test_sgd_is_nielsens_rule_with_weight_decay_on_weights_only():

@@ -143,3 +143,29 @@ def test_predict_proba_matches_a_numpy_forward_pass():
     z = a @ network.weights[1].astype(np.float64) + network.biases[1]
     np.testing.assert_allclose(network.predict_proba(dense).argmax(1), z.argmax(1))
     assert network.predict(x[0]) == int(expected[0].argmax())
+
+
+@pytest.mark.parametrize("optimizer,weight_decay", [("sgd", 0.0), ("sgd", 1e-3),
+                                                    ("momentum", 0.0), ("adam", 0.0)])
+def test_compressed_input_trains_like_the_dense_input(optimizer, weight_decay):
+    """Sparse images take the compressed input layer (and, with plain SGD, the step on the inked
+    rows only); one epoch of it must leave the weights where the dense path leaves them."""
+    from trainer.training import _Run
+
+    data = separable()
+    for images in (data.train_images, data.val_images):
+        images[images < 0.15] = 0.0  # about 70% zeros, like MNIST
+    config = SMALL.replace(hidden_layers=(20,), optimizer=optimizer, weight_decay=weight_decay,
+                           learning_rate=0.05 if optimizer != "adam" else 3e-3, epochs=1)
+    weights = {}
+    for sparse in (True, False):
+        network = network_for(config)
+        run = _Run(network, config, data, None, None)
+        assert run.sparse
+        run.sparse = sparse
+        assert run.epoch(0) is None
+        weights[sparse] = [w.copy() for w in network.weights] + [b.copy() for b in network.biases]
+    initial = network_for(config).weights[0]
+    assert not np.allclose(weights[True][0], initial, atol=1e-3)  # it did learn something
+    for compressed, dense in zip(weights[True], weights[False]):
+        np.testing.assert_allclose(compressed, dense, rtol=1e-4, atol=1e-5)

@@ -9,9 +9,11 @@ equations, transposed):
     ∂C/∂Wˡ = (aˡ⁻¹)ᵀ δˡ,  ∂C/∂bˡ = Σ_rows δˡ
 The gradients are *sums* over the batch; the optimisers divide by the batch size.
 
-The input layer is special: MNIST images are about 80% zeros, so when the input is sparse enough
-its two products skip the zero pixels (``kernels.sparse_rows_times``,
-``kernels.sparse_rows_transposed_times``) instead of calling BLAS.
+The input layer is special: MNIST images are about 80% zeros, so training hands them over
+compressed (``sparse_input.SparseRows`` and the batch's row numbers), and the input layer's two
+products run over the inked pixels only instead of calling BLAS. The input layer's weight gradient
+(X)ᵀδ¹ can then be left in that factored form, X and δ¹ (``store_input_gradient=False``): plain
+SGD applies it to the inked rows directly (see ``training.run_batches``).
 
 Every array lives in a preallocated ``Workspace`` so that a training epoch allocates nothing.
 """
@@ -21,7 +23,7 @@ import numpy as np
 from numba import njit
 from numba.typed import List
 
-from trainer import kernels
+from trainer import kernels, sparse_input
 
 
 class Workspace:
@@ -50,18 +52,27 @@ class Workspace:
             self.grad_b.append(np.zeros(n_out, dtype=dtype))
 
 
-@njit(cache=True, nogil=True)
-def forward(weights, biases, activations, zs, masks, m, hidden, output, dropout, sparse_input):
-    """Fill zs and activations[1:] for the first m rows of activations[0].
+def no_sparse_input(dtype) -> tuple:
+    """The (sparse, images, rows) arguments of ``forward``/``backward`` for a dense input batch."""
+    empty = sparse_input.SparseRows(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32),
+                                    np.zeros(0, dtype=dtype))
+    return False, empty, np.zeros(0, dtype=np.int64)
 
+
+@njit(cache=True, nogil=True)
+def forward(weights, biases, activations, zs, masks, m, hidden, output, dropout,
+            sparse, images, rows):
+    """Fill zs and activations[1:] for a batch of m samples.
+
+    The batch is the first m rows of activations[0], or, with ``sparse``, the rows ``rows[:m]`` of
+    the compressed ``images`` (then activations[0] is not used).
     With dropout > 0 each hidden layer's output is multiplied by a fresh inverted-dropout mask.
-    With sparse_input the input layer's product skips zero inputs.
     """
     layers = len(weights)
     for l in range(layers):
         z = zs[l][:m]
-        if l == 0 and sparse_input:
-            kernels.sparse_rows_times(activations[0][:m], weights[0], z)
+        if l == 0 and sparse:
+            sparse_input.rows_times(images, rows[:m], weights[0], z)
         else:
             np.dot(activations[l][:m], weights[l], z)
         is_output = l == layers - 1
@@ -74,23 +85,30 @@ def forward(weights, biases, activations, zs, masks, m, hidden, output, dropout,
 
 @njit(cache=True, nogil=True)
 def backward(weights, activations, zs, deltas, masks, grad_w, grad_b, labels, m,
-             hidden, output, cost, dropout, sparse_input):
-    """Backpropagate the first m rows after ``forward``; returns (cost_sum, correct)."""
+             hidden, output, cost, dropout, sparse, images, rows, store_input_gradient):
+    """Backpropagate the batch of ``forward``; returns (cost_sum, correct).
+
+    Without ``store_input_gradient`` (sparse input only) grad_w[0] is left untouched: the input
+    layer's weight gradient is (X)ᵀδ¹ with X the compressed batch and δ¹ in deltas[0].
+    """
     layers = len(weights)
     last = layers - 1
     cost_sum, correct = kernels.output_delta_and_cost(
         zs[last][:m], activations[layers][:m], labels, output, cost, deltas[last][:m])
     for l in range(last, -1, -1):
         delta = deltas[l][:m]
-        if l == 0 and sparse_input:
-            kernels.sparse_rows_transposed_times(activations[0][:m], delta, grad_w[0])
+        if l == 0 and sparse:
+            if store_input_gradient:
+                grad_w[0][:] = 0.0
+                sparse_input.add_transposed_times(images, rows[:m], delta, 1.0, grad_w[0])
         else:
             np.dot(activations[l][:m].T, delta, grad_w[l])
         kernels.column_sums(delta, grad_b[l])
         if l > 0:
             previous = deltas[l - 1][:m]
             np.dot(delta, weights[l].T, previous)
-            kernels.multiply_by_derivative(previous, zs[l - 1][:m], hidden)
+            kernels.multiply_by_derivative(previous, zs[l - 1][:m], activations[l][:m], hidden,
+                                           dropout > 0.0)
             if dropout > 0.0:
                 kernels.apply_dropout_mask(previous, masks[l - 1][:m])
     return cost_sum, correct

@@ -31,12 +31,12 @@ def evaluate(network: Network, images: np.ndarray, labels: np.ndarray,
     size = workspace.batch_size
     last = len(network.weights) - 1
     cost_sum, correct = 0.0, 0
+    dense = backprop.no_sparse_input(network.dtype)
     for start in range(0, n, size):
         m = min(size, n - start)
         workspace.activations[0][:m] = images[start:start + m]
-        batch = workspace.activations[0][:m]
         backprop.forward(network.weights, network.biases, workspace.activations, workspace.zs,
-                         workspace.dropout_masks, m, hidden, output, 0.0, kernels.is_sparse(batch))
+                         workspace.dropout_masks, m, hidden, output, 0.0, *dense)
         batch_cost, batch_correct = kernels.output_delta_and_cost(
             workspace.zs[last][:m], workspace.activations[last + 1][:m], labels[start:start + m],
             output, cost, workspace.deltas[last][:m])

@@ -104,8 +104,12 @@ def _update_array(param, grad, first, second, kind, c):
 
 @njit(cache=True, nogil=True)
 def apply_update(weights, biases, grad_w, grad_b, first_w, first_b, second_w, second_b,
-                 kind, hyper, batch_size, step):
-    """One optimiser step on every layer; ``step`` counts from 1. Weight decay spares the biases."""
+                 kind, hyper, batch_size, step, update_input_weights):
+    """One optimiser step on every layer; ``step`` counts from 1. Weight decay spares the biases.
+
+    Without ``update_input_weights`` weights[0] is left to the caller (see
+    ``training.run_batches``: plain SGD on a compressed input).
+    """
     lr, mu, beta1, beta2, eps, decay = hyper[0], hyper[1], hyper[2], hyper[3], hyper[4], hyper[5]
     if kind == ADAM:
         lr = lr * math.sqrt(1.0 - beta2 ** step) / (1.0 - beta1 ** step)
@@ -115,5 +119,6 @@ def apply_update(weights, biases, grad_w, grad_b, first_w, first_b, second_w, se
     no_decay = c.copy()
     no_decay[2] = 0.0
     for l in range(len(weights)):
-        _update_array(weights[l], grad_w[l], first_w[l], second_w[l], kind, c)
+        if l > 0 or update_input_weights:
+            _update_array(weights[l], grad_w[l], first_w[l], second_w[l], kind, c)
         _update_array(biases[l], grad_b[l], first_b[l], second_b[l], kind, no_decay)

@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 
 from trainer import augment as augmentation
-from trainer import backprop, kernels, optimizers
+from trainer import backprop, kernels, optimizers, sparse_input
 from trainer.slashed_zeros import slash_zeros
 from trainer.config import TrainingConfig
 from trainer.evaluation import evaluate
@@ -146,7 +146,9 @@ class _Run:
         self.labels = np.ascontiguousarray(data.train_labels, dtype=np.int64)
         varied = config.augment or config.slashed_zeros > 0
         self.augmented = np.empty_like(self.images) if varied else None
-        self.sparse_input = bool(kernels.is_sparse(self.images))
+        self.sparse = bool(kernels.is_sparse(self.images))
+        self.compressed = (sparse_input.compress_rows(self.images) if self.sparse
+                           else backprop.no_sparse_input(dtype)[1])
         self.workspace = backprop.Workspace(network.layer_sizes, config.batch_size, dtype)
         self.evaluation_space = backprop.Workspace(network.layer_sizes, 1000, dtype)
         self.optimizer = optimizers.OptimizerState(
@@ -172,6 +174,9 @@ class _Run:
                 self.augmented[...] = self.images
             slash_zeros(self.augmented, self.labels, config.slashed_zeros, epoch_seed)
             images = self.augmented
+            if self.sparse:
+                self.compressed = sparse_input.compress_rows(images)
+        compressed = self.compressed
         batches = -(-n // config.batch_size)
         self.learning_rate = config.learning_rate_at(epoch)
         hyper = self.optimizer.hyper(self.learning_rate)
@@ -186,9 +191,9 @@ class _Run:
             finite, chunk_cost, chunk_correct, state.step = run_batches(
                 network.weights, network.biases, space.activations, space.zs, space.deltas,
                 space.dropout_masks, space.grad_w, space.grad_b, state.first_w, state.first_b,
-                state.second_w, state.second_b, images, self.labels, order, done, stop,
-                config.batch_size, hidden, output, cost, config.dropout, state.kind, hyper,
-                state.step, self.sparse_input)
+                state.second_w, state.second_b, images, compressed, self.labels, order, done,
+                stop, config.batch_size, hidden, output, cost, config.dropout, state.kind, hyper,
+                state.step, self.sparse)
             elapsed = time.perf_counter() - started
             seen = min(stop * config.batch_size, n)
             cost_sum, correct = cost_sum + chunk_cost, correct + chunk_correct
@@ -228,11 +233,15 @@ def seed_compiled_random(seed):
 
 @njit(cache=True, nogil=True)
 def run_batches(weights, biases, activations, zs, deltas, masks, grad_w, grad_b,
-                first_w, first_b, second_w, second_b, images, labels, order, first_batch,
-                stop_batch, batch_size, hidden, output, cost, dropout, kind, hyper, step, sparse):
+                first_w, first_b, second_w, second_b, images, compressed, labels, order,
+                first_batch, stop_batch, batch_size, hidden, output, cost, dropout, kind, hyper,
+                step, sparse):
     """Train on batches [first_batch, stop_batch) of the shuffled ``order``.
 
-    ``sparse``: take the zero-skipping input-layer products (decided once per run, from the data).
+    ``sparse``: the input layer reads the batch from ``compressed`` (``images`` compressed by
+    ``sparse_input.compress_rows``) instead of gathering rows of ``images``. With plain SGD and no
+    weight decay its weight gradient is then never stored: the step −η/m · Xᵀδ¹ goes straight
+    into the rows of the batch's inked pixels, the only ones it changes.
 
     Returns (finite, cost_sum, correct, step); stops at the first batch whose cost is not finite.
     """
@@ -240,23 +249,28 @@ def run_batches(weights, biases, activations, zs, deltas, masks, grad_w, grad_b,
     cost_sum = 0.0
     correct = 0
     batch_labels = np.empty(batch_size, dtype=np.int64)
+    step_on_inked_rows = sparse and kind == optimizers.SGD and hyper[5] == 0.0
     for b in range(first_batch, stop_batch):
         start = b * batch_size
         m = min(batch_size, n - start)
-        indices = order[start:start + m]
-        kernels.gather_rows(images, indices, activations[0][:m])
+        rows = order[start:start + m]
+        if not sparse:
+            kernels.gather_rows(images, rows, activations[0][:m])
         for k in range(m):
-            batch_labels[k] = labels[indices[k]]
+            batch_labels[k] = labels[rows[k]]
         backprop.forward(weights, biases, activations, zs, masks, m, hidden, output, dropout,
-                         sparse)
+                         sparse, compressed, rows)
         batch_cost, batch_correct = backprop.backward(
             weights, activations, zs, deltas, masks, grad_w, grad_b, batch_labels[:m], m,
-            hidden, output, cost, dropout, sparse)
+            hidden, output, cost, dropout, sparse, compressed, rows, not step_on_inked_rows)
         if not np.isfinite(batch_cost):
             return False, cost_sum, correct, step
         step += 1
         optimizers.apply_update(weights, biases, grad_w, grad_b, first_w, first_b, second_w,
-                                second_b, kind, hyper, m, step)
+                                second_b, kind, hyper, m, step, not step_on_inked_rows)
+        if step_on_inked_rows:
+            sparse_input.add_transposed_times(compressed, rows, deltas[0][:m], -hyper[0] / m,
+                                              weights[0])
         cost_sum += batch_cost
         correct += batch_correct
     return True, cost_sum, correct, step
