@@ -208,6 +208,45 @@ def test_source_import_and_predict_when_nothing_is_writable(tmp_path):
     assert result.stdout.splitlines()[0].endswith("trainer.paths.NoCacheLocator")
 
 
+INFER_FROM_COPY = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, sys.argv[1])
+    import numpy as np
+    import trainer
+    assert trainer.__file__.startswith(sys.argv[1]), trainer.__file__
+    from trainer.network import Network, infer
+    network = Network([784, 16, 10], seed=1)
+    infer(network.weights, network.biases, np.zeros((1, 784), np.float32), *network.codes[:2])
+    print(type(infer._cache._impl.locator).__name__,
+          "hits", sum(infer.stats.cache_hits.values()),
+          "misses", sum(infer.stats.cache_misses.values()))
+""")
+
+
+@needs_locator_classes
+def test_editing_a_kernel_module_recompiles_the_kernels_that_call_it(tmp_path):
+    """network.infer calls kernels from kernels.py, and Numba compiles them into it. A change to
+    kernels.py alone must not leave the cached infer running the old kernels."""
+    copy = tmp_path / "copy"
+    shutil.copytree(ROOT / "trainer", copy / "trainer",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    script = tmp_path / "infer_from_copy.py"
+    script.write_text(INFER_FROM_COPY)
+    env = clean_env(NUMBA_CACHE_DIR=str(tmp_path / "cache"), HOME=str(tmp_path / "home"))
+
+    def run() -> str:
+        result = subprocess.run([sys.executable, str(script), str(copy)], cwd=tmp_path, env=env,
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert run() == "SourceTreeCacheLocator hits 0 misses 1"
+    assert run() == "SourceTreeCacheLocator hits 1 misses 0"
+    kernels = copy / "trainer" / "kernels.py"
+    kernels.write_text(kernels.read_text() + "\n# an edit\n")
+    assert run() == "SourceTreeCacheLocator hits 0 misses 1"
+
+
 # In the frozen app ``sys.frozen`` is set and Numba's own locators fail (the modules' file names are
 # relative and do not exist). These tests set ``sys.frozen`` in a plain interpreter, which selects
 # the same locators, and use a tiny function of their own so that nothing big is compiled.

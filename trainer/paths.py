@@ -46,9 +46,9 @@ def configure_numba_cache() -> None:
     Must run before numba is first imported. An explicit ``NUMBA_CACHE_DIR`` or
     ``NUMBA_CACHE_LOCATOR_CLASSES`` set by the user wins.
 
-    * From source: ``NUMBA_CACHE_DIR`` defaults to :func:`numba_cache_dir` and Numba's own locators
-      do the rest. Only when that folder cannot be written is the list of locators set, ending with
-      :class:`NoCacheLocator`, so that Numba compiles without a cache instead of raising
+    * From source: ``NUMBA_CACHE_DIR`` defaults to :func:`numba_cache_dir`. The trainer's kernels
+      get :class:`SourceTreeCacheLocator`, anything else Numba's own locators, and when no folder
+      can be written :class:`NoCacheLocator` lets Numba compile without a cache instead of raising
       ``RuntimeError: cannot cache function`` at import.
     * Frozen (the PyInstaller app, ``sys.frozen``): Numba's locators do not work there. The
       modules' ``co_filename`` is relative (``trainer/kernels.py``) and does not exist, so Numba
@@ -63,10 +63,8 @@ def configure_numba_cache() -> None:
     os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir()))
     if os.environ.get("NUMBA_CACHE_LOCATOR_CLASSES"):
         return
-    if getattr(sys, "frozen", False):
-        os.environ["NUMBA_CACHE_LOCATOR_CLASSES"] = _FROZEN_LOCATORS
-    elif not _may_write(Path(os.environ["NUMBA_CACHE_DIR"] or numba_cache_dir())):
-        os.environ["NUMBA_CACHE_LOCATOR_CLASSES"] = _SOURCE_LOCATORS
+    frozen = getattr(sys, "frozen", False)
+    os.environ["NUMBA_CACHE_LOCATOR_CLASSES"] = _FROZEN_LOCATORS if frozen else _SOURCE_LOCATORS
 
 
 # ---------------------------------------------------------------------------- Numba cache locators
@@ -76,18 +74,13 @@ def configure_numba_cache() -> None:
 # The classes are named by their import path in NUMBA_CACHE_LOCATOR_CLASSES and need no numba import
 # here; bare names are Numba's own locators.
 _FROZEN_LOCATORS = "trainer.paths.FrozenAppCacheLocator,trainer.paths.NoCacheLocator"
-_SOURCE_LOCATORS = ("UserProvidedCacheLocator,InTreeCacheLocator,UserWideCacheLocator,"
-                    "IPythonCacheLocator,ZipCacheLocator,trainer.paths.NoCacheLocator")
+_SOURCE_LOCATORS = ("trainer.paths.SourceTreeCacheLocator,UserProvidedCacheLocator,"
+                    "InTreeCacheLocator,UserWideCacheLocator,IPythonCacheLocator,ZipCacheLocator,"
+                    "trainer.paths.NoCacheLocator")
+#: The trainer package, whose modules' sources stamp its cached kernels.
+_TRAINER_DIR = Path(__file__).resolve().parent
 
 _log = logging.getLogger(__name__)
-
-
-def _may_write(folder: Path) -> bool:
-    """Whether ``folder`` exists and is writable, or could be created (without creating it)."""
-    for candidate in (folder, *folder.parents):
-        if candidate.exists():
-            return candidate.is_dir() and os.access(candidate, os.W_OK | os.X_OK)
-    return False
 
 
 def _numba_cache_root() -> str:
@@ -103,20 +96,26 @@ def _hash_file(path: str, st_mtime: float, st_size: int) -> bytes:
     return digest.digest()
 
 
-class FrozenAppCacheLocator:
-    """Numba cache locator for the frozen app: ``<NUMBA_CACHE_DIR>/frozen/<module>/``.
+def _source_tree_stamp(folder: Path) -> bytes:
+    """One hash of every Python module in ``folder`` (each file read again only when it changed)."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.py")):
+        st = path.stat()
+        digest.update(path.name.encode() + _hash_file(str(path), st.st_mtime, st.st_size))
+    return digest.digest()
 
-    The folder depends only on the function's module, never on the working directory. The source
-    stamp is the hash of the app's executable, which carries all of the app's Python code
-    (PyInstaller appends its archive to it): a rebuilt app never loads kernels compiled by an older
-    one. (Numba also keys every entry by the function's bytecode, its signature, the CPU and Numba's
-    version.)
-    """
+
+class _ModuleCacheLocator:
+    """A cache folder per module, ``<NUMBA_CACHE_DIR>/<folder>/<module>/``, whatever the working
+    directory; subclasses name the folder and say what stamps the cached code."""
 
     def __init__(self, py_func, py_file: str) -> None:
         self._lineno = py_func.__code__.co_firstlineno
         module = getattr(py_func, "__module__", None) or Path(py_file).stem
-        self._cache_path = os.path.join(_numba_cache_root(), "frozen", module)
+        self._cache_path = os.path.join(_numba_cache_root(), self._folder(), module)
+
+    def _folder(self) -> str:
+        raise NotImplementedError
 
     @classmethod
     def from_function(cls, py_func, py_file: str):
@@ -124,7 +123,7 @@ class FrozenAppCacheLocator:
         try:
             self.ensure_cache_path()
         except OSError:
-            return None  # not writable: the next locator (NoCacheLocator) takes over
+            return None  # not writable: the next locator takes over
         return self
 
     def ensure_cache_path(self) -> None:
@@ -134,13 +133,50 @@ class FrozenAppCacheLocator:
     def get_cache_path(self) -> str:
         return self._cache_path
 
+    def get_disambiguator(self) -> str:
+        return str(self._lineno)
+
+
+class FrozenAppCacheLocator(_ModuleCacheLocator):
+    """Numba cache locator for the frozen app: ``<NUMBA_CACHE_DIR>/frozen/<module>/``.
+
+    The source stamp is the hash of the app's executable, which carries all of the app's Python
+    code (PyInstaller appends its archive to it): a rebuilt app never loads kernels compiled by an
+    older one. (Numba also keys every entry by the function's bytecode, its signature, the CPU and
+    Numba's version.)
+    """
+
+    def _folder(self) -> str:
+        return "frozen"
+
     def get_source_stamp(self):
         path = sys.executable
         st = os.stat(path)
         return _hash_file(path, st.st_mtime, st.st_size)
 
-    def get_disambiguator(self) -> str:
-        return str(self._lineno)
+
+class SourceTreeCacheLocator(_ModuleCacheLocator):
+    """Numba cache locator for the trainer's kernels run from source (an install or a checkout).
+
+    Numba stamps a cached function with its own file's time and size only, yet the kernels it
+    calls from other modules are compiled into it: after an edit or a ``git pull`` that changes
+    ``kernels.py`` alone, ``training.run_batches`` would go on running the old kernels from the
+    cache. Here every kernel is stamped with the hash of all of the trainer's modules, so any change
+    recompiles all of them. The folder, ``<NUMBA_CACHE_DIR>/source/<hash of the package's path>/``,
+    keeps two checkouts from overwriting each other's kernels.
+    """
+
+    def _folder(self) -> str:
+        return os.path.join("source", hashlib.sha256(str(_TRAINER_DIR).encode()).hexdigest()[:16])
+
+    @classmethod
+    def from_function(cls, py_func, py_file: str):
+        if Path(py_file).resolve().parent != _TRAINER_DIR:
+            return None  # not one of ours: Numba's own locators take it
+        return super().from_function(py_func, py_file)
+
+    def get_source_stamp(self):
+        return _source_tree_stamp(_TRAINER_DIR)
 
 
 class NoCacheLocator:
