@@ -1,14 +1,14 @@
 """The compressed input layer (trainer/sparse_input.py) against NumPy's dense products.
 
-Widths 1 to 70 cover the scalar path (< 8 columns), whole vectors, a last vector that overlaps
-the one before it, and more than one block of 32 columns.
+Widths 1 to 70 cover narrow rows (< 8 columns), whole vectors, a last vector that overlaps the
+one before it and more than one block of 32 columns; the widest ones, rows streamed through memory.
 """
 import numpy as np
 import pytest
 
 from trainer import sparse_input
 
-WIDTHS = list(range(1, 71))
+WIDTHS = [*range(1, 71), sparse_input.REGISTER_COLUMNS, sparse_input.REGISTER_COLUMNS + 1, 300]
 
 
 def _sparse_matrix(rng, rows, cols, dtype, zeros=0.8):
@@ -64,3 +64,19 @@ def test_add_transposed_times_adds_the_scaled_product_once_per_column(dtype):
                                    err_msg=f"{cols} columns")
         uninked = ~x[rows].any(axis=0)
         np.testing.assert_array_equal(target[uninked], before[uninked])  # untouched, bit for bit
+
+
+def test_evaluation_on_compressed_images_matches_the_dense_evaluation():
+    from trainer.evaluation import evaluate
+    from trainer.network import Network
+
+    rng = np.random.default_rng(3)
+    images = _sparse_matrix(rng, 2500, 784, np.float32)  # more than one evaluation batch
+    labels = rng.integers(0, 10, len(images))
+    network = Network([784, 40, 10], "sigmoid", "softmax", "cross_entropy", "glorot", seed=4)
+    dense = evaluate(network, images, labels)
+    compressed = evaluate(network, images, labels,
+                          compressed=sparse_input.compress_rows(images))
+    assert compressed.n == dense.n == 2500
+    assert compressed.accuracy == dense.accuracy
+    assert abs(compressed.loss - dense.loss) < 1e-5 * abs(dense.loss)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trainer import backprop, kernels
+from trainer import backprop, kernels, sparse_input
 from trainer.network import Network
 
 EVALUATION_BATCH = 1000
@@ -19,8 +19,13 @@ class Evaluation:
 
 
 def evaluate(network: Network, images: np.ndarray, labels: np.ndarray,
-             workspace: backprop.Workspace | None = None) -> Evaluation:
-    """Mean cost and accuracy of the network on images (n, 784) with class labels (n,)."""
+             workspace: backprop.Workspace | None = None,
+             compressed: sparse_input.SparseRows | None = None) -> Evaluation:
+    """Mean cost and accuracy of the network on images (n, 784) with class labels (n,).
+
+    ``compressed``: the same images compressed by ``sparse_input.compress_rows`` (training keeps
+    its validation set that way); the input layer then works on their inked pixels only.
+    """
     n = len(labels)
     if n == 0:
         raise ValueError("cannot evaluate on an empty set")
@@ -31,12 +36,17 @@ def evaluate(network: Network, images: np.ndarray, labels: np.ndarray,
     size = workspace.batch_size
     last = len(network.weights) - 1
     cost_sum, correct = 0.0, 0
-    dense = backprop.no_sparse_input(network.dtype)
+    if compressed is None:
+        sparse, compressed, rows = backprop.no_sparse_input(network.dtype)
+    else:
+        sparse, rows = True, np.arange(n, dtype=np.int64)
     for start in range(0, n, size):
         m = min(size, n - start)
-        workspace.activations[0][:m] = images[start:start + m]
+        if not sparse:
+            workspace.activations[0][:m] = images[start:start + m]
         backprop.forward(network.weights, network.biases, workspace.activations, workspace.zs,
-                         workspace.dropout_masks, m, hidden, output, 0.0, *dense)
+                         workspace.dropout_masks, m, hidden, output, 0.0, sparse, compressed,
+                         rows[start:start + m])
         batch_cost, batch_correct = kernels.output_delta_and_cost(
             workspace.zs[last][:m], workspace.activations[last + 1][:m], labels[start:start + m],
             output, cost, workspace.deltas[last][:m])

@@ -7,8 +7,10 @@ indices, as in the CSR format — and the input layer then works on those alone:
     forward   zᵢ = Σₖ xᵢₖ W[k, :]              over the inked pixels k of sample i
     backward  ∂C/∂W[k, :] = Σᵢ xᵢₖ δᵢ          touching only the rows of inked pixels
 
-Both keep a block of 32 columns in registers (four ``simd.Lanes``) while they run through a row's
-pixels, instead of loading and storing a row of sums per pixel.
+For narrow layers (Nielsen's 30 units) both keep a block of 32 columns in registers (four
+``simd.Lanes``) while they run through a row's pixels, instead of loading and storing a row of
+sums per pixel. Rows longer than ``REGISTER_COLUMNS`` stream through memory instead: there the loop
+vectoriser runs at full speed, and one pass over a sample's pixels per 32 columns would cost more.
 """
 from __future__ import annotations
 
@@ -23,6 +25,9 @@ from trainer import simd
 #: columns indices[indptr[r]:indptr[r + 1]].
 SparseRows = namedtuple("SparseRows", ["indptr", "indices", "values"])
 
+#: Layers up to this wide keep their sums in registers (measured: 30 units 1.8× faster than
+#: streaming, 100 units 1.1×, 512 units 0.95×).
+REGISTER_COLUMNS = 128
 _BLOCK = 4 * simd.LANES
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 
@@ -75,7 +80,7 @@ def add_transposed_times(sparse, rows, delta, scale, target):
 def _row_times(indices, values, start, stop, w, out_row):
     """out_row = Σₜ values[t] · w[indices[t], :] for t in [start, stop)."""
     cols = w.shape[1]
-    if cols < simd.LANES:
+    if cols < simd.LANES or cols > REGISTER_COLUMNS:
         out_row[:] = 0.0
         for t in range(start, stop):
             k, value = indices[t], values[t]
@@ -105,11 +110,14 @@ def _row_times(indices, values, start, stop, w, out_row):
 def _add_scaled_outer(indices, values, start, stop, delta_row, scale, target):
     """target[indices[t], :] += values[t] · (scale · delta_row) for t in [start, stop)."""
     cols = target.shape[1]
-    if cols < simd.LANES:
+    if cols < simd.LANES or cols > REGISTER_COLUMNS:
+        scaled = np.empty(cols, dtype=target.dtype)  # in the target's precision, like the vectors
+        for j in range(cols):
+            scaled[j] = scale * delta_row[j]
         for t in range(start, stop):
             k, value = indices[t], values[t]
             for j in range(cols):
-                target[k, j] += value * (scale * delta_row[j])
+                target[k, j] += value * scaled[j]
         return
     flat = target.reshape(-1)
     last = cols - simd.LANES

@@ -107,7 +107,8 @@ def train(network: Network, config: TrainingConfig, data: TrainingData, *,
         if outcome is not None:
             result.status, result.message = outcome
             return result
-        validation = evaluate(network, data.val_images, data.val_labels, run.evaluation_space)
+        validation = evaluate(network, run.val_images, data.val_labels, run.evaluation_space,
+                              run.val_compressed)
         record = EpochRecord(epoch + 1, time.perf_counter() - started, run.loss, run.accuracy,
                              validation.loss, validation.accuracy, run.learning_rate)
         result.epochs.append(record)
@@ -149,6 +150,9 @@ class _Run:
         self.sparse = bool(kernels.is_sparse(self.images))
         self.compressed = (sparse_input.compress_rows(self.images) if self.sparse
                            else backprop.no_sparse_input(dtype)[1])
+        self.val_images = np.ascontiguousarray(data.val_images, dtype=dtype)
+        self.val_compressed = (sparse_input.compress_rows(self.val_images)
+                               if kernels.is_sparse(self.val_images) else None)
         self.workspace = backprop.Workspace(network.layer_sizes, config.batch_size, dtype)
         self.evaluation_space = backprop.Workspace(network.layer_sizes, 1000, dtype)
         self.optimizer = optimizers.OptimizerState(
