@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
-from numba.typed import List
 
 from trainer import kernels, sparse_input
 
@@ -34,22 +33,17 @@ class Workspace:
     """
 
     def __init__(self, layer_sizes: list[int], batch_size: int, dtype: np.dtype):
-        def matrices(shapes):
-            typed = List()
-            for shape in shapes:
-                typed.append(np.zeros(shape, dtype=dtype))
-            return typed
+        def zeros(shapes):
+            return tuple(np.zeros(shape, dtype=dtype) for shape in shapes)
 
         pairs = list(zip(layer_sizes[:-1], layer_sizes[1:]))
         self.batch_size = batch_size
-        self.activations = matrices([(batch_size, n) for n in layer_sizes])
-        self.zs = matrices([(batch_size, n_out) for _, n_out in pairs])
-        self.deltas = matrices([(batch_size, n_out) for _, n_out in pairs])
-        self.dropout_masks = matrices([(batch_size, n_out) for _, n_out in pairs])
-        self.grad_w = matrices([(n_in, n_out) for n_in, n_out in pairs])
-        self.grad_b = List()
-        for _, n_out in pairs:
-            self.grad_b.append(np.zeros(n_out, dtype=dtype))
+        self.activations = zeros([(batch_size, n) for n in layer_sizes])
+        self.zs = zeros([(batch_size, n_out) for _, n_out in pairs])
+        self.deltas = zeros([(batch_size, n_out) for _, n_out in pairs])
+        self.dropout_masks = zeros([(batch_size, n_out) for _, n_out in pairs])
+        self.grad_w = zeros([(n_in, n_out) for n_in, n_out in pairs])
+        self.grad_b = zeros([n_out for _, n_out in pairs])
 
 
 def no_sparse_input(dtype) -> tuple:

@@ -12,7 +12,6 @@ from typing import Sequence
 
 import numpy as np
 from numba import njit
-from numba.typed import List
 
 from trainer import kernels
 
@@ -51,12 +50,14 @@ class Network:
         self.init = init
         self.dtype = np.dtype(dtype)
         rng = np.random.default_rng(seed)
-        self.weights = List()
-        self.biases = List()
+        weights, biases = [], []
         for n_in, n_out in zip(self.layer_sizes[:-1], self.layer_sizes[1:]):
             w, b = _initial_parameters(rng, init, n_in, n_out)
-            self.weights.append(w.astype(self.dtype))
-            self.biases.append(b.astype(self.dtype))
+            weights.append(w.astype(self.dtype))
+            biases.append(b.astype(self.dtype))
+        # Tuples, not lists: compiled code takes a tuple of arrays as it is, while a numba.typed.List
+        # compiles its own methods afresh in every process (about 3 s of each start of the app).
+        self.weights, self.biases = tuple(weights), tuple(biases)
 
     @property
     def codes(self) -> tuple[int, int, int]:

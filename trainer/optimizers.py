@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
-from numba.typed import List
 
 SGD = 0
 MOMENTUM = 1
@@ -51,7 +50,7 @@ class OptimizerState:
         self.first_w, self.first_b = _zeros_like(weights), _zeros_like(biases)
         if self.kind == ADAM:
             self.second_w, self.second_b = _zeros_like(weights), _zeros_like(biases)
-        else:  # unused, but Numba wants lists of the same type
+        else:  # unused, but Numba wants tuples of the same type
             self.second_w, self.second_b = self.first_w, self.first_b
 
     def hyper(self, learning_rate: float) -> np.ndarray:
@@ -61,11 +60,8 @@ class OptimizerState:
                         dtype=np.float64)
 
 
-def _zeros_like(arrays) -> List:
-    typed = List()
-    for a in arrays:
-        typed.append(np.zeros_like(a))
-    return typed
+def _zeros_like(arrays) -> tuple:
+    return tuple(np.zeros_like(a) for a in arrays)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
