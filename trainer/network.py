@@ -3,7 +3,8 @@
 Samples are rows, so ``weights[l]`` has shape (n_in, n_out) and a layer computes ``Z = A W + b``
 for a batch A of samples stored one per row (Keras' layout; Nielsen's ``network.py`` stores the
 transpose and works on one column vector at a time). Keeping the input dimension first lets the
-first layer skip MNIST's zero pixels row by row (see ``kernels.sparse_rows_times``).
+first layer skip MNIST's zero pixels row by row (``sparse_input`` in training,
+``kernels.sparse_rows_times`` in prediction).
 Training lives in ``training.py``, gradients in ``backprop.py``.
 """
 from __future__ import annotations

@@ -4,7 +4,7 @@ Numba's loop vectoriser handles one innermost loop at a time, so ``out[i, :] += 
 inside a loop over k loads and stores the whole row of ``out`` for every k; for the 30 hidden units
 of Nielsen's network that bookkeeping costs more than the arithmetic. Numba also leaves LLVM's SLP
 vectoriser switched off (it miscompiled; numba#8852), so eight scalar accumulators stay scalar.
-These intrinsics let a kernel say what it means instead: an ``Lanes`` value is an LLVM
+These intrinsics let a kernel say what it means instead: a ``Lanes`` value is an LLVM
 ``<8 x float>`` (or double) that lives in a register across a loop.
 
 Arithmetic is a multiply followed by an add, never a fused multiply-add, so every lane is rounded
