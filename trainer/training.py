@@ -253,7 +253,8 @@ def run_batches(weights, biases, activations, zs, deltas, masks, grad_w, grad_b,
     cost_sum = 0.0
     correct = 0
     batch_labels = np.empty(batch_size, dtype=np.int64)
-    step_on_inked_rows = sparse and kind == optimizers.SGD and hyper[5] == 0.0
+    weight_decay, learning_rate = hyper[5], hyper[0]  # see OptimizerState.hyper
+    step_on_inked_rows = sparse and kind == optimizers.SGD and weight_decay == 0.0
     for b in range(first_batch, stop_batch):
         start = b * batch_size
         m = min(batch_size, n - start)
@@ -273,8 +274,8 @@ def run_batches(weights, biases, activations, zs, deltas, masks, grad_w, grad_b,
         optimizers.apply_update(weights, biases, grad_w, grad_b, first_w, first_b, second_w,
                                 second_b, kind, hyper, m, step, not step_on_inked_rows)
         if step_on_inked_rows:
-            sparse_input.add_transposed_times(compressed, rows, deltas[0][:m], -hyper[0] / m,
-                                              weights[0])
+            sparse_input.add_transposed_times(compressed, rows, deltas[0][:m],
+                                              -learning_rate / m, weights[0])
         cost_sum += batch_cost
         correct += batch_correct
     return True, cost_sum, correct, step
