@@ -20,11 +20,12 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from event_loop import Heartbeat
+from local_mirror import LocalServer, real_gz_files
 
 from trainer import mnist_download, paths
 from trainer.mnist import MNIST_FILES, MnistError, find_mnist_dir, load_mnist
@@ -85,7 +86,7 @@ TRANSFER_FAULTS = {
 }
 
 
-class FaultyMirror:
+class FaultyMirror(LocalServer):
     """A mirror on 127.0.0.1 with one URL prefix per fault (``/good/``, ``/cut/``, …)."""
 
     def __init__(self, real: dict[str, bytes] | None) -> None:
@@ -146,31 +147,16 @@ class FaultyMirror:
             def log_message(self, *args) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-
-    def url(self, kind: str) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/{kind}/"
+        super().__init__(Handler)
 
     def close(self) -> None:
         self.release.set()
-        self._server.shutdown()
-        self._server.server_close()
+        super().close()
 
 
 @pytest.fixture(scope="module")
 def real_files() -> dict[str, bytes] | None:
-    if not REAL_MNIST_DIR:
-        return None
-    files = {}
-    for name in MNIST_FILES:
-        gz, plain = Path(REAL_MNIST_DIR, f"{name}.gz"), Path(REAL_MNIST_DIR, name)
-        files[f"{name}.gz"] = gz.read_bytes() if gz.exists() else gzip.compress(plain.read_bytes())
-    return files
+    return real_gz_files(REAL_MNIST_DIR) if REAL_MNIST_DIR else None
 
 
 @pytest.fixture

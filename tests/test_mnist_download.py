@@ -12,9 +12,9 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from http.server import BaseHTTPRequestHandler
 
+import local_mirror
 import pytest
 
 from trainer import paths
@@ -53,31 +53,16 @@ def real_gz_files() -> dict[str, bytes]:
             f"{paths.MNIST_DIR_ENV} is not set: point it at a folder with the four MNIST files "
             "(e.g. /work/shared/data/mnist) so the test mirror can serve them"
         )
-    files = {}
-    for name in MNIST_FILES:
-        gz, plain = Path(REAL_MNIST_DIR, f"{name}.gz"), Path(REAL_MNIST_DIR, name)
-        files[f"{name}.gz"] = gz.read_bytes() if gz.exists() else gzip.compress(plain.read_bytes())
-    return files
+    return local_mirror.real_gz_files(REAL_MNIST_DIR)
 
 
-class MirrorServer:
+class MirrorServer(local_mirror.LocalServer):
     """A local HTTP server with one URL prefix per kind of mirror; records every request path."""
 
     def __init__(self, files: dict[str, bytes]) -> None:
         self.files = files
         self.requests: list[str] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-
-    def url(self, kind: str) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/{kind}/"
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(self._handler_class())
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         mirror = self
