@@ -31,6 +31,17 @@ def app_random_model(tmp_path_factory):
     return path
 
 
+@_pytest.fixture
+def window(qtbot, app_user_data, app_random_model):
+    """App tests: the main window on the random model, not shown. A test file that needs it on
+    screen overrides this fixture with one that takes ``window`` and shows it."""
+    from digitpad.app import MainWindow
+
+    win = MainWindow(app_random_model)
+    qtbot.addWidget(win)
+    return win
+
+
 def app_send_strokes(widget, strokes, *, on_move=None):
     """Draw ``strokes`` (lists of (x, y) widget points) on ``widget`` with real QMouseEvents
     delivered by ``QApplication.sendEvent``: press, moves with buttons=Left, release.

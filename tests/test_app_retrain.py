@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from digitpad import model_store
-from digitpad.app import MainWindow
 from trainer import paths
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,13 +27,6 @@ def mnist_env(monkeypatch):
         pytest.skip(f"MNIST not found in {MNIST_DIR}: set {paths.MNIST_DIR_ENV}")
     monkeypatch.setenv(paths.MNIST_DIR_ENV, str(MNIST_DIR))
     return MNIST_DIR
-
-
-@pytest.fixture
-def window(qtbot, app_random_model):
-    win = MainWindow(app_random_model)
-    qtbot.addWidget(win)
-    return win
 
 
 @pytest.fixture

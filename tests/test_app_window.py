@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
-from digitpad.app import MainWindow, parse_args
+from digitpad.app import parse_args
 
 pytestmark = pytest.mark.usefixtures("app_user_data")
 
@@ -16,13 +16,12 @@ SEVEN = [[(80, 80), (120, 80), (160, 80), (200, 80), (240, 80)],
 
 
 @pytest.fixture
-def window(qtbot, app_random_model):
-    win = MainWindow(app_random_model)
-    qtbot.addWidget(win)
-    win.resize(1000, 640)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+def window(window, qtbot):
+    """The main window of conftest.py, on screen at the size the strokes are drawn for."""
+    window.resize(1000, 640)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
 
 
 def canvas_of(win) -> QWidget:

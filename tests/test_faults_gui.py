@@ -48,18 +48,15 @@ def release(widget, point, button=LEFT):
 
 
 @pytest.fixture
-def window(qtbot, app_random_model):
-    from digitpad.app import MainWindow
-
-    win = MainWindow(app_random_model)
-    qtbot.addWidget(win)
-    win.resize(1000, 640)
-    win.show()
-    qtbot.waitExposed(win)
+def window(window, qtbot):
+    """The main window of conftest.py on screen, recording the predictor's failures."""
+    window.resize(1000, 640)
+    window.show()
+    qtbot.waitExposed(window)
     failures = []
-    win.predictor.failed.connect(failures.append)
-    win.failures = failures
-    return win
+    window.predictor.failed.connect(failures.append)
+    window.failures = failures
+    return window
 
 
 def assert_shows_current(window) -> None:

@@ -237,15 +237,6 @@ def test_real_unwritable_folder(old_and_new):
 
 # --- the app tells the user ---------------------------------------------------------------------
 
-@pytest.fixture
-def window(qtbot, app_user_data, app_random_model):
-    from digitpad.app import MainWindow
-
-    win = MainWindow(app_random_model)
-    qtbot.addWidget(win)
-    return win
-
-
 def test_save_as_on_a_full_disk_tells_the_user(window, old_and_new, monkeypatch, warnings_shown):
     from PySide6.QtWidgets import QFileDialog
 

@@ -205,15 +205,6 @@ def test_worker_never_hands_out_a_diverged_network(mnist_env, qtbot):
 
 # --- cancel -------------------------------------------------------------------------------------
 
-@pytest.fixture
-def window(qtbot, app_user_data, app_random_model):
-    from digitpad.app import MainWindow
-
-    win = MainWindow(app_random_model)
-    qtbot.addWidget(win)
-    return win
-
-
 def test_cancel_at_any_moment_again_and_again(window, qtbot, mnist_env, app_user_data):
     """Start and cancel eight times — at once, while MNIST is read, in the first chunk of batches,
     mid-epoch, after an epoch, during the test-set evaluation; twice in a row; by closing the
