@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -40,3 +41,15 @@ class LocalServer:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def send_slowly(handler: BaseHTTPRequestHandler, body: bytes, pause: float) -> None:
+    """Answer with ``body`` in 16 KiB pieces, ``pause`` seconds apart (a client may give up)."""
+    handler.send_response(200)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    for start in range(0, len(body), 16384):
+        handler.wfile.write(body[start:start + 16384])
+        handler.wfile.flush()
+        time.sleep(pause)
+    handler.close_connection = True

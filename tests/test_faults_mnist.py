@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 from event_loop import Heartbeat
-from local_mirror import LocalServer, real_gz_files
+from local_mirror import LocalServer, real_gz_files, send_slowly
 
 from trainer import mnist_download, paths
 from trainer.mnist import MNIST_FILES, MnistError, find_mnist_dir, load_mnist
@@ -118,7 +118,7 @@ class FaultyMirror(LocalServer):
                         self._send(body[:65536], length=len(body), flush=True)
                         mirror.release.wait(30)
                     elif kind == "slow":
-                        self._send_slowly(body)
+                        send_slowly(self, body, pause=0.02)
                     else:
                         self.send_error(404)
                 except (BrokenPipeError, ConnectionResetError):
@@ -132,16 +132,6 @@ class FaultyMirror(LocalServer):
                 self.wfile.write(body)
                 if flush:
                     self.wfile.flush()
-                self.close_connection = True
-
-            def _send_slowly(self, body: bytes) -> None:
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                for start in range(0, len(body), 16384):
-                    self.wfile.write(body[start:start + 16384])
-                    self.wfile.flush()
-                    time.sleep(0.02)
                 self.close_connection = True
 
             def log_message(self, *args) -> None:

@@ -82,7 +82,10 @@ class MirrorServer(local_mirror.LocalServer):
                     wrong = gzip.compress(b"this is not MNIST")
                     self._send(wrong, len(wrong))
                 elif kind == "slow":
-                    self._send_slowly(content)
+                    try:
+                        local_mirror.send_slowly(self, content, pause=0.05)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass  # the client gave up, as the cancel test wants
 
             def _send(self, body: bytes, announced_length: int) -> None:
                 """Send ``body``; announcing more than its length makes a cut-off transfer."""
@@ -90,19 +93,6 @@ class MirrorServer(local_mirror.LocalServer):
                 self.send_header("Content-Length", str(announced_length))
                 self.end_headers()
                 self.wfile.write(body)
-                self.close_connection = True
-
-            def _send_slowly(self, body: bytes) -> None:
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                try:
-                    for start in range(0, len(body), 16384):
-                        self.wfile.write(body[start:start + 16384])
-                        self.wfile.flush()
-                        time.sleep(0.05)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up, as the cancel test wants
                 self.close_connection = True
 
             def log_message(self, *args) -> None:
