@@ -21,19 +21,39 @@ def real_gz_files(folder: str | Path) -> dict[str, bytes]:
 
 
 class LocalServer:
-    """Serves ``handler_class`` on 127.0.0.1, on a free port, from a background thread.
+    """A server on 127.0.0.1, on a free port, from a background thread, with one URL prefix per
+    kind of mirror: ``GET /KIND/NAME`` is recorded in ``requests`` and answered by the subclass's
+    ``answer(handler, kind, name)``. A client that hangs up mid-answer is no error.
 
-    Subclasses give each kind of mirror a URL prefix (``url(kind)``). Handler threads are daemons
-    and ``close`` does not wait for them: a test may leave a transfer hanging.
+    Handler threads are daemons and ``close`` does not wait for them: a test may leave a transfer
+    hanging.
     """
 
-    def __init__(self, handler_class: type[BaseHTTPRequestHandler]) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.requests.append(self.path)
+                _, kind, name = self.path.split("/", 2)
+                try:
+                    server.answer(self, kind, name)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up, as some tests want
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._server.block_on_close = False
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
+
+    def answer(self, handler: BaseHTTPRequestHandler, kind: str, name: str) -> None:
+        raise NotImplementedError
 
     def url(self, kind: str) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}/{kind}/"
@@ -41,6 +61,20 @@ class LocalServer:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def send(handler: BaseHTTPRequestHandler, body: bytes, length: int | None = -1,
+         flush: bool = False) -> None:
+    """Answer with ``body``, announcing ``length`` bytes (-1: the body's; None: no length).
+    Announcing more than the body makes a cut-off transfer."""
+    handler.send_response(200)
+    if length is not None:
+        handler.send_header("Content-Length", str(len(body) if length == -1 else length))
+    handler.end_headers()
+    handler.wfile.write(body)
+    if flush:
+        handler.wfile.flush()
+    handler.close_connection = True
 
 
 def send_slowly(handler: BaseHTTPRequestHandler, body: bytes, pause: float) -> None:

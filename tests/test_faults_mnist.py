@@ -20,12 +20,11 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from event_loop import Heartbeat
-from local_mirror import LocalServer, real_gz_files, send_slowly
+from local_mirror import LocalServer, real_gz_files, send, send_slowly
 
 from trainer import mnist_download, paths
 from trainer.mnist import MNIST_FILES, MnistError, find_mnist_dir, load_mnist
@@ -92,52 +91,30 @@ class FaultyMirror(LocalServer):
     def __init__(self, real: dict[str, bytes] | None) -> None:
         self.real = real or {}
         self.release = threading.Event()  # ends every stall
-        self.requests: list[str] = []
-        mirror = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                mirror.requests.append(self.path)
-                _, kind, name = self.path.split("/", 2)
-                real_body = mirror.real.get(name)
-                body = real_body if real_body is not None else _bad_content("checksum", name)
-                try:
-                    if kind == "good" and real_body is not None:
-                        self._send(body)
-                    elif kind in CONTENT_FAULTS:
-                        self._send(_bad_content(kind, name))
-                    elif kind == "cut":
-                        self._send(body[: len(body) // 2], length=len(body))
-                    elif kind == "cut-no-length":
-                        self._send(body[: len(body) // 2], length=None)
-                    elif kind == "reset":
-                        self._send(body[: len(body) // 2], length=len(body), flush=True)
-                        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                                   struct.pack("ii", 1, 0))
-                    elif kind == "stall":
-                        self._send(body[:65536], length=len(body), flush=True)
-                        mirror.release.wait(30)
-                    elif kind == "slow":
-                        send_slowly(self, body, pause=0.02)
-                    else:
-                        self.send_error(404)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up, as some tests want
-
-            def _send(self, body: bytes, length: int | None = -1, flush: bool = False) -> None:
-                self.send_response(200)
-                if length is not None:
-                    self.send_header("Content-Length", str(len(body) if length == -1 else length))
-                self.end_headers()
-                self.wfile.write(body)
-                if flush:
-                    self.wfile.flush()
-                self.close_connection = True
-
-            def log_message(self, *args) -> None:
-                pass
-
-        super().__init__(Handler)
+    def answer(self, handler, kind: str, name: str) -> None:
+        real_body = self.real.get(name)
+        body = real_body if real_body is not None else _bad_content("checksum", name)
+        if kind == "good" and real_body is not None:
+            send(handler, body)
+        elif kind in CONTENT_FAULTS:
+            send(handler, _bad_content(kind, name))
+        elif kind == "cut":
+            send(handler, body[: len(body) // 2], length=len(body))
+        elif kind == "cut-no-length":
+            send(handler, body[: len(body) // 2], length=None)
+        elif kind == "reset":
+            send(handler, body[: len(body) // 2], length=len(body), flush=True)
+            handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                          struct.pack("ii", 1, 0))
+        elif kind == "stall":
+            send(handler, body[:65536], length=len(body), flush=True)
+            self.release.wait(30)
+        elif kind == "slow":
+            send_slowly(handler, body, pause=0.02)
+        else:
+            handler.send_error(404)
 
     def close(self) -> None:
         self.release.set()

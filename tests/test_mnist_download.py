@@ -12,7 +12,6 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 
 import local_mirror
 import pytest
@@ -61,44 +60,20 @@ class MirrorServer(local_mirror.LocalServer):
 
     def __init__(self, files: dict[str, bytes]) -> None:
         self.files = files
-        self.requests: list[str] = []
-        super().__init__(self._handler_class())
+        super().__init__()
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        mirror = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                mirror.requests.append(self.path)
-                _, kind, name = self.path.split("/", 2)
-                content = mirror.files.get(name)
-                if kind == "missing" or content is None:
-                    self.send_error(404)
-                elif kind == "good":
-                    self._send(content, len(content))
-                elif kind == "cut":
-                    self._send(content[: len(content) // 2], len(content))
-                elif kind == "wrong":
-                    wrong = gzip.compress(b"this is not MNIST")
-                    self._send(wrong, len(wrong))
-                elif kind == "slow":
-                    try:
-                        local_mirror.send_slowly(self, content, pause=0.05)
-                    except (BrokenPipeError, ConnectionResetError):
-                        pass  # the client gave up, as the cancel test wants
-
-            def _send(self, body: bytes, announced_length: int) -> None:
-                """Send ``body``; announcing more than its length makes a cut-off transfer."""
-                self.send_response(200)
-                self.send_header("Content-Length", str(announced_length))
-                self.end_headers()
-                self.wfile.write(body)
-                self.close_connection = True
-
-            def log_message(self, *args) -> None:
-                pass
-
-        return Handler
+    def answer(self, handler, kind: str, name: str) -> None:
+        content = self.files.get(name)
+        if kind == "missing" or content is None:
+            handler.send_error(404)
+        elif kind == "good":
+            local_mirror.send(handler, content)
+        elif kind == "cut":
+            local_mirror.send(handler, content[: len(content) // 2], length=len(content))
+        elif kind == "wrong":
+            local_mirror.send(handler, gzip.compress(b"this is not MNIST"))
+        elif kind == "slow":
+            local_mirror.send_slowly(handler, content, pause=0.05)
 
 
 @pytest.fixture
