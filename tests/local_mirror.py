@@ -7,7 +7,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from trainer import paths
 from trainer.mnist import MNIST_FILES
+from trainer.mnist_download import MIRRORS_ENV
 
 
 def real_gz_files(folder: str | Path) -> dict[str, bytes]:
@@ -18,6 +20,18 @@ def real_gz_files(folder: str | Path) -> dict[str, bytes]:
         gz, plain = Path(folder, f"{name}.gz"), Path(folder, name)
         files[f"{name}.gz"] = gz.read_bytes() if gz.exists() else gzip.compress(plain.read_bytes())
     return files
+
+
+def isolate_downloads(monkeypatch, tmp_path: Path) -> Path:
+    """For a download test: the user's MNIST cache inside ``tmp_path`` (returned), no MNIST folder
+    or mirrors from the environment, and 127.0.0.1 reached without any proxy."""
+    cache = tmp_path / "user-cache" / "mnist"
+    monkeypatch.setattr(paths, "mnist_cache_dir", lambda: cache)
+    monkeypatch.delenv(paths.MNIST_DIR_ENV, raising=False)
+    monkeypatch.delenv(MIRRORS_ENV, raising=False)
+    for variable in ("no_proxy", "NO_PROXY"):
+        monkeypatch.setenv(variable, "127.0.0.1,localhost")
+    return cache
 
 
 class LocalServer:

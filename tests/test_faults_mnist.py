@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 from event_loop import Heartbeat
-from local_mirror import LocalServer, real_gz_files, send, send_slowly
+from local_mirror import LocalServer, isolate_downloads, real_gz_files, send, send_slowly
 
 from trainer import mnist_download, paths
 from trainer.mnist import MNIST_FILES, MnistError, find_mnist_dir, load_mnist
@@ -144,13 +144,7 @@ def needs_real(real_files):
 @pytest.fixture(autouse=True)
 def cache(monkeypatch, tmp_path) -> Path:
     """The user's MNIST cache, in tmp_path; 127.0.0.1 reached without a proxy."""
-    folder = tmp_path / "user-cache" / "mnist"
-    monkeypatch.setattr(paths, "mnist_cache_dir", lambda: folder)
-    monkeypatch.delenv(paths.MNIST_DIR_ENV, raising=False)
-    monkeypatch.delenv(MIRRORS_ENV, raising=False)
-    for variable in ("no_proxy", "NO_PROXY"):
-        monkeypatch.setenv(variable, "127.0.0.1,localhost")
-    return folder
+    return isolate_downloads(monkeypatch, tmp_path)
 
 
 def _left_in(folder: Path) -> list[str]:

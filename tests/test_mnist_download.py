@@ -35,13 +35,7 @@ GZ_NAMES = [f"{name}.gz" for name in MNIST_FILES]
 @pytest.fixture(autouse=True)
 def isolated_mnist_env(monkeypatch, tmp_path):
     """No test touches the user's cache; 127.0.0.1 is reached without any proxy."""
-    cache = tmp_path / "user-cache" / "mnist"
-    monkeypatch.setattr(paths, "mnist_cache_dir", lambda: cache)
-    monkeypatch.delenv(paths.MNIST_DIR_ENV, raising=False)
-    monkeypatch.delenv(MIRRORS_ENV, raising=False)
-    for variable in ("no_proxy", "NO_PROXY"):
-        monkeypatch.setenv(variable, "127.0.0.1,localhost")
-    return cache
+    return local_mirror.isolate_downloads(monkeypatch, tmp_path)
 
 
 @pytest.fixture(scope="module")
