@@ -253,7 +253,7 @@ def test_editing_a_kernel_module_recompiles_the_kernels_that_call_it(tmp_path):
 FROZEN_LIKE = textwrap.dedent("""
     import os, sys
     sys.frozen = True  # what PyInstaller's bootloader sets
-    import trainer.network, trainer.strokes_to_input  # their kernels get cache locators at import
+    import trainer.kernels, trainer.stroke_kernels  # their kernels get cache locators at import
     from numba import njit
 
     @njit(cache=True)
