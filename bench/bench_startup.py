@@ -81,8 +81,12 @@ def one_run(command: list[str], cache: Path, data: Path, cwd: Path, timeout: flo
             "numba": numba_line.removeprefix("selftest: numba: ")}
 
 
-def summary(runs: list[dict], key: str) -> dict:
-    values = [r[key] for r in runs]
+def summary(runs: list[dict], key: str) -> dict | None:
+    """Median, min, max of ``key`` over the runs; ``None`` if no run printed that line (an app
+    from before the self-test reported it)."""
+    values = [r[key] for r in runs if r[key] is not None]
+    if not values:
+        return None
     return {"median": statistics.median(values), "min": min(values), "max": max(values),
             "runs": values}
 
@@ -113,8 +117,8 @@ def measure(command: list[str], runs: int, timeout: float) -> dict:
 
 
 def report(what: str, results: dict) -> None:
-    def cell(s: dict) -> str:
-        return f"{s['median']:6.2f} s ({s['min']:.2f}–{s['max']:.2f})"
+    def cell(s: dict | None) -> str:
+        return "—" if s is None else f"{s['median']:6.2f} s ({s['min']:.2f}–{s['max']:.2f})"
 
     print(f"DigitPad start-up, {what}; median (min–max) of {len(results['first'])} runs")
     print(f"{'':28} {'window shown':>22} {'ready (reads drawings)':>24} "
