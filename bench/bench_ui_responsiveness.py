@@ -2,6 +2,7 @@
 
     python bench/bench_ui_responsiveness.py                 # both
     python bench/bench_ui_responsiveness.py --pen-lag       # only the first
+    python bench/bench_ui_responsiveness.py --pen-lag --numpy-path   # ... with the NumPy path
     python bench/bench_ui_responsiveness.py --training      # only the second
     python bench/bench_ui_responsiveness.py --cold-jit      # also: Cancel during the first JIT compile
     add --json for one JSON line at the end
@@ -13,6 +14,8 @@
    arrival to the moment the activation widgets first hold a result for a drawing that includes
    it; also reported until the bars have been *repainted* with it. Reported: p50, p99, max. Uses
    ``assets/model.npz`` (784-800-800-10) or, without it, a random network of the same shape.
+   ``--numpy-path``: with the plain NumPy path the app reads drawings with until Numba's kernels
+   are ready (the first seconds of a first start), instead of the compiled kernels.
 2. **Event-loop stalls while retraining.** One epoch of the ``default`` preset (784-800-800-10,
    Adam, dropout, augmentation, slashed zeros, all of MNIST) runs in the app's TrainingWorker — it
    keeps both cores busy — while a QTimer beats every 5 ms in the GUI thread; the longest gap
@@ -112,7 +115,7 @@ def figure_eight(n: int, width: int, height: int) -> list[tuple[float, float]]:
     return [(float(x), float(y)) for x, y in zip(xs, ys)]
 
 
-def measure_pen_lag(moves: int = 2000) -> dict:
+def measure_pen_lag(moves: int = 2000, numpy_path: bool = False) -> dict:
     from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPointF, Qt
     from PySide6.QtGui import QMouseEvent
     from PySide6.QtWidgets import QApplication
@@ -127,6 +130,8 @@ def measure_pen_lag(moves: int = 2000) -> dict:
     for _ in range(20):
         app.processEvents()
     canvas, predictor = window.canvas, window.predictor
+    if numpy_path:
+        predictor._compiled = False  # as before the loader thread has prepared the kernels
     points = figure_eight(moves + 1, canvas.width(), canvas.height())
     pump_type = QEvent.Type(QEvent.registerEventType())
     left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
@@ -203,7 +208,8 @@ def measure_pen_lag(moves: int = 2000) -> dict:
     lags = lags_until(shown)
     final = [1000 * (at_shown - arrived[-1][1]) for g, at_shown in shown if g >= arrived[-1][0]]
     window.close()
-    return {"model": model_name, "moves": moves, "replay_seconds": round(seconds, 2),
+    return {"model": model_name, "path": "NumPy" if numpy_path else "compiled", "moves": moves,
+            "replay_seconds": round(seconds, 2),
             "moves_per_second": round(moves / seconds),
             "results_shown": len(shown), "lag_ms": _percentiles(lags),
             "lag_until_bars_painted_ms": _percentiles(lags_until(painted)),
@@ -328,6 +334,8 @@ def main() -> int:
     parser.add_argument("--training", action="store_true", help="only the retraining measurement")
     parser.add_argument("--cold-jit", action="store_true",
                         help="also Cancel + Close during the first run's JIT compilation")
+    parser.add_argument("--numpy-path", action="store_true",
+                        help="pen lag with the NumPy path instead of the compiled kernels")
     parser.add_argument("--moves", type=int, default=2000)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--mnist-dir", type=Path,
@@ -338,8 +346,9 @@ def main() -> int:
     report = {"machine": _busy_machine_note()}
     print(report["machine"], flush=True)
     if args.pen_lag or both:
-        report["pen_lag"] = lag = measure_pen_lag(args.moves)
-        print(f"pen lag over {lag['moves']} moves ({lag['model']}, {lag['moves_per_second']} "
+        report["pen_lag"] = lag = measure_pen_lag(args.moves, args.numpy_path)
+        print(f"pen lag over {lag['moves']} moves ({lag['model']}, {lag['path']} path, "
+              f"{lag['moves_per_second']} "
               f"moves/s, {lag['results_shown']} results shown): p50 {lag['lag_ms']['p50']} ms, "
               f"p99 {lag['lag_ms']['p99']} ms, max {lag['lag_ms']['max']} ms (until the bars are "
               f"repainted: p50 {lag['lag_until_bars_painted_ms']['p50']} ms, p99 "
