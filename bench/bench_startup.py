@@ -1,15 +1,19 @@
-"""Start-up time of DigitPad to a ready window, cold (empty Numba cache) and warm.
+"""Start-up time of DigitPad to a ready window: first start (empty caches) and later starts.
 
-    python bench/bench_startup.py                         # the built app, dist/DigitPad/digitpad
-    python bench/bench_startup.py --source                # python -m digitpad, for comparison
+    python bench/bench_startup.py              # the built app (dist/DigitPad/digitpad), then from source
+    python bench/bench_startup.py --built      # only the built app
+    python bench/bench_startup.py --source     # only `python -m digitpad` (this interpreter)
     python bench/bench_startup.py --runs 5 --json
 
 Each run starts ``digitpad --selftest`` (offscreen), whose first step is the app's real start-up:
-the window is shown at once and the loader thread loads the shipped model and compiles the kernels
-(cold) or loads them from Numba's cache (warm). "Ready" is the moment the window has the network:
+the window is shown at once and the loader thread loads the shipped model; from then on the window
+reads drawings (in NumPy), and the same thread goes on to compile Numba's kernels (first start) or
+to load them from Numba's cache (later starts). "Ready" is the moment the window has the network:
 the selftest prints ``selftest: ready after ...`` then, and this script times that line from
-outside, from just before it starts the process. Every run has its own empty ``XDG_DATA_HOME``;
-cold runs get an empty cache folder each, warm runs share one that a first (unmeasured) run filled.
+outside, from just before it starts the process. "Compiled" is when the self-test found the
+compiled kernels ready (the line after its window checks; an upper bound). Every run has its own
+empty ``XDG_DATA_HOME``; first starts get an empty cache folder each, later starts share one that
+a first (unmeasured) run filled.
 
 Only measure on an otherwise idle machine (this script warns when a training or another benchmark
 runs, or the load is high). The OS file cache is not dropped: the first cold run after a build may
@@ -53,7 +57,7 @@ def one_run(command: list[str], cache: Path, data: Path, cwd: Path, timeout: flo
     t0 = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
-    shown = ready = None
+    shown = ready = compiled = None
     lines = []
     deadline = t0 + timeout
     for line in process.stdout:
@@ -63,6 +67,8 @@ def one_run(command: list[str], cache: Path, data: Path, cwd: Path, timeout: flo
             shown = now
         elif line.startswith("selftest: ready after") and ready is None:
             ready = now
+        elif line.startswith("selftest: ok   the compiled kernels are ready") and compiled is None:
+            compiled = now
         if time.perf_counter() > deadline:
             process.kill()
             break
@@ -70,74 +76,99 @@ def one_run(command: list[str], cache: Path, data: Path, cwd: Path, timeout: flo
     if code != 0 or ready is None:
         raise RuntimeError(f"{' '.join(command)} failed (exit status {code}):\n{''.join(lines)}")
     numba_line = next((l.strip() for l in lines if l.startswith("selftest: numba:")), "")
-    return {"shown_s": shown, "ready_s": ready, "total_s": time.perf_counter() - t0,
+    return {"shown_s": shown, "ready_s": ready, "compiled_s": compiled,
+            "total_s": time.perf_counter() - t0,
             "numba": numba_line.removeprefix("selftest: numba: ")}
 
 
-def summary(runs: list[dict], key: str) -> dict:
-    values = [r[key] for r in runs]
+def summary(runs: list[dict], key: str) -> dict | None:
+    """Median, min, max of ``key`` over the runs; ``None`` if no run printed that line (an app
+    from before the self-test reported it)."""
+    values = [r[key] for r in runs if r[key] is not None]
+    if not values:
+        return None
     return {"median": statistics.median(values), "min": min(values), "max": max(values),
             "runs": values}
+
+
+KINDS = {"first": "first start (empty caches)", "later": "later starts"}
+
+
+def measure(command: list[str], runs: int, timeout: float) -> dict:
+    """``runs`` first starts and ``runs`` later starts of ``command``, with their summaries."""
+    results: dict = {"first": [], "later": []}
+    with tempfile.TemporaryDirectory(prefix="digitpad-bench-startup-") as tmp:
+        tmp = Path(tmp)
+        cwd = tmp / "cwd"
+        cwd.mkdir()
+        for i in range(runs):
+            results["first"].append(one_run(command, tmp / f"first-cache-{i}", tmp / f"data-f{i}",
+                                            cwd, timeout))
+        later_cache = tmp / "later-cache"
+        one_run(command, later_cache, tmp / "data-prime", cwd, timeout)  # fills the cache
+        for i in range(runs):
+            results["later"].append(one_run(command, later_cache, tmp / f"data-l{i}", cwd,
+                                            timeout))
+        results["written_into_cwd"] = sorted(p.name for p in cwd.iterdir())
+    for kind in KINDS:
+        for key in ("shown_s", "ready_s", "compiled_s"):
+            results[f"{kind}_{key}"] = summary(results[kind], key)
+    return results
+
+
+def report(what: str, results: dict) -> None:
+    def cell(s: dict | None) -> str:
+        return "—" if s is None else f"{s['median']:6.2f} s ({s['min']:.2f}–{s['max']:.2f})"
+
+    print(f"DigitPad start-up, {what}; median (min–max) of {len(results['first'])} runs")
+    print(f"{'':28} {'window shown':>22} {'ready (reads drawings)':>24} "
+          f"{'compiled kernels':>22}")
+    for kind, title in KINDS.items():
+        print(f"{title:28} {cell(results[f'{kind}_shown_s']):>22} "
+              f"{cell(results[f'{kind}_ready_s']):>24} {cell(results[f'{kind}_compiled_s']):>22}")
+    for kind, title in KINDS.items():
+        print(f"{title}, numba: {results[kind][0]['numba']}")
+    print(f"files written into the working directory: {results['written_into_cwd'] or 'none'}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--app", type=Path, default=DEFAULT_APP, help="the built executable")
-    parser.add_argument("--source", action="store_true",
-                        help="time `python -m digitpad` (this interpreter) instead of the "
-                             "built app")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--built", action="store_true", help="only the built app")
+    only.add_argument("--source", action="store_true",
+                      help="only `python -m digitpad` (this interpreter)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each kind (default 3)")
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
 
-    if args.source:
-        command = [sys.executable, "-m", "digitpad", "--selftest"]
-        what = f"from source ({sys.executable})"
-    else:
-        if not os.access(args.app, os.X_OK):
-            print(f"bench_startup: {args.app} not found; run `python packaging/build.py` first",
-                  file=sys.stderr)
-            return 2
-        command = [str(args.app.resolve()), "--selftest"]
-        what = f"frozen ({args.app})"
+    commands = {}
+    if not args.source:
+        if os.access(args.app, os.X_OK):
+            commands[f"built app ({args.app})"] = [str(args.app.resolve()), "--selftest"]
+        else:
+            print(f"bench_startup: {args.app} not found; run `python packaging/build.py` to time "
+                  "the built app", file=sys.stderr)
+            if args.built:
+                return 2
+    if not args.built:
+        commands[f"from source ({sys.executable})"] = [sys.executable, "-m", "digitpad",
+                                                       "--selftest"]
     reason = busy()
     if reason:
         print(f"bench_startup: WARNING: {reason}; these times are not clean", file=sys.stderr)
 
-    results: dict = {"what": what, "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-                     "cold": [], "warm": []}
-    with tempfile.TemporaryDirectory(prefix="digitpad-bench-startup-") as tmp:
-        tmp = Path(tmp)
-        cwd = tmp / "cwd"
-        cwd.mkdir()
-        for i in range(args.runs):
-            results["cold"].append(one_run(command, tmp / f"cold-cache-{i}", tmp / f"data-c{i}",
-                                           cwd, args.timeout))
-        warm_cache = tmp / "warm-cache"
-        one_run(command, warm_cache, tmp / "data-prime", cwd, args.timeout)  # fills the cache
-        for i in range(args.runs):
-            results["warm"].append(one_run(command, warm_cache, tmp / f"data-w{i}", cwd,
-                                           args.timeout))
-        leftovers = sorted(p.name for p in cwd.iterdir())
-    results["written_into_cwd"] = leftovers
-    for kind in ("cold", "warm"):
-        runs = results[kind]
-        results[f"{kind}_ready_s"] = summary(runs, "ready_s")
-        results[f"{kind}_shown_s"] = summary(runs, "shown_s")
-
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs"
+    everything = {what: measure(command, args.runs, args.timeout)
+                  for what, command in commands.items()}
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps({"machine": machine, **everything}, indent=2))
         return 0
-    print(f"DigitPad start-up, {what}; {results['machine']}; {args.runs} runs each")
-    print(f"{'':6} {'window shown':>22} {'ready (network loaded)':>26}")
-    for kind in ("cold", "warm"):
-        s, r = results[f"{kind}_shown_s"], results[f"{kind}_ready_s"]
-        print(f"{kind:6} {s['median']:8.2f} s ({s['min']:.2f}–{s['max']:.2f}) "
-              f"{r['median']:12.2f} s ({r['min']:.2f}–{r['max']:.2f})")
-    print(f"cold numba: {results['cold'][0]['numba']}")
-    print(f"warm numba: {results['warm'][0]['numba']}")
-    print(f"files written into the working directory: {leftovers or 'none'}")
+    print(f"machine: {machine}")
+    for what, results in everything.items():
+        print()
+        report(what, results)
     return 0
 
 

@@ -113,7 +113,7 @@ def _strokes_to_probabilities(sample) -> None:
 
 def _draw_strokes(strokes, side: int, width: float) -> np.ndarray:
     """The strokes as drawn: fitted into side×side keeping the aspect ratio, thin pen, no centring."""
-    from trainer.strokes_to_input import _render
+    from trainer.stroke_kernels import render
 
     pts = [np.asarray(s, dtype=np.float64) for s in strokes if len(s)]
     allp = np.concatenate(pts)
@@ -123,7 +123,7 @@ def _draw_strokes(strokes, side: int, width: float) -> np.ndarray:
     ys = np.concatenate([(p[:, 1] - mn[1] - ext[1] / 2) * scale for p in pts])
     starts = np.cumsum([0] + [len(p) for p in pts]).astype(np.int64)
     out = np.zeros((side, side))
-    _render(xs, ys, starts, side / 2 - 0.5, side / 2 - 0.5, width / 2, 1.0, out)
+    render(xs, ys, starts, side / 2 - 0.5, side / 2 - 0.5, width / 2, 1.0, out)
     return out
 
 

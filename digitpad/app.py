@@ -1,9 +1,10 @@
 """The DigitPad application: QApplication setup, the main window and the ``main()`` entry point.
 
-Start-up: the window is shown first; the model is loaded and Numba's kernels are compiled (first
-start) or loaded from Numba's cache in the user's cache folder (later starts) on a background
-thread, with a note in the status bar, so the JIT never holds the window back. Drawing works at
-once; the verdict appears as soon as the network is ready.
+Start-up: the window is shown first; the model is loaded on a background thread, with a note in
+the status bar, and from then on drawings are read in plain NumPy — nothing on the way to a ready
+window compiles anything or even imports Numba. The same thread then compiles Numba's kernels
+(first start) or loads them from Numba's cache in the user's cache folder (later starts), and the
+live predictor switches to them (``digitpad/live_predictor.py``).
 
 For test harnesses: ``MainWindow(model_path=None)`` builds the window without showing any dialog
 and, by default, loads the model and compiles the kernels before returning; its canvas has the
@@ -38,7 +39,7 @@ from digitpad import model_store
 from digitpad.activation_bars import ActivationPanel
 from digitpad.canvas import DrawingCanvas
 from digitpad.input_preview import InputPreview
-from digitpad.live_predictor import WARM_UP_STROKES, LivePredictor, compute
+from digitpad.live_predictor import LivePredictor, prepare_compiled
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +52,11 @@ BANNER_STYLE = ("QFrame#warningBanner { background: #fff4d6; border: 1px solid #
 
 
 class _Loader(QObject):
-    """Loads the start-up model and compiles the kernels on a plain background thread."""
+    """Loads the start-up model, then prepares the compiled kernels, on a plain background thread."""
 
     loaded = Signal(object)
+    #: The compiled kernels work (compiled now, or loaded from Numba's cache).
+    compiled = Signal()
 
     def __init__(self, model_path) -> None:
         super().__init__()
@@ -64,11 +67,9 @@ class _Loader(QObject):
 
     def _run(self) -> None:
         loaded = model_store.load_startup_model(self.model_path)
-        try:
-            compute(WARM_UP_STROKES, loaded.network)
-        except Exception as exc:  # the first real prediction will report it again
-            log.warning("warming up the network failed: %s", exc)
-        self.loaded.emit(loaded)
+        self.loaded.emit(loaded)  # ready: the NumPy path reads drawings meanwhile
+        if loaded.network is not None and prepare_compiled(loaded.network):
+            self.compiled.emit()
 
 
 class MainWindow(QMainWindow):
@@ -104,10 +105,10 @@ class MainWindow(QMainWindow):
         self._history_changed(False, False)
 
         if background:
-            self._set_busy("Loading the model and preparing the network (the very first start "
-                           "compiles it, which takes a little while)…")
+            self._set_busy("Loading the model…")
             self._loader = _Loader(model_path)
             self._loader.loaded.connect(self._on_loaded)
+            self._loader.compiled.connect(self.predictor.use_compiled)
             self._loader.start()
         else:
             loaded = model_store.load_startup_model(model_path)
@@ -281,7 +282,6 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_loaded(self, loaded: model_store.LoadedModel) -> None:
         self._set_busy(None)
-        self.predictor.mark_warm()
         self.set_model(loaded)
         if loaded.network is not None:
             self.statusBar().showMessage("Ready: draw a digit.", 4000)

@@ -2,7 +2,7 @@
 
 One computation is ``trainer.strokes_to_input.strokes_to_input`` (about 0.6 ms) followed by the
 network's output activations (``network.predict_proba``, which for one input stays in one thread,
-without BLAS: see ``trainer.network.infer``), which for a 784-800-800-10 network measured 1–2 ms on an idle 2-core machine but
+without BLAS: see ``trainer.kernels.infer``), which for a 784-800-800-10 network measured 1–2 ms on an idle 2-core machine but
 10–30 ms when other processes kept both cores busy — too long to run on the GUI thread at every
 mouse move. So:
 
@@ -14,14 +14,18 @@ mouse move. So:
 * **When the drawing settles** (stroke finished, undo, redo, clear: :meth:`LivePredictor.run_now`)
   the computation runs synchronously, so the shown result is exact the moment the event has been
   handled. Results carry a generation number and anything older than what is shown is dropped.
-* The first computation compiles Numba's kernels (seconds on a cold cache). Until the predictor is
-  told it is warm (:meth:`LivePredictor.mark_warm`, after the app's loader thread has run
-  :func:`compute` once, or :meth:`LivePredictor.warm_up_blocking`), every computation goes to the
-  worker, so the window never waits for the JIT.
+* Until Numba's kernels are ready, computations run in plain NumPy (``compiled=False`` of
+  :func:`compute`: ``trainer/stroke_numpy.py`` and ``trainer/forward.py``), which need no JIT, so
+  a drawing is read as soon as the model is loaded, even on a first start with no compiled kernels
+  cached. The app's loader thread then compiles the kernels (or loads them from Numba's cache) with
+  :func:`prepare_compiled` and calls :meth:`LivePredictor.use_compiled`: from then on the compiled
+  kernels run (several times faster per drawing, and mostly without holding the GIL). Both give the same
+  probabilities within 1e-5 (``tests/test_forward_paths.py``).
 """
 from __future__ import annotations
 
 import atexit
+import logging
 import time
 import weakref
 from collections.abc import Callable, Sequence
@@ -30,20 +34,44 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QElapsedTimer, QObject, QThread, Signal, Slot
 
 
+log = logging.getLogger(__name__)
+
 StrokeSource = Callable[[], Sequence[Sequence[tuple[float, float]]]]
 
-#: A tiny drawing used to compile the kernels before the user draws.
+#: A tiny drawing used to compile the kernels.
 WARM_UP_STROKES = [[(0.0, 0.0), (3.0, 8.0), (6.0, 0.0)]]
 
 
-def compute(strokes, network) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The network input and the output activations for ``strokes`` (see :class:`LivePredictor`)."""
+def compute(strokes, network, *, compiled: bool = False
+            ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The network input and the output activations for ``strokes`` (see :class:`LivePredictor`):
+    with Numba's compiled kernels, or (``compiled=False``) in plain NumPy, with nothing to compile."""
     from trainer.strokes_to_input import strokes_to_input
 
-    x = strokes_to_input(strokes)
+    x = strokes_to_input(strokes, compiled=compiled)
     if x is None or network is None:
         return x, None
-    return x, np.asarray(network.predict_proba(x), dtype=np.float64).reshape(-1)
+    if compiled:
+        p = network.predict_proba(x)
+    else:
+        from trainer.forward import predict_proba
+
+        p = predict_proba(network, x)
+    return x, np.asarray(p, dtype=np.float64).reshape(-1)
+
+
+def prepare_compiled(network) -> bool:
+    """Compile Numba's kernels for ``network`` (or load them from the cache) by running them once.
+
+    Seconds on a first start, a fraction of one later. Returns whether they work; a failure is
+    logged and the NumPy path simply stays in use.
+    """
+    try:
+        compute(WARM_UP_STROKES, network, compiled=True)
+    except Exception as exc:
+        log.warning("preparing the compiled kernels failed (NumPy stays in use): %s", exc)
+        return False
+    return True
 
 
 #: Predictors whose thread runs: stopped at interpreter exit if nobody closed their window.
@@ -61,13 +89,13 @@ class _Worker(QObject):
 
     done = Signal(int, object, object, float, str)  # generation, x, p, seconds, error
 
-    @Slot(int, object, object)
-    def run(self, generation: int, strokes, network) -> None:
+    @Slot(int, object, object, bool)
+    def run(self, generation: int, strokes, network, compiled: bool) -> None:
         start = time.perf_counter()
         x = p = None
         error = ""
         try:
-            x, p = compute(strokes, network)
+            x, p = compute(strokes, network, compiled=compiled)
         except Exception as exc:  # StrokeError, a broken model...: reported, never fatal
             error = str(exc) or type(exc).__name__
         self.done.emit(generation, x, p, time.perf_counter() - start, error)
@@ -84,9 +112,7 @@ class LivePredictor(QObject):
     predicted = Signal(object, object)
     #: A computation failed (e.g. non-finite coordinates); the message is for the status bar.
     failed = Signal(str)
-    #: The first computation (which compiles Numba's kernels) has finished.
-    ready = Signal()
-    _submit = Signal(int, object, object)
+    _submit = Signal(int, object, object, bool)
 
     def __init__(self, strokes_source: StrokeSource, network=None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -95,7 +121,7 @@ class LivePredictor(QObject):
         self._generation = 0        # bumped at every change of strokes or network
         self._shown = -1            # generation of the result shown last
         self._in_flight = False
-        self._warm = False
+        self._compiled = False      # NumPy until the compiled kernels are ready
         self.last_seconds = 0.0     # duration of the last computation
         self.runs = 0               # computations finished so far
         self.last_input: np.ndarray | None = None
@@ -116,9 +142,9 @@ class LivePredictor(QObject):
     def network(self):
         return self._network
 
-    def is_warm(self) -> bool:
-        """True once the kernels are compiled (the first computation has finished)."""
-        return self._warm
+    def is_compiled(self) -> bool:
+        """True once the compiled kernels compute (before that, the NumPy path does)."""
+        return self._compiled
 
     def is_idle(self) -> bool:
         """No computation in flight and the shown result is for the current strokes and network."""
@@ -130,17 +156,16 @@ class LivePredictor(QObject):
         self.run_now()
 
     def warm_up_blocking(self, network=None) -> bool:
-        """Compile the kernels now, in this thread, with ``network`` (default: the current one).
+        """Compile the kernels now, in this thread, with ``network`` (default: the current one),
+        and use them from now on. For tests and harnesses; returns :meth:`is_compiled`."""
+        if not self._compiled and prepare_compiled(self._network if network is None else network):
+            self.use_compiled()
+        return self._compiled
 
-        For tests and harnesses; returns :meth:`is_warm`.
-        """
-        if not self._warm:
-            try:
-                compute(WARM_UP_STROKES, self._network if network is None else network)
-            except Exception:  # reported by the first real computation
-                return False
-            self.mark_warm()
-        return self._warm
+    @Slot()
+    def use_compiled(self) -> None:
+        """Compute with the compiled kernels from now on (:func:`prepare_compiled` has run)."""
+        self._compiled = True
 
     def request(self) -> None:
         """The strokes changed while drawing: recompute on the worker, coalescing requests."""
@@ -149,17 +174,13 @@ class LivePredictor(QObject):
             self._send()
 
     def run_now(self) -> None:
-        """The drawing settled: compute synchronously (or on the worker while still cold)."""
+        """The drawing settled: compute synchronously."""
         self._generation += 1
-        if not self._warm:
-            if not self._in_flight:
-                self._send()
-            return
         start = time.perf_counter()
         x = p = None
         error = ""
         try:
-            x, p = compute(self._source(), self._network)
+            x, p = compute(self._source(), self._network, compiled=self._compiled)
         except Exception as exc:
             error = str(exc) or type(exc).__name__
         self._deliver(self._generation, x, p, time.perf_counter() - start, error)
@@ -186,19 +207,11 @@ class LivePredictor(QObject):
     # ------------------------------------------------------------------ internals
     def _send(self) -> None:
         self._in_flight = True
-        self._submit.emit(self._generation, self._source(), self._network)
-
-    def mark_warm(self) -> None:
-        """Record that the kernels are compiled (e.g. by a loader thread that ran :func:`compute`)."""
-        if not self._warm:
-            self._warm = True
-            self.ready.emit()
+        self._submit.emit(self._generation, self._source(), self._network, self._compiled)
 
     @Slot(int, object, object, float, str)
     def _on_done(self, generation: int, x, p, seconds: float, error: str) -> None:
         self._in_flight = False
-        if not error:
-            self.mark_warm()
         self._deliver(generation, x, p, seconds, error)
         if self._shown < self._generation:
             self._send()  # the strokes changed meanwhile: compute for the newest ones

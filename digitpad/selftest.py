@@ -1,10 +1,12 @@
 """``digitpad --selftest``: prove without a screen that this DigitPad (from source or frozen) works.
 
 It starts the way :func:`digitpad.app.main` does — the window is shown at once, the model is loaded
-and the kernels compiled on the loader thread — and waits until that window is ready. Then it feeds
-known hand-written digits (below) through the real stroke function and network, draws them on the
-window's canvas and reads the window's verdict, closes the window, and exits 0 only if everything
-was right. Each step prints one line; the last line is ``selftest: PASS`` or ``selftest: FAIL ...``.
+on the loader thread — and waits until that window is ready (it can read a drawing: in plain NumPy
+until the loader thread has prepared Numba's kernels). Then it feeds known hand-written digits
+(below) through the real stroke function and network, draws them on the window's canvas and reads
+the window's verdict, waits for the compiled kernels and checks that they give the same
+probabilities and verdicts, closes the window, and exits 0 only if everything was right. Each step
+prints one line; the last line is ``selftest: PASS`` or ``selftest: FAIL ...``.
 
 Qt uses its ``offscreen`` platform unless ``QT_QPA_PLATFORM`` or ``-platform`` says otherwise (e.g.
 ``-platform xcb`` under Xvfb). The model is the shipped one, or the file given with ``--model``; the
@@ -24,9 +26,12 @@ import traceback
 #: model (≥ 99 % on MNIST) gives more than 0.99 to each of these.
 MIN_CONFIDENCE = 0.8
 
-#: How long the loader thread may take to load the model and compile the kernels (a cold Numba cache
-#: on a busy 2-core machine takes around 10 s).
+#: How long the loader thread may take to load the model, and then to compile the kernels (a cold
+#: Numba cache on a busy 2-core machine takes around 10 s).
 READY_TIMEOUT_S = 180.0
+
+#: Largest difference allowed between the compiled kernels' probabilities and the NumPy path's.
+PATHS_TOLERANCE = 1e-5
 
 # Known digits: real pen-written digits from the UNIPEN train_r01_v07 data set, category 1a
 # (UNIPEN consortium, CC BY 4.0, doi 10.5281/zenodo.1195803), as kept in pen-digits-dev.jsonl.gz:
@@ -136,12 +141,11 @@ def _numba_cache_summary() -> str:
     from numba.core.dispatcher import Dispatcher
 
     import trainer.kernels
-    import trainer.network
-    import trainer.strokes_to_input
+    import trainer.stroke_kernels
 
     hits = misses = 0
     where = set()
-    for module in (trainer.network, trainer.kernels, trainer.strokes_to_input):
+    for module in (trainer.kernels, trainer.stroke_kernels):
         for value in vars(module).values():
             if isinstance(value, Dispatcher) and value.signatures:
                 hits += sum(value.stats.cache_hits.values())
@@ -202,7 +206,7 @@ def run_selftest(model: str | None = None, qt_args: list[str] | tuple[str, ...] 
         report.line(f"DigitPad {__version__}, {how}, Python {sys.version.split()[0]}, "
                     f"Qt platform {app.platformName()}")
 
-        # 1. Start-up, as main() does it: window first, model and kernels on the loader thread.
+        # 1. Start-up, as main() does it: window first, the model on the loader thread.
         model_path = model if model is not None else model_store.shipped_model_path()
         window = MainWindow(model_path, background=True)
         initial = window.model
@@ -224,15 +228,14 @@ def run_selftest(model: str | None = None, qt_args: list[str] | tuple[str, ...] 
         report.line(f"model: {loaded.name}, {'-'.join(map(str, network.layer_sizes))}, MNIST test "
                     f"accuracy {'unknown' if accuracy is None else f'{100 * accuracy:.2f} %'}")
 
-        # 2. Known digits through the stroke function and the network.
+        # 2. Known digits through the stroke function and the network (NumPy path).
         import numpy as np
 
-        from trainer.strokes_to_input import strokes_to_input
+        from digitpad.live_predictor import compute
 
         report.check(len(KNOWN_DIGITS) >= 3, f"{len(KNOWN_DIGITS)} known digits to check")
         for label, ident, strokes in KNOWN_DIGITS:
-            x = strokes_to_input(strokes)
-            p = np.asarray(network.predict_proba(x), dtype=np.float64).reshape(-1)
+            _, p = compute(strokes, network)
             guess = int(np.argmax(p))
             report.check(guess == label and p[label] >= MIN_CONFIDENCE,
                          f"network reads the {label} ({ident}) as {guess}, p = {p[guess]:.4f}")
@@ -249,10 +252,31 @@ def run_selftest(model: str | None = None, qt_args: list[str] | tuple[str, ...] 
         window.canvas.clear()
         report.check(window.wait_for_prediction(10000) and window.verdict() is None,
                      "a cleared canvas shows no verdict")
+
+        # 4. The compiled kernels, once the loader thread has them, agree with the NumPy path.
+        compiled = _wait(app, window.predictor.is_compiled, READY_TIMEOUT_S)
+        if report.check(compiled, f"the compiled kernels are ready within {READY_TIMEOUT_S:.0f} s"):
+            _check_compiled_agrees(report, network)
         report.line(f"numba: {_numba_cache_summary()}")
     except Exception:  # anything unexpected is a failure with its traceback, never a hang
         report.check(False, "unexpected error:\n" + traceback.format_exc())
     return _finish(report, window)
+
+
+def _check_compiled_agrees(report: _Report, network) -> None:
+    import numpy as np
+
+    from digitpad.live_predictor import compute
+
+    worst, same = 0.0, True
+    for _, _, strokes in KNOWN_DIGITS:
+        _, reference = compute(strokes, network)
+        _, p = compute(strokes, network, compiled=True)
+        worst = max(worst, float(np.abs(p - reference).max()))
+        same = same and int(np.argmax(p)) == int(np.argmax(reference))
+    report.check(worst <= PATHS_TOLERANCE and same,
+                 f"compiled kernels and NumPy path agree: same verdicts, probabilities within "
+                 f"{worst:.1e}")
 
 
 def _finish(report: _Report, window) -> int:

@@ -125,7 +125,7 @@ class TrainingWorker(QObject):
             return TrainingOutcome(training.CANCELLED, "cancelled before training started")
         data = training.split_for_training(mnist, config)
         network = training.network_for(config)
-        self.phase.emit("Preparing (the first run compiles the training kernels)…")
+        self.phase.emit("Preparing the trainer… (its first run compiles the training kernels)")
         train_started = time.perf_counter()
         result = training.train(
             network, config, data,

@@ -169,6 +169,33 @@ def test_selftest_fails_with_a_bad_model(tmp_path):
     assert "selftest: ok   main window closed" in result.stdout
 
 
+def test_first_start_from_source_reads_digits_first_and_writes_only_into_the_cache(tmp_path):
+    """A first start with no caches at all: the window reads drawings (NumPy) before the compiled
+    kernels are ready, and nothing is written outside ``~/.cache`` (nor into the start folder)."""
+    if not SHIPPED_MODEL.is_file():
+        pytest.skip("assets/model.npz (the shipped model) is not there yet")
+    home, cwd = tmp_path / "home", tmp_path / "cwd"
+    home.mkdir()
+    cwd.mkdir()
+    env = clean_env(HOME=str(home))
+    for name in ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "QT_QPA_PLATFORM"):
+        env.pop(name, None)
+    result = subprocess.run([sys.executable, "-m", "digitpad", "--selftest"], cwd=cwd, env=env,
+                            capture_output=True, text=True, timeout=300)
+    lines = result.stdout.splitlines()
+    assert result.returncode == 0 and lines[-1] == "selftest: PASS", result.stdout + result.stderr
+    ready = next(i for i, line in enumerate(lines) if line.startswith("selftest: ready after"))
+    read = next(i for i, line in enumerate(lines) if "network reads the" in line)
+    compiled = next(i for i, line in enumerate(lines)
+                    if line.startswith("selftest: ok   the compiled kernels are ready"))
+    assert ready < read < compiled
+    numba = next(line for line in lines if line.startswith("selftest: numba:"))
+    assert "0 kernels loaded from the cache" in numba and str(home / ".cache" / "digitpad") in numba
+    written = [p.relative_to(home).as_posix() for p in home.rglob("*") if not p.is_dir()]
+    assert written and all(p.startswith(".cache/") for p in written), written
+    assert not any(cwd.iterdir())
+
+
 # ---------------------------------------------------------------------------- Numba's cache
 def _numba_reads_locator_classes() -> bool:
     import numba.core.config
@@ -253,7 +280,7 @@ def test_editing_a_kernel_module_recompiles_the_kernels_that_call_it(tmp_path):
 FROZEN_LIKE = textwrap.dedent("""
     import os, sys
     sys.frozen = True  # what PyInstaller's bootloader sets
-    import trainer.network, trainer.strokes_to_input  # their kernels get cache locators at import
+    import trainer.kernels, trainer.stroke_kernels  # their kernels get cache locators at import
     from numba import njit
 
     @njit(cache=True)

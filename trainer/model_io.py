@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer import kernels
+from trainer import activations
 from trainer.network import INITIALISATIONS, Network
 from trainer.paths import shipped_model_path  # noqa: F401  (re-exported for callers)
 
@@ -160,9 +160,9 @@ def _network_from(path: Path, metadata: dict, file_size: int) -> Network:
         # lie before allocating for it (small mismatches get the precise per-entry message later).
         raise ModelFileError(path, f"the metadata declares {parameters} parameters, more than "
                                    f"the file's {file_size} bytes can hold")
-    choices = {"hidden_activation": kernels.HIDDEN_ACTIVATIONS,
-               "output_activation": kernels.OUTPUT_ACTIVATIONS,
-               "cost": tuple(kernels.COSTS), "init": INITIALISATIONS}
+    choices = {"hidden_activation": activations.HIDDEN_ACTIVATIONS,
+               "output_activation": activations.OUTPUT_ACTIVATIONS,
+               "cost": tuple(activations.COSTS), "init": INITIALISATIONS}
     for key, allowed in choices.items():
         if metadata.get(key) not in allowed:
             raise ModelFileError(path, f"invalid {key.replace('_', ' ')} {metadata.get(key)!r} "

@@ -12,9 +12,8 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from numba import njit
 
-from trainer import kernels
+from trainer import activations
 
 INITIALISATIONS = ("normal", "he", "glorot")
 
@@ -41,9 +40,9 @@ class Network:
         if len(self.layer_sizes) < 2 or min(self.layer_sizes) < 1:
             raise ValueError(f"layer sizes must be at least two positive integers, "
                              f"got {list(layer_sizes)}")
-        _check_choice("hidden activation", hidden_activation, kernels.HIDDEN_ACTIVATIONS)
-        _check_choice("output activation", output_activation, kernels.OUTPUT_ACTIVATIONS)
-        _check_choice("cost", cost, tuple(kernels.COSTS))
+        _check_choice("hidden activation", hidden_activation, activations.HIDDEN_ACTIVATIONS)
+        _check_choice("output activation", output_activation, activations.OUTPUT_ACTIVATIONS)
+        _check_choice("cost", cost, tuple(activations.COSTS))
         _check_choice("initialisation", init, INITIALISATIONS)
         self.hidden_activation = hidden_activation
         self.output_activation = output_activation
@@ -63,8 +62,8 @@ class Network:
     @property
     def codes(self) -> tuple[int, int, int]:
         """(hidden activation, output activation, cost) as the kernels' integer codes."""
-        return (kernels.ACTIVATIONS[self.hidden_activation],
-                kernels.ACTIVATIONS[self.output_activation], kernels.COSTS[self.cost])
+        return (activations.ACTIVATIONS[self.hidden_activation],
+                activations.ACTIVATIONS[self.output_activation], activations.COSTS[self.cost])
 
     @property
     def parameter_count(self) -> int:
@@ -91,6 +90,8 @@ class Network:
         if batch.shape[1] != self.layer_sizes[0]:
             raise ValueError(f"expected inputs of {self.layer_sizes[0]} values, "
                              f"got {batch.shape[1]}")
+        from trainer.kernels import infer  # Numba: imported when first needed
+
         hidden, output, _ = self.codes
         out = infer(self.weights, self.biases, batch, hidden, output)
         return out[0] if single else out
@@ -115,31 +116,11 @@ def _initial_parameters(rng: np.random.Generator, init: str, n_in: int, n_out: i
     return rng.uniform(-limit, limit, (n_in, n_out)), np.zeros(n_out)
 
 
-#: Batches up to this size never call BLAS (see ``infer``).
-SMALL_BATCH = 4
+def __getattr__(name: str):
+    """``trainer.network.infer`` still names the compiled forward pass, which now lives in
+    ``kernels.py`` so that importing this module (to load a model) does not import Numba."""
+    if name in ("infer", "SMALL_BATCH"):
+        from trainer import kernels
 
-
-@njit(cache=True, nogil=True)
-def infer(weights, biases, x, hidden, output):
-    """Forward pass without training buffers: returns the output activations of each row of x.
-
-    A few rows at a time — one drawing, live — never go to BLAS: OpenBLAS spreads even a 1×800 ·
-    800×800 product over both cores, and while the user draws the GUI thread holds one of them, so
-    the product waits for it (p99 15 ms instead of 2 ms). The zero-skipping row product does the
-    work in this thread instead, and skips ReLU's zeros as well as the input's.
-    """
-    a = x
-    layers = len(weights)
-    small = x.shape[0] <= SMALL_BATCH
-    sparse = kernels.is_sparse(x)
-    for l in range(layers):
-        if small or (l == 0 and sparse):
-            z = np.empty((a.shape[0], weights[l].shape[1]), dtype=a.dtype)
-            kernels.sparse_rows_times(a, weights[l], z)
-        else:
-            z = np.dot(a, weights[l])
-        activated = np.empty_like(z)
-        kernels.add_bias_and_activate(z, biases[l], activated,
-                                      output if l == layers - 1 else hidden)
-        a = activated
-    return a
+        return getattr(kernels, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -72,6 +72,10 @@ time, so it can be patched for a sweep).
 :data:`PREPROCESSING_VERSION` names the algorithm *and* the default parameters, so it changes by itself
 when the defaults are re-tuned; bump the ``strokes-vN`` part whenever the algorithm changes. Models
 record it in their metadata, and an input made with a different version is not what the model saw.
+
+The steps after validation run compiled by Numba (``stroke_kernels.py``, the default) or in plain
+NumPy (``stroke_numpy.py``, ``compiled=False``: nothing to compile, what the app reads drawings with
+until the compiled kernels are ready); both give the same image (tested to 1e-6).
 """
 from __future__ import annotations
 
@@ -79,7 +83,8 @@ import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-from numba import njit
+
+from trainer.stroke_numpy import centre_of_mass
 
 __all__ = [
     "EDGE_WIDTH",
@@ -113,219 +118,10 @@ PREPROCESSING_VERSION = f"{_ALGORITHM}:pen={PEN_WIDTH:g}:edge={EDGE_WIDTH:g}"
 
 _CENTRING_TOLERANCE = 0.01
 _MAX_CENTRING_RENDERS = 4
-# Coordinates larger than this are divided by their maximum first, so that differences cannot overflow.
-_HUGE = 1e300
 
 
 class StrokeError(ValueError):
     """The strokes cannot be turned into an image (NaN/inf coordinates, or not (x, y) points)."""
-
-
-# ----------------------------------------------------------------------------------------------
-# Numba kernels
-
-
-@njit(cache=True, nogil=True)
-def _simplify(xs, ys, starts, min_dist):
-    """Drop points closer than ``min_dist`` to the previous kept point of the same stroke.
-
-    The last point of a stroke is always kept unless it coincides with the previous kept point.
-    Returns (xs, ys, starts) of the kept points.
-    """
-    n = xs.shape[0]
-    n_strokes = starts.shape[0] - 1
-    out_x = np.empty(n, np.float64)
-    out_y = np.empty(n, np.float64)
-    out_starts = np.empty(n_strokes + 1, np.int64)
-    min_d2 = min_dist * min_dist
-    k = 0
-    for s in range(n_strokes):
-        out_starts[s] = k
-        a = starts[s]
-        b = starts[s + 1]
-        if b <= a:
-            continue
-        out_x[k] = xs[a]
-        out_y[k] = ys[a]
-        first = k
-        k += 1
-        for i in range(a + 1, b):
-            dx = xs[i] - out_x[k - 1]
-            dy = ys[i] - out_y[k - 1]
-            d2 = dx * dx + dy * dy
-            if d2 >= min_d2:
-                out_x[k] = xs[i]
-                out_y[k] = ys[i]
-                k += 1
-            elif i == b - 1 and d2 > 0.0:
-                # Keep the stroke's real end point: replace the last kept point unless it is the first.
-                if k - 1 > first:
-                    out_x[k - 1] = xs[i]
-                    out_y[k - 1] = ys[i]
-                else:
-                    out_x[k] = xs[i]
-                    out_y[k] = ys[i]
-                    k += 1
-    out_starts[n_strokes] = k
-    return out_x[:k].copy(), out_y[:k].copy(), out_starts
-
-
-@njit(cache=True, nogil=True)
-def _render(xs, ys, starts, ox, oy, radius, edge, out):
-    """Render the strokes (coordinates + offset ``(ox, oy)``) into ``out`` (side × side, float64).
-
-    Per pixel: the distance ``d`` to the nearest segment (round caps and joins; a lone point is a
-    dot), then coverage ``clip((radius - d) / edge + 0.5, 0, 1)``. Only the pixels inside each
-    segment's padded bounding box are visited.
-    """
-    side = out.shape[0]
-    reach = radius + 0.5 * edge
-    big = (reach + 1.0) * (reach + 1.0)
-    d2min = np.full((side, side), big)
-    n_strokes = starts.shape[0] - 1
-    for s in range(n_strokes):
-        a = starts[s]
-        b = starts[s + 1]
-        if b <= a:
-            continue
-        n = b - a
-        n_seg = n - 1 if n > 1 else 1  # a lone point: one zero-length segment, i.e. a dot
-        for k in range(n_seg):
-            i = a + k
-            j = i + 1 if n > 1 else i
-            ax = xs[i] + ox
-            ay = ys[i] + oy
-            bx = xs[j] + ox
-            by = ys[j] + oy
-            ex = bx - ax
-            ey = by - ay
-            ll = ex * ex + ey * ey
-            inv = 1.0 / ll if ll > 0.0 else 0.0
-            c0 = int(math.floor(min(ax, bx) - reach))
-            c1 = int(math.ceil(max(ax, bx) + reach))
-            r0 = int(math.floor(min(ay, by) - reach))
-            r1 = int(math.ceil(max(ay, by) + reach))
-            if c0 < 0:
-                c0 = 0
-            if r0 < 0:
-                r0 = 0
-            if c1 > side - 1:
-                c1 = side - 1
-            if r1 > side - 1:
-                r1 = side - 1
-            for r in range(r0, r1 + 1):
-                py = r - ay
-                for c in range(c0, c1 + 1):
-                    px = c - ax
-                    t = (px * ex + py * ey) * inv
-                    if t < 0.0:
-                        t = 0.0
-                    elif t > 1.0:
-                        t = 1.0
-                    dx = px - t * ex
-                    dy = py - t * ey
-                    d2 = dx * dx + dy * dy
-                    if d2 < d2min[r, c]:
-                        d2min[r, c] = d2
-    inv_edge = 1.0 / edge
-    for r in range(side):
-        for c in range(side):
-            v = (radius - math.sqrt(d2min[r, c])) * inv_edge + 0.5
-            if v <= 0.0:
-                v = 0.0
-            elif v > 1.0:
-                v = 1.0
-            out[r, c] = v
-
-
-@njit(cache=True, nogil=True)
-def _com(img):
-    """(total, row centre, col centre) of a 2-D image; centres are NaN when total is 0."""
-    tot = 0.0
-    sr = 0.0
-    sc = 0.0
-    for r in range(img.shape[0]):
-        for c in range(img.shape[1]):
-            v = img[r, c]
-            tot += v
-            sr += v * r
-            sc += v * c
-    if tot <= 0.0:
-        return tot, np.nan, np.nan
-    return tot, sr / tot, sc / tot
-
-
-@njit(cache=True, nogil=True)
-def _render_centred(xs, ys, starts, radius, edge, side, target_r, target_c, tol, max_renders):
-    """Render with the drawing's origin at the target, then re-render until the COM is on target."""
-    out = np.zeros((side, side), np.float64)
-    best = np.zeros((side, side), np.float64)
-    ox = target_c
-    oy = target_r
-    best_err = np.inf
-    for _ in range(max_renders):
-        _render(xs, ys, starts, ox, oy, radius, edge, out)
-        tot, cr, cc = _com(out)
-        if tot <= 0.0:
-            break
-        er = target_r - cr
-        ec = target_c - cc
-        err = max(abs(er), abs(ec))
-        if err < best_err:
-            best_err = err
-            best[:, :] = out
-        if err <= tol:
-            break
-        ox += ec
-        oy += er
-    return best
-
-
-@njit(cache=True, nogil=True)
-def _normalise(pts, length):
-    """Points scaled so the bounding box's longer side is ``length``, centred on the origin.
-
-    ``pts`` is (n, 2) finite float64. Never overflows: huge coordinates are divided by their maximum
-    first, and the scaling divides offsets by the extent (a ratio in [0, 1]) before multiplying by
-    ``length``. A drawing with no extent maps to the origin (a dot).
-    """
-    n = pts.shape[0]
-    m = 0.0
-    for i in range(n):
-        m = max(m, abs(pts[i, 0]), abs(pts[i, 1]))
-    div = m if m > _HUGE else 1.0
-    x0 = np.inf
-    y0 = np.inf
-    x1 = -np.inf
-    y1 = -np.inf
-    for i in range(n):
-        x = pts[i, 0] / div
-        y = pts[i, 1] / div
-        x0 = min(x0, x)
-        x1 = max(x1, x)
-        y0 = min(y0, y)
-        y1 = max(y1, y)
-    ex = x1 - x0
-    ey = y1 - y0
-    longest = max(ex, ey)
-    xs = np.zeros(n, np.float64)
-    ys = np.zeros(n, np.float64)
-    if longest > 0.0:
-        hx = 0.5 * (ex / longest)
-        hy = 0.5 * (ey / longest)
-        for i in range(n):
-            xs[i] = ((pts[i, 0] / div - x0) / longest - hx) * length
-            ys[i] = ((pts[i, 1] / div - y0) / longest - hy) * length
-    return xs, ys
-
-
-@njit(cache=True, nogil=True)
-def _strokes_kernel(pts, starts, length, radius, edge, side, target_r, target_c, tol, max_renders,
-                    min_dist):
-    """The whole pipeline after validation: normalise, drop close points, render centred."""
-    xs, ys = _normalise(pts, length)
-    xs, ys, starts = _simplify(xs, ys, starts, min_dist)
-    return _render_centred(xs, ys, starts, radius, edge, side, target_r, target_c, tol, max_renders)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -384,6 +180,7 @@ def strokes_to_input(
     *,
     pen_width: float = PEN_WIDTH,
     edge_width: float = EDGE_WIDTH,
+    compiled: bool = True,
 ) -> np.ndarray | None:
     """The network input for a drawing: float32 array (784,) in [0, 1], row-major 28×28.
 
@@ -392,6 +189,8 @@ def strokes_to_input(
     no points at all. Raises :class:`StrokeError` for NaN/inf coordinates or anything that is not
     (x, y) points. ``pen_width`` and ``edge_width`` are in 28×28 pixels (see the module docstring);
     they are keyword arguments so that they can be swept, the defaults are the tuned values.
+    ``compiled=False`` runs the same steps in plain NumPy (``trainer/stroke_numpy.py``): no Numba
+    import and no JIT, a few times slower per drawing; the app reads drawings that way.
     """
     pen_width = _check_param("pen_width", pen_width, 0.0, INK_BOX)
     edge_width = _check_param("edge_width", edge_width, 0.0, INK_BOX)
@@ -403,7 +202,11 @@ def strokes_to_input(
         _raise_non_finite(arrays)
     starts = np.zeros(len(arrays) + 1, np.int64)
     np.cumsum([a.shape[0] for _, a in arrays], out=starts[1:])
-    img = _strokes_kernel(
+    if compiled:
+        from trainer.stroke_kernels import strokes_image  # Numba: imported when first needed
+    else:
+        from trainer.stroke_numpy import strokes_image
+    img = strokes_image(
         np.ascontiguousarray(pts), starts, INK_BOX - pen_width, 0.5 * pen_width, edge_width,
         IMAGE_SIDE, TARGET_CENTER[0], TARGET_CENTER[1], _CENTRING_TOLERANCE,
         _MAX_CENTRING_RENDERS, MIN_POINT_DISTANCE,
@@ -428,7 +231,7 @@ def center_of_mass(image) -> tuple[float, float]:
         raise ValueError(f"image must be 2-D or a flat square vector, got shape {a.shape}")
     if not np.isfinite(a).all() or (a < 0).any():
         raise ValueError("image values must be finite and non-negative")
-    tot, r, c = _com(np.ascontiguousarray(a))
+    tot, r, c = centre_of_mass(a)
     if tot <= 0.0:
         raise ValueError("the image has no ink: its centre of mass is undefined")
     return float(r), float(c)
