@@ -15,7 +15,8 @@ from digitpad import model_store
 from trainer import paths
 
 REPO = Path(__file__).resolve().parents[1]
-MNIST_DIR = Path(os.environ.get(paths.MNIST_DIR_ENV) or REPO.parent / "shared" / "data" / "mnist")
+MNIST_DIR = Path(os.environ.get(paths.MNIST_DIR_ENV) or REPO.parent / "shared" / "data" / "mnist"
+                 ).resolve()  # absolute: the README command gives a relative path
 
 pytestmark = pytest.mark.usefixtures("app_user_data")
 
