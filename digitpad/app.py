@@ -39,6 +39,7 @@ from digitpad.activation_bars import ActivationPanel
 from digitpad.canvas import DrawingCanvas
 from digitpad.input_preview import InputPreview
 from digitpad.live_predictor import WARM_UP_STROKES, LivePredictor, compute
+from digitpad.platform_hint import application_or_hint
 
 log = logging.getLogger(__name__)
 
@@ -491,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
         from digitpad.selftest import run_selftest
 
         return run_selftest(args.model, qt_args)
-    app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
+    app = QApplication.instance() or application_or_hint([sys.argv[0], *qt_args])
     app.setApplicationName(APP_TITLE)
     app.setApplicationDisplayName(APP_TITLE)
     app.setOrganizationName("DigitPad")

@@ -22,3 +22,11 @@ def test_ci_sets_nothing_the_readme_command_reads():
     assert not [line for line in code if line.startswith("export ")
                 or re.match(r"^[A-Z_][A-Z0-9_]*=", line)], code
     assert "unset DIGITPAD_MNIST_DIR" in code
+
+
+def test_the_quick_start_names_the_x11_packages_the_app_hints_at():
+    from digitpad.platform_hint import X11_PACKAGES
+
+    quick_start = (ROOT / "README.md").read_text().split("## Quick start")[1].split("\n## ")[0]
+    assert all(package in quick_start for package in X11_PACKAGES)
+    assert ". .venv/bin/activate" in quick_start
