@@ -456,8 +456,9 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self._retrain_dialog is not None:
-            self._retrain_dialog.close()
+        if self._retrain_dialog is not None and not self._retrain_dialog.close():
+            event.ignore()  # the user chose to go on training or to decide about the new model
+            return
         self.predictor.shutdown()
         super().closeEvent(event)
 

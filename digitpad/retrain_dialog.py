@@ -213,6 +213,8 @@ class RetrainDialog(QDialog):
         buttons.addStretch(1)
         for b in (self.start_button, self.cancel_button, self.keep_button, self.discard_button,
                   self.close_button):
+            if b is not self.start_button:  # Enter starts a run, and never closes nor discards
+                b.setAutoDefault(False)
             buttons.addWidget(b)
 
         top = QHBoxLayout()
@@ -503,21 +505,56 @@ class RetrainDialog(QDialog):
     def state(self) -> str:
         return self._state
 
-    def _wind_down(self) -> None:
-        """Closing the dialog cancels a run and discards an undecided model.
+    def _may_close(self) -> bool:
+        """Whether the dialog may close: a running run or a finished model not yet kept is never
+        lost without the user saying so (Close, Esc, the window's close button, quitting the app).
 
-        It does not wait for the run to end: that is within 0.1 s, except during the first run's
-        JIT compilation, which cannot be interrupted (seconds) and must not freeze the app. The
-        cancelled run ends in the background (``training_worker`` waits for it at exit)."""
+        A run the user agrees to stop is cancelled without waiting for it to end: that is within
+        0.1 s, except during the first run's JIT compilation, which cannot be interrupted (seconds)
+        and must not freeze the app. It ends in the background (``training_worker`` waits for it
+        at exit)."""
         if self.is_running():
+            answer = self._ask("A training run is in progress",
+                               "Closing this window stops the run; its progress is lost.",
+                               [("Stop the run and close", QMessageBox.ButtonRole.DestructiveRole),
+                                ("Keep training", QMessageBox.ButtonRole.RejectRole)])
+            if answer != "Stop the run and close" or not self.is_running():
+                return False
             self.cancel()
-        if self._state == "decide":
+        elif self._state == "decide":
+            accuracy = self.outcome.test_accuracy if self.outcome is not None else None
+            answer = self._ask("The new model is not kept yet",
+                               f"The new model ({_percent(accuracy)} test accuracy) is lost "
+                               "unless you keep it.",
+                               [("Keep it and close", QMessageBox.ButtonRole.AcceptRole),
+                                ("Discard it and close", QMessageBox.ButtonRole.DestructiveRole),
+                                ("Cancel", QMessageBox.ButtonRole.RejectRole)])
+            if answer == "Keep it and close":
+                return self.keep()
+            if answer != "Discard it and close" or self._state != "decide":
+                return False
             self.discard()
+        return True
+
+    def _ask(self, title: str, text: str, choices: list[tuple[str, object]]) -> str | None:
+        """Ask with a modal message box; returns the text of the button pressed. The last choice
+        is the default one, and Esc or closing the box choose it too."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, f"<b>{title}.</b>", parent=self)
+        box.setInformativeText(text)
+        for label, role in choices:
+            button = box.addButton(label, role)
+        box.setDefaultButton(button)
+        box.setEscapeButton(button)
+        box.exec()
+        clicked = box.clickedButton()
+        return clicked.text() if clicked is not None else None
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self._wind_down()
+        if not self._may_close():
+            event.ignore()
+            return
         super().closeEvent(event)
 
-    def reject(self) -> None:  # Esc, the window's close button
-        self._wind_down()
-        super().reject()
+    def reject(self) -> None:  # Close, Esc
+        if self._may_close():
+            super().reject()
