@@ -8,8 +8,8 @@ ratio (so HiDPI screens get sharp ink); a fast stroke is a chain of connected se
 no gaps however far apart the mouse events are.
 
 What the network reads is always what the user sees. The paper is the largest square that fits
-the widget, centred; a stroke can only begin on it, and points dragged past its edge are kept on
-the edge (the ink stops there, on screen and in the strokes). When the widget is resized, the
+the widget, centred; points beside it (a press in the margin, a drag past the edge) are kept on
+its edge, so the ink stops there, on screen and in the strokes. When the widget is resized, the
 strokes are scaled and moved with the paper, so the drawing keeps its place and its proportions.
 
 Input: the left mouse button, a stylus (tablet events; pressure is ignored) or one finger (touch
@@ -181,8 +181,7 @@ class DrawingCanvas(QWidget):
     def begin_stroke(self, pos: QPointF) -> None:
         if self._current is not None:  # its release was lost: it ended where it was, not here
             self.end_stroke()
-        if not self._paper.contains(pos):
-            return  # beside the paper: no ink
+        self._fit_paper()  # a widget never shown has had no resize event
         if self.is_empty():
             self.update()  # the whole hint goes, not just where the first ink is painted
         self._current = [self._on_paper(pos)]
