@@ -15,13 +15,14 @@ from __future__ import annotations
 import math
 import time
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -54,13 +56,28 @@ def _choices() -> dict[str, tuple[str, ...]]:
     }
 
 
+#: What the choices are called on screen; the trainer's own names are in each item's tooltip.
+CHOICE_NAMES = {
+    "sigmoid": "Sigmoid", "tanh": "tanh", "relu": "ReLU", "softmax": "Softmax",
+    "quadratic": "Quadratic (squared error)", "cross_entropy": "Cross-entropy",
+    "normal": "Normal N(0, 1) (Nielsen)", "he": "He (for ReLU)", "glorot": "Glorot (Keras)",
+    "sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam",
+    "constant": "Constant", "exponential": "Exponential decay", "cosine": "Cosine",
+}
+
+
+def choice_name(value: str) -> str:
+    """How a setting's value is shown: "Cross-entropy" for ``cross_entropy``."""
+    return CHOICE_NAMES.get(value, value.replace("_", " ").capitalize())
+
+
 #: (group, field, label, tooltip) in the order shown; every TrainingConfig field appears once.
 FIELDS = (
     ("Network", "hidden_layers", "Hidden layers", "Sizes of the hidden layers, e.g. 30 or 512, 512"),
     ("Network", "hidden_activation", "Hidden activation", ""),
     ("Network", "output_activation", "Output activation", ""),
     ("Network", "cost", "Cost", ""),
-    ("Network", "init", "Initialisation", "normal: N(0,1) as in Nielsen's book; he; glorot (Keras)"),
+    ("Network", "init", "Initialisation", "How the weights start out"),
     ("Optimisation", "optimizer", "Optimiser", ""),
     ("Optimisation", "learning_rate", "Learning rate η", ""),
     ("Optimisation", "momentum", "Momentum μ", "Only used by the momentum optimiser"),
@@ -170,14 +187,24 @@ class RetrainDialog(QDialog):
         self.form_widget = QWidget()
         self.form_widget.setLayout(form_column)
         self.form_widget.setMinimumWidth(300)
+        # The form scrolls when the screen is not tall enough for all of it (1366×768 is not).
+        form_area = QScrollArea()
+        form_area.setWidget(self.form_widget)
+        form_area.setWidgetResizable(True)
+        form_area.setFrameShape(QFrame.Shape.NoFrame)
+        form_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        form_area.setMinimumWidth(self.form_widget.sizeHint().width()
+                                  + form_area.verticalScrollBar().sizeHint().width())
 
         # --- progress and curves
         self.phase_label = QLabel("Choose a preset or set the hyperparameters, then press Start.")
         self.phase_label.setWordWrap(True)
         self.epoch_bar = QProgressBar()
-        self.epoch_bar.setFormat("epoch %v of %m")
+        self.epoch_bar.setFormat("%v of %m epochs done")  # the text says which one is running
         self.batch_bar = QProgressBar()
         self.batch_bar.setFormat("batch %v of %m")
+        for bar in (self.epoch_bar, self.batch_bar):
+            bar.hide()  # until a run starts: empty bars look like text fields
         self.time_label = QLabel("")
         self.loss_chart = CurveChart("Loss")
         self.accuracy_chart = CurveChart("Accuracy", percent=True)
@@ -218,7 +245,7 @@ class RetrainDialog(QDialog):
             buttons.addWidget(b)
 
         top = QHBoxLayout()
-        top.addWidget(self.form_widget, 0)
+        top.addWidget(form_area, 0)
         top.addLayout(progress_column, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(top, 1)
@@ -232,14 +259,24 @@ class RetrainDialog(QDialog):
         self.close_button.clicked.connect(self.reject)
         self.set_preset("default" if "default" in PRESETS else next(iter(PRESETS)))
         self._set_state("idle")
-        self.resize(980, 640)
+        self._fit_to_screen(980, 640)
+
+    def _fit_to_screen(self, width: int, height: int) -> None:
+        """Open at ``width`` × ``height``, or smaller if the screen's free area is smaller."""
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        if screen is not None:
+            frame = 40  # the window manager's title bar and borders
+            width, height = min(width, screen.width() - 16), min(height, screen.height() - frame)
+        self.resize(width, height)
 
     # ------------------------------------------------------------------ the form
     def _make_field(self, name: str) -> QWidget:
         if name in self._choices:
             box = QComboBox()
-            box.addItems(list(self._choices[name]))
-            box.currentTextChanged.connect(self._edited)
+            for value in self._choices[name]:
+                box.addItem(choice_name(value), value)
+                box.setItemData(box.count() - 1, f"{name} = {value}", Qt.ItemDataRole.ToolTipRole)
+            box.currentIndexChanged.connect(self._edited)
             return box
         if isinstance(getattr(self._defaults, name), bool):
             check = QCheckBox("on")
@@ -272,7 +309,7 @@ class RetrainDialog(QDialog):
             for name, widget in self.fields.items():
                 value = getattr(config, name)
                 if isinstance(widget, QComboBox):
-                    widget.setCurrentText(str(value))
+                    widget.setCurrentIndex(widget.findData(str(value)))
                 elif isinstance(widget, QCheckBox):
                     widget.setChecked(bool(value))
                 else:
@@ -287,8 +324,9 @@ class RetrainDialog(QDialog):
     def set_field(self, name: str, value) -> None:
         """Set one field from a Python value or text (for tests and scripting)."""
         widget = self.fields[name]
-        if isinstance(widget, QComboBox):
-            widget.setCurrentText(str(value))
+        if isinstance(widget, QComboBox):  # the trainer's name or the one shown
+            index = widget.findData(str(value))
+            widget.setCurrentIndex(index if index >= 0 else widget.findText(str(value)))
         elif isinstance(widget, QCheckBox):
             widget.setChecked(bool(value))
         elif isinstance(value, (tuple, list)):
@@ -304,7 +342,7 @@ class RetrainDialog(QDialog):
         labels = {name: label for _, name, label, _ in FIELDS}
         for name, widget in self.fields.items():
             if isinstance(widget, QComboBox):
-                values[name] = widget.currentText()
+                values[name] = widget.currentData()
             elif isinstance(widget, QCheckBox):
                 values[name] = widget.isChecked()
             else:
@@ -378,6 +416,8 @@ class RetrainDialog(QDialog):
             chart.set_epochs_planned(config.epochs)
         self.epoch_bar.setRange(0, config.epochs)
         self.epoch_bar.setValue(0)
+        self.epoch_bar.show()
+        self.batch_bar.show()
         self.batch_bar.setRange(0, 1)
         self.batch_bar.setValue(0)
         self.time_label.setText("")

@@ -273,3 +273,42 @@ def test_quitting_the_app_asks_about_an_unkept_model(window, dialog, qtbot, mnis
     assert not window.close()
     assert asked and window.isVisible() and dialog.state() == "decide"
     dialog.discard()  # pytest-qt closes the window before the dialog fixture's teardown
+
+
+# --- how the dialog looks -------------------------------------------------------------------------
+def test_choices_show_words_for_people_and_train_with_the_trainers_names(dialog):
+    dialog.set_preset("default")
+    shown = {name: dialog.fields[name].currentText() for name in ("cost", "init", "optimizer")}
+    assert shown == {"cost": "Cross-entropy", "init": "He (for ReLU)", "optimizer": "Adam"}
+    config = dialog.config_from_form()
+    assert (config.cost, config.init, config.optimizer) == ("cross_entropy", "he", "adam")
+
+
+def test_the_dialog_fits_a_1366x768_screen(qtbot):
+    from digitpad.retrain_dialog import RetrainDialog
+
+    dlg = RetrainDialog()
+    qtbot.addWidget(dlg)
+    assert dlg.minimumSizeHint().height() <= 768 - 60  # title bar and a panel
+    assert dlg.minimumSizeHint().width() <= 1366
+    screen = dlg.screen().availableGeometry()
+    assert dlg.height() <= screen.height() and dlg.width() <= screen.width()
+
+
+def test_progress_bars_appear_with_a_run_and_agree_with_the_text(dialog, qtbot, mnist_env):
+    assert not dialog.epoch_bar.isVisible() and not dialog.batch_bar.isVisible()
+    quick(dialog, epochs=2)
+    assert dialog.start()
+    assert dialog.epoch_bar.isVisible() and dialog.batch_bar.isVisible()
+    qtbot.waitUntil(lambda: "Training: epoch 1 of 2" in dialog.phase_label.text(), timeout=60000)
+    assert dialog.epoch_bar.text() == "0 of 2 epochs done"
+    dialog.cancel()  # pytest-qt closes the window before the dialog fixture's teardown
+    qtbot.waitUntil(lambda: not dialog.is_running(), timeout=10000)
+
+
+def test_percent_axis_labels_have_the_same_decimals():
+    from digitpad.curves import CurveChart
+
+    chart = CurveChart("Accuracy", percent=True)
+    assert [chart._format(v, 0.5) for v in (0.0, 0.5, 1.0)] == ["0\u00a0%", "50\u00a0%", "100\u00a0%"]
+    assert [chart._format(v, 0.005) for v in (0.975, 0.98)] == ["97.5\u00a0%", "98.0\u00a0%"]
