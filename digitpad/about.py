@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from digitpad import model_store
+from digitpad.dialog_size import fit_height
 
 #: (keys, what they do), shown in the shortcuts dialog; the menus use the same key sequences.
 SHORTCUTS = (
@@ -45,10 +46,11 @@ def _dialog(parent: QWidget | None, title: str, body_html: str, *, scroll: bool 
         dialog.resize(560, 560)
     else:
         layout.addWidget(label)
-        dialog.resize(480, 10)
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
     buttons.rejected.connect(dialog.reject)
     layout.addWidget(buttons)
+    if not scroll:
+        fit_height(dialog, 520)
     return dialog
 
 

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitpad import settings
 from digitpad.curves import CurveChart
 from digitpad.training_worker import TrainingOutcome, TrainingWorker
 
@@ -140,7 +141,8 @@ class RetrainDialog(QDialog):
         self._defaults = TrainingConfig()
         self.current_network = current_network
         self.current_accuracy = current_accuracy
-        self.mnist_dir = mnist_dir
+        # The folder the user chose in an earlier session, unless the caller names one.
+        self.mnist_dir = mnist_dir if mnist_dir is not None else settings.remembered_mnist_dir()
         self.worker: TrainingWorker | None = None
         self.outcome: TrainingOutcome | None = None
         self._loading_preset = False

@@ -17,6 +17,25 @@ _os.environ["XDG_CONFIG_HOME"] = _os.path.join(_USER_FOLDERS.name, "config")
 import pytest as _pytest
 
 
+@_pytest.fixture(autouse=True)
+def _fresh_user_settings(tmp_path, monkeypatch):
+    """Every test starts with no remembered settings (digitpad/settings.py)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user-config"))
+
+
+def app_label_fits(label) -> bool:
+    """The label's whole text is visible: wide enough, or wrapped into the height it has."""
+    if label.wordWrap():
+        return label.heightForWidth(label.width()) <= label.height()
+    return label.sizeHint().width() <= label.width()
+
+
+@_pytest.fixture
+def label_fits():
+    """App tests: :func:`app_label_fits`."""
+    return app_label_fits
+
+
 @_pytest.fixture
 def app_user_data(tmp_path, monkeypatch):
     """App tests: the per-user data folder (where a kept model goes) inside ``tmp_path``."""

@@ -12,15 +12,8 @@ def shown(window, qtbot):
     return window
 
 
-def fits(label: QLabel) -> bool:
-    """The label's whole text is visible: wide enough, or wrapped into the height it has."""
-    if label.wordWrap():
-        return label.heightForWidth(label.width()) <= label.height()
-    return label.sizeHint().width() <= label.width()
-
-
 @pytest.mark.parametrize("size", [(720, 480), (1366, 768), (1920, 1200)])
-def test_every_text_fits_and_the_paper_is_square(shown, qtbot, app_draw, size):
+def test_every_text_fits_and_the_paper_is_square(shown, qtbot, app_draw, label_fits, size):
     send, fit = app_draw
     shown.resize(*size)
     qtbot.waitUntil(lambda: shown.width() == max(size[0], shown.minimumWidth()))
@@ -29,7 +22,7 @@ def test_every_text_fits_and_the_paper_is_square(shown, qtbot, app_draw, size):
     assert shown.wait_for_prediction()
     QApplication.processEvents()
     clipped = [label.text() for label in shown.findChildren(QLabel)
-               if label.isVisible() and label.text() and not fits(label)]
+               if label.isVisible() and label.text() and not label_fits(label)]
     assert not clipped
     paper = canvas.paper()
     assert paper.width() == paper.height() == min(canvas.width(), canvas.height())
@@ -56,3 +49,59 @@ def test_a_warning_never_moves_the_canvas(shown, qtbot):
     QApplication.processEvents()
     assert shown.banner.isVisible()
     assert shown.canvas.geometry() == before
+
+
+def visible_labels(dialog):
+    return [label for label in dialog.findChildren(QLabel) if label.isVisible() and label.text()]
+
+
+@pytest.mark.parametrize("which", ["about", "shortcuts", "mnist", "mnist after an error"])
+def test_dialogs_open_big_enough_for_all_their_text(window, qtbot, label_fits, which):
+    from digitpad.about import about_dialog, shortcuts_dialog
+    from digitpad.mnist_dialog import MnistDialog
+
+    if which.startswith("mnist"):
+        dialog = MnistDialog("MNIST is not on this computer yet (looked in /nowhere).", window)
+    else:
+        dialog = {"about": about_dialog, "shortcuts": shortcuts_dialog}[which](window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    if which == "mnist after an error":
+        dialog.show_error("download failed: every mirror failed: " + "no route to host; " * 12)
+    QApplication.processEvents()
+    labels = visible_labels(dialog)
+    assert labels and all(label_fits(label) for label in labels), [
+        label.text()[:60] for label in labels if not label_fits(label)]
+    for label in labels:  # no text drawn over another
+        others = [o for o in labels if o is not label]
+        assert not any(label.geometry().intersects(o.geometry()) for o in others)
+
+
+def test_the_mnist_folder_chosen_is_remembered_at_the_next_start(window, qtbot, tmp_path):
+    """The folder picked in the MNIST dialog is what the next session's Retrain dialog uses."""
+    import os
+    from pathlib import Path
+
+    from digitpad import settings
+    from digitpad.mnist_dialog import MnistDialog
+    from digitpad.retrain_dialog import RetrainDialog
+    from trainer.mnist import MNIST_FILES
+
+    folder = tmp_path / "my mnist"
+    folder.mkdir()
+    real = Path(os.environ.get("DIGITPAD_MNIST_DIR", tmp_path / "none"))
+    if not (real / "t10k-images-idx3-ubyte.gz").exists():
+        pytest.skip("needs the MNIST files (DIGITPAD_MNIST_DIR)")
+    for name in MNIST_FILES:
+        (folder / f"{name}.gz").symlink_to((real / f"{name}.gz").resolve())
+    assert RetrainDialog().mnist_dir is None
+    dialog = MnistDialog("missing", window)
+    qtbot.addWidget(dialog)
+    assert dialog.use_folder(folder)
+    assert settings.settings_path().is_file()
+    later = RetrainDialog()  # a new dialog, as at the next start
+    qtbot.addWidget(later)
+    assert later.mnist_dir == folder.resolve()
+    settings.settings_path().write_text("{ damaged")  # a damaged file is forgotten, not fatal
+    assert RetrainDialog().mnist_dir is None
