@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QApplication, QLabel, QScrollArea
 
 
 @pytest.fixture
@@ -105,3 +105,29 @@ def test_the_mnist_folder_chosen_is_remembered_at_the_next_start(window, qtbot, 
     assert later.mnist_dir == folder.resolve()
     settings.settings_path().write_text("{ damaged")  # a damaged file is forgotten, not fatal
     assert RetrainDialog().mnist_dir is None
+
+
+def test_about_this_model_speaks_plainly_with_the_details_one_click_away(qtbot, label_fits):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QToolButton
+
+    from digitpad import model_store
+    from digitpad.about import model_info_dialog
+
+    loaded = model_store.load_startup_model()  # the shipped model and its full metadata
+    dialog = model_info_dialog(loaded)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    body = dialog.findChild(QLabel, "body").text()
+    assert "Cross-entropy" in body and "He (for ReLU)" in body and "Adam" in body
+    assert "cross_entropy" not in body and "0.9906" not in body and "99.07\u00a0%" in body
+    assert "sha256" not in body.lower()
+    details = dialog.findChild(QLabel, "details")
+    assert not details.isVisible() and "mnist_sha256" in details.text()
+    qtbot.mouseClick(dialog.findChild(QToolButton, "detailsToggle"), Qt.MouseButton.LeftButton)
+    assert details.isVisible()
+    area = dialog.findChild(QScrollArea)
+    QApplication.processEvents()
+    assert not area.horizontalScrollBar().isVisible()
+    assert area.widget().width() <= area.viewport().width()
