@@ -141,6 +141,16 @@ def _choice_values() -> set[str]:
     return set(CHOICE_NAMES)
 
 
+def _setting_label(key: str) -> str:
+    """The Retrain dialog's label for a training setting ("Learning rate η"), else the key in
+    words ("mnist_test_loss" -> "MNIST test loss")."""
+    from digitpad.retrain_dialog import FIELDS
+
+    labels = {name: label for _, name, label, _ in FIELDS}
+    words = key.replace("_", " ").replace("val ", "validation ").replace("mnist", "MNIST")
+    return labels.get(key, words[:1].upper() + words[1:])
+
+
 def _path_text(path) -> str:
     """A file path that can wrap after each folder (a zero-width space after every /)."""
     return str(path).replace("/", "/\u200b")
@@ -171,14 +181,14 @@ def model_info_html(loaded: model_store.LoadedModel) -> str:
     accuracy = model_store.model_accuracy(meta)
     metrics = [("MNIST test accuracy", "unknown" if accuracy is None else f"{100 * accuracy:.2f} %")]
     if isinstance(meta.get("metrics"), dict):
-        metrics += [(k.replace("_", " ").replace("val ", "validation "), _value_text(v, k))
+        metrics += [(_setting_label(k), _value_text(v, k))
                     for k, v in meta["metrics"].items() if k != "mnist_test_accuracy"]
     parts.append("<h4>Metrics</h4><table>" + _rows(metrics) + "</table>")
 
     settings = meta.get("training")
     if isinstance(settings, dict) and settings:
         parts.append("<h4>Training settings</h4><table>"
-                     + _rows((k.replace("_", " "), _value_text(v, k)) for k, v in settings.items())
+                     + _rows((_setting_label(k), _value_text(v, k)) for k, v in settings.items())
                      + "</table>")
     history = meta.get("history")
     if isinstance(history, list) and history:

@@ -92,7 +92,7 @@ FIELDS = (
     ("Data", "slashed_zeros", "Slashed zeros",
      "Share of the training zeros given a slash (Ø) every epoch, in [0, 1)"),
     ("Data", "validation_share", "Validation share",
-     "Share of the 60 000 training images held out for validation"),
+     "Share of the 60\u00a0000 training images held out for validation"),
     ("Data", "early_stopping", "Early stopping",
      "Stop after this many epochs without a better validation loss (0 = never)"),
     ("Data", "train_subset", "Training subset", "Use only this many training images (0 = all)"),

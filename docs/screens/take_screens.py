@@ -99,12 +99,11 @@ def take_all(out: Path) -> int:
     def mnist_after_error():
         dialog = MnistDialog("MNIST is not on this computer yet (looked in ~/.cache/digitpad/mnist).",
                              window)
-        dialog.status_label.setText("download failed: every mirror failed: "
-                                    "https://ossci-datasets.s3.amazonaws.com/mnist/: "
-                                    "<urlopen error [Errno -3] Temporary failure in name "
-                                    "resolution>; https://storage.googleapis.com/cvdf-datasets/"
-                                    "mnist/: <urlopen error [Errno -3] Temporary failure>")
-        dialog.status_label.setStyleSheet("color: #b3261e;")
+        dialog.show()
+        dialog.show_error("download failed: every mirror failed: "
+                          "https://ossci-datasets.s3.amazonaws.com/mnist/: <urlopen error [Errno -3] "
+                          "Temporary failure in name resolution>; https://storage.googleapis.com/"
+                          "cvdf-datasets/mnist/: <urlopen error [Errno -3] Temporary failure>")
         return dialog
 
     def close_question():
