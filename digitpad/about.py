@@ -82,6 +82,7 @@ def _dialog(parent: QWidget | None, title: str, body_html: str, *, scroll: bool 
         column.addStretch(1)
         area.setWidget(content)
         layout.addWidget(area)
+        dialog.setMinimumSize(380, 320)  # a scroll area alone would let it shrink to nothing
         dialog.resize(560, 560)
     else:
         layout.addWidget(label)
