@@ -81,15 +81,19 @@ def test_undo_redo_whole_strokes_and_clear(canvas, app_draw):
     assert not canvas.can_redo()
 
 
-def test_right_click_erases_the_last_stroke(canvas, app_draw):
-    send, _ = app_draw
-    send(canvas, [ZIGZAG, VERTICAL])
+def right_click(canvas) -> None:
     right = Qt.MouseButton.RightButton
     for kind, buttons in ((QEvent.Type.MouseButtonPress, right),
                           (QEvent.Type.MouseButtonRelease, Qt.MouseButton.NoButton)):
         event = QMouseEvent(kind, QPointF(50, 50), canvas.mapToGlobal(QPointF(50, 50)), right,
                             buttons, Qt.KeyboardModifier.NoModifier)
         QApplication.sendEvent(canvas, event)
+
+
+def test_right_click_erases_the_last_stroke(canvas, app_draw):
+    send, _ = app_draw
+    send(canvas, [ZIGZAG, VERTICAL])
+    right_click(canvas)
     assert canvas.strokes() == [[(float(x), float(y)) for x, y in ZIGZAG]]
 
 
@@ -165,12 +169,7 @@ def test_right_click_on_a_cleared_canvas_brings_nothing_back(canvas, app_draw):
     send, _ = app_draw
     send(canvas, [ZIGZAG])
     canvas.clear()
-    right = Qt.MouseButton.RightButton
-    for kind, buttons in ((QEvent.Type.MouseButtonPress, right),
-                          (QEvent.Type.MouseButtonRelease, Qt.MouseButton.NoButton)):
-        event = QMouseEvent(kind, QPointF(50, 50), canvas.mapToGlobal(QPointF(50, 50)), right,
-                            buttons, Qt.KeyboardModifier.NoModifier)
-        QApplication.sendEvent(canvas, event)
+    right_click(canvas)
     assert canvas.is_empty()
     canvas.undo()  # the Clear itself stays undoable
     assert len(canvas.strokes()) == 1
