@@ -5,9 +5,19 @@ import html
 import json
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from digitpad import model_store
+from trainer.training import epochs_phrase
+from digitpad.dialog_size import fit_height
 
 #: (keys, what they do), shown in the shortcuts dialog; the menus use the same key sequences.
 SHORTCUTS = (
@@ -25,30 +35,62 @@ SHORTCUTS = (
 )
 
 
-def _dialog(parent: QWidget | None, title: str, body_html: str, *, scroll: bool = False) -> QDialog:
-    dialog = QDialog(parent)
-    dialog.setWindowTitle(title)
+def _text_label(body_html: str, name: str) -> QLabel:
     label = QLabel(body_html)
     label.setTextFormat(Qt.TextFormat.RichText)
     label.setWordWrap(True)
     label.setOpenExternalLinks(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
-    label.setObjectName("body")
+    label.setObjectName(name)
     label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
     label.setContentsMargins(8, 8, 8, 8)
+    return label
+
+
+def _dialog(parent: QWidget | None, title: str, body_html: str, *, scroll: bool = False,
+            details_html: str = "") -> QDialog:
+    """A dialog showing ``body_html``; ``details_html``, if any, one click away below it."""
+    dialog = QDialog(parent)
+    dialog.setWindowTitle(title)
+    label = _text_label(body_html, "body")
     layout = QVBoxLayout(dialog)
     if scroll:
         area = QScrollArea()
         area.setWidgetResizable(True)
-        area.setWidget(label)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.addWidget(label)
+        if details_html:
+            details = _text_label(details_html, "details")
+            details.hide()
+            toggle = QToolButton()
+            toggle.setObjectName("detailsToggle")
+            toggle.setText("Technical details")
+            toggle.setCheckable(True)
+            toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            toggle.setArrowType(Qt.ArrowType.RightArrow)
+            toggle.setAutoRaise(True)
+
+            def show_details(shown: bool) -> None:
+                details.setVisible(shown)
+                toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+
+            toggle.toggled.connect(show_details)
+            column.addWidget(toggle)
+            column.addWidget(details)
+        column.addStretch(1)
+        area.setWidget(content)
         layout.addWidget(area)
+        dialog.setMinimumSize(380, 320)  # a scroll area alone would let it shrink to nothing
         dialog.resize(560, 560)
     else:
         layout.addWidget(label)
-        dialog.resize(480, 10)
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
     buttons.rejected.connect(dialog.reject)
     layout.addWidget(buttons)
+    if not scroll:
+        fit_height(dialog, 520)
     return dialog
 
 
@@ -76,7 +118,15 @@ def _rows(pairs) -> str:
                    f"<td>{html.escape(str(v))}</td></tr>" for k, v in pairs)
 
 
-def _value_text(value) -> str:
+def _value_text(value, key: str = "") -> str:
+    if isinstance(value, float) and "accuracy" in key and 0.0 <= value <= 1.0:
+        return f"{100 * value:.2f}\u00a0%"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, str):
+        from digitpad.retrain_dialog import choice_name
+
+        return choice_name(value) if value in _choice_values() else value
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, (list, tuple)):
@@ -84,6 +134,32 @@ def _value_text(value) -> str:
     if isinstance(value, dict):
         return json.dumps(value, sort_keys=True)
     return str(value)
+
+
+def _choice_values() -> set[str]:
+    from digitpad.retrain_dialog import CHOICE_NAMES
+
+    return set(CHOICE_NAMES)
+
+
+def _setting_label(key: str) -> str:
+    """The Retrain dialog's label for a training setting ("Learning rate η"), else the key in
+    words ("mnist_test_loss" -> "MNIST test loss")."""
+    from digitpad.retrain_dialog import FIELDS
+
+    labels = {name: label for _, name, label, _ in FIELDS}
+    words = key.replace("_", " ").replace("val ", "validation ").replace("mnist", "MNIST")
+    return labels.get(key, words[:1].upper() + words[1:])
+
+
+def _path_text(path) -> str:
+    """A file path that can wrap after each folder (a zero-width space after every /)."""
+    return str(path).replace("/", "/\u200b")
+
+
+#: Metadata for the curious, shown under "Technical details": file format, checksums, versions.
+TECHNICAL_KEYS = ("format", "format_version", "trainer_version", "preprocessing_version",
+                  "created", "mnist_sha256")
 
 
 def model_info_html(loaded: model_store.LoadedModel) -> str:
@@ -97,7 +173,7 @@ def model_info_html(loaded: model_store.LoadedModel) -> str:
     parts = [f"<h3>{html.escape(loaded.name)}</h3>"]
     where = {"user": "your kept model", "shipped": "the model shipped with DigitPad",
              "explicit": "opened from a file"}.get(loaded.source, loaded.source)
-    general = [("File", loaded.path or "—"), ("Source", where)]
+    general = [("File", _path_text(loaded.path) if loaded.path else "—"), ("Source", where)]
     if network is not None:
         general.append(("Architecture", model_store.architecture_text(network)))
         general.append(("Parameters", f"{network.parameter_count:,}".replace(",", " ")))
@@ -106,25 +182,37 @@ def model_info_html(loaded: model_store.LoadedModel) -> str:
     accuracy = model_store.model_accuracy(meta)
     metrics = [("MNIST test accuracy", "unknown" if accuracy is None else f"{100 * accuracy:.2f} %")]
     if isinstance(meta.get("metrics"), dict):
-        metrics += [(k.replace("_", " "), _value_text(v)) for k, v in meta["metrics"].items()
-                    if k != "mnist_test_accuracy"]
+        metrics += [(_setting_label(k), _value_text(v, k))
+                    for k, v in meta["metrics"].items() if k != "mnist_test_accuracy"]
     parts.append("<h4>Metrics</h4><table>" + _rows(metrics) + "</table>")
 
     settings = meta.get("training")
     if isinstance(settings, dict) and settings:
         parts.append("<h4>Training settings</h4><table>"
-                     + _rows((k.replace("_", " "), _value_text(v)) for k, v in settings.items())
+                     + _rows((_setting_label(k), _value_text(v, k)) for k, v in settings.items())
                      + "</table>")
     history = meta.get("history")
     if isinstance(history, list) and history:
-        parts.append(f"<p>Trained for {len(history)} epoch(s).</p>")
-    shown = {"name", "training", "metrics", "history", "layer_sizes",
-             "hidden_activation", "output_activation", "cost"}
-    other = [(k.replace("_", " "), _value_text(v)) for k, v in meta.items() if k not in shown]
+        parts.append(f"<p>Trained for {epochs_phrase(len(history))}.</p>")
+    shown = {"name", "training", "metrics", "history", "layer_sizes", "init",
+             "hidden_activation", "output_activation", "cost", *TECHNICAL_KEYS}
+    other = [(k.replace("_", " "), _value_text(v, k)) for k, v in meta.items()
+             if k not in shown and not isinstance(v, dict)]
     if other:
         parts.append("<h4>More</h4><table>" + _rows(other) + "</table>")
     return "".join(parts)
 
 
+def model_technical_html(loaded: model_store.LoadedModel) -> str:
+    """The file format, versions and checksums, and any other structured metadata, as is."""
+    meta = dict(loaded.metadata or {})
+    rows = [(k, json.dumps(v, indent=1, sort_keys=True) if isinstance(v, dict) else str(v))
+            for k, v in meta.items() if k in TECHNICAL_KEYS or isinstance(v, dict)
+            and k not in ("training", "metrics")]
+    return "".join(f"<p><b>{html.escape(k)}</b><br><code>{html.escape(v).replace(chr(10), '<br>')}"
+                   f"</code></p>" for k, v in rows)
+
+
 def model_info_dialog(loaded: model_store.LoadedModel, parent: QWidget | None = None) -> QDialog:
-    return _dialog(parent, "About this model", model_info_html(loaded), scroll=True)
+    return _dialog(parent, "About this model", model_info_html(loaded), scroll=True,
+                   details_html=model_technical_html(loaded))

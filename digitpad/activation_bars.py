@@ -22,8 +22,13 @@ TEXT_COLOR = QColor("#1d2430")
 MUTED_COLOR = QColor("#6b7480")
 
 
+#: Rows never grow taller than this: in a tall window the bars stay together, at the top.
+MAX_ROW_HEIGHT = 30.0
+
+
 class BarChart(QWidget):
-    """Ten horizontal bars, one per digit, with the digit on the left and the percentage right."""
+    """Horizontal bars, one per output (ten digits), with its label left and the percentage right;
+    it lays out as many bars as it is given values."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -50,10 +55,11 @@ class BarChart(QWidget):
         metrics = QFontMetricsF(font)
         label_w = metrics.horizontalAdvance("0") + 12
         pct_w = metrics.horizontalAdvance("100.0 %") + 10
-        row_h = self.height() / 10.0
+        rows = len(self._values)
+        row_h = min(MAX_ROW_HEIGHT, self.height() / max(rows, 1))
         bar_h = min(18.0, row_h * 0.62)
         bar_w = max(10.0, self.width() - label_w - pct_w)
-        for digit in range(10):
+        for digit in range(rows):
             y = digit * row_h
             value = float(self._values[digit])
             is_top = digit == self._highlight
@@ -135,12 +141,12 @@ class ActivationPanel(QWidget):
             self._verdict = best
             self.bars.set_values(p, best, False)
             self._set_verdict_text(str(best), TOP_BAR_COLOR.darker(115),
-                                   f"{100 * confidence:.1f} % confident")
+                                   f"{100 * confidence:.1f}\u00a0% confident")
         else:
             self._verdict = None
             self.bars.set_values(p, best, True)
             self._set_verdict_text("?", UNSURE_TOP_COLOR,
-                                   f"Not sure – best guess {best} ({100 * confidence:.0f} %)")
+                                   f"Not sure – best guess {best}\u00a0({100 * confidence:.0f}\u00a0%)")
 
     def _set_verdict_text(self, text: str, color: QColor, detail: str) -> None:
         self.verdict_label.setText(text)

@@ -40,13 +40,14 @@ from digitpad.activation_bars import ActivationPanel
 from digitpad.canvas import DrawingCanvas
 from digitpad.input_preview import InputPreview
 from digitpad.live_predictor import LivePredictor, prepare_compiled
+from digitpad.platform_hint import application_or_hint
 
 log = logging.getLogger(__name__)
 
 APP_TITLE = "DigitPad"
 WINDOW_BACKGROUND = "#f3f4f7"
 CAPTION_STYLE = "color: #6b7480;"
-RIGHT_PANEL_WIDTH = 400
+RIGHT_PANEL_WIDTH = 360
 BANNER_STYLE = ("QFrame#warningBanner { background: #fff4d6; border: 1px solid #e8c766; "
                 "border-radius: 6px; } QLabel { color: #5c4300; }")
 
@@ -140,14 +141,15 @@ class MainWindow(QMainWindow):
         self.clear_button = QToolButton()
         hint = QLabel("Right-click erases the last stroke · Esc clears")
         hint.setStyleSheet(CAPTION_STYLE)
+        hint.setWordWrap(True)  # two lines in a narrow window, never cut off
+        hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         buttons = QHBoxLayout()
         buttons.setContentsMargins(0, 0, 0, 0)
         for b in (self.undo_button, self.redo_button, self.clear_button):
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             b.setMinimumWidth(64)
             buttons.addWidget(b)
-        buttons.addStretch(1)
-        buttons.addWidget(hint)
+        buttons.addWidget(hint, 1)
         left = QVBoxLayout()
         left.setSpacing(8)
         left.addWidget(self.canvas, 1)
@@ -178,6 +180,9 @@ class MainWindow(QMainWindow):
         right.addSpacing(6)
         right.addWidget(bars_caption)
         right.addWidget(self.activations, 1)
+        # Warnings (e.g. a --model file that could not be read) appear here, below the bars: the
+        # canvas never moves, even when one arrives while the user is drawing.
+        right.addWidget(self.banner)
         right_widget = QWidget()
         right_widget.setLayout(right)
         # A fixed width: the canvas must not change size when the texts on the right change.
@@ -191,7 +196,6 @@ class MainWindow(QMainWindow):
         outer = QVBoxLayout()
         outer.setContentsMargins(16, 12, 16, 8)
         outer.setSpacing(10)
-        outer.addWidget(self.banner)
         outer.addLayout(body, 1)
         central = QWidget()
         central.setObjectName("central")
@@ -269,6 +273,7 @@ class MainWindow(QMainWindow):
         self.model_label.setObjectName("modelStatus")
         self.timing_label = QLabel()
         self.timing_label.setStyleSheet(CAPTION_STYLE)
+        self.timing_label.setToolTip("How long the network took to read the last drawing")
         status.addWidget(self.busy_bar)
         status.addWidget(self.busy_label, 1)
         status.addPermanentWidget(self.timing_label)
@@ -306,6 +311,8 @@ class MainWindow(QMainWindow):
             f"MNIST test accuracy {100 * accuracy:.2f} %"
         origin = {"user": " (your kept model)", "shipped": " (shipped)", "explicit": ""}.get(
             loaded.source, "")
+        if origin.strip(" ()") in loaded.name:  # "DigitPad shipped model (shipped)" says it twice
+            origin = ""
         self.model_label.setText(f"Model: {loaded.name}{origin} · {acc_text}")
         self.model_label.setToolTip(str(loaded.path or ""))
 
@@ -434,7 +441,7 @@ class MainWindow(QMainWindow):
         self.preview.set_input(x)
         self.activations.set_probabilities(probabilities)
         if probabilities is not None:
-            self.timing_label.setText(f"{1000 * self.predictor.last_seconds:.1f} ms")
+            self.timing_label.setText(f"read in {1000 * self.predictor.last_seconds:.1f}\u00a0ms")
 
     # ------------------------------------------------------------------ testing hooks
     def probabilities(self) -> list[float]:
@@ -455,8 +462,9 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self._retrain_dialog is not None:
-            self._retrain_dialog.close()
+        if self._retrain_dialog is not None and not self._retrain_dialog.close():
+            event.ignore()  # the user chose to go on training or to decide about the new model
+            return
         self.predictor.shutdown()
         super().closeEvent(event)
 
@@ -491,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
         from digitpad.selftest import run_selftest
 
         return run_selftest(args.model, qt_args)
-    app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
+    app = QApplication.instance() or application_or_hint([sys.argv[0], *qt_args])
     app.setApplicationName(APP_TITLE)
     app.setApplicationDisplayName(APP_TITLE)
     app.setOrganizationName("DigitPad")

@@ -7,9 +7,15 @@ through the midpoints of consecutive samples, into a backing pixmap at the scree
 ratio (so HiDPI screens get sharp ink); a fast stroke is a chain of connected segments, so it has
 no gaps however far apart the mouse events are.
 
+What the network reads is always what the user sees. The paper is the largest square that fits
+the widget, centred; points beside it (a press in the margin, a drag past the edge) are kept on
+its edge, so the ink stops there, on screen and in the strokes. When the widget is resized, the
+strokes are scaled and moved with the paper, so the drawing keeps its place and its proportions.
+
 Input: the left mouse button, a stylus (tablet events; pressure is ignored) or one finger (touch
-events). **Right-click erases the last stroke** (the same as Undo); Clear is a separate command
-(Esc or Delete in the app). Undo and Redo work on whole strokes, and a Clear can be undone too.
+events). **Right-click erases the last stroke** (it undoes the last stroke added, and does nothing
+on a cleared canvas); Clear is a separate command (Esc or Delete in the app). Undo and Redo work
+on whole strokes, and a Clear can be undone too.
 
 The canvas emits :attr:`DrawingCanvas.strokesChanged` whenever the strokes change, including on
 every point added while a stroke is still being drawn, and :attr:`DrawingCanvas.historyChanged`
@@ -98,6 +104,7 @@ class DrawingCanvas(QWidget):
         self._undo: list[_Action] = []
         self._redo: list[_Action] = []
         self._pixmap = QPixmap()
+        self._paper = QRectF(0, 0, 1, 1)  # the square drawn on, in widget coordinates
         self._pen_width = MIN_PEN_WIDTH
         self._touch_id: int | None = None
         self._by_mouse = False  # the stroke in progress was begun by a mouse press
@@ -124,6 +131,10 @@ class DrawingCanvas(QWidget):
 
     def pen_width(self) -> float:
         return self._pen_width
+
+    def paper(self) -> QRectF:
+        """The square the user draws on, in widget coordinates; every point lies on it."""
+        return QRectF(self._paper)
 
     def undo(self) -> None:
         """Take back the last stroke added (or the last Clear)."""
@@ -161,21 +172,26 @@ class DrawingCanvas(QWidget):
         self._history_changed()
 
     def erase_last_stroke(self) -> None:
-        """What right-click does: the same as Undo, so it can be redone."""
-        self.undo()
+        """What right-click does: undo the last stroke added, so it can be redone. It never
+        undoes a Clear: on a cleared canvas there is nothing to erase."""
+        if self._strokes and self._undo and self._undo[-1].kind == "add":
+            self.undo()
 
     # ------------------------------------------------------------------ stroke building
     def begin_stroke(self, pos: QPointF) -> None:
         if self._current is not None:  # its release was lost: it ended where it was, not here
             self.end_stroke()
-        self._current = [(pos.x(), pos.y())]
+        self._fit_paper()  # a widget never shown has had no resize event
+        if self.is_empty():
+            self.update()  # the whole hint goes, not just where the first ink is painted
+        self._current = [self._on_paper(pos)]
         self._paint_segment(self._current, final=False)
         self.strokesChanged.emit()
 
     def extend_stroke(self, pos: QPointF) -> None:
         if self._current is None:
             return
-        p = (pos.x(), pos.y())
+        p = self._on_paper(pos)
         if p == self._current[-1]:
             return
         self._current.append(p)
@@ -185,8 +201,8 @@ class DrawingCanvas(QWidget):
     def end_stroke(self, pos: QPointF | None = None) -> None:
         if self._current is None:
             return
-        if pos is not None and (pos.x(), pos.y()) != self._current[-1]:
-            self._current.append((pos.x(), pos.y()))
+        if pos is not None and self._on_paper(pos) != self._current[-1]:
+            self._current.append(self._on_paper(pos))
         stroke, self._current = self._current, None
         self._paint_segment(stroke, final=True)
         self._strokes.append(stroke)
@@ -194,6 +210,31 @@ class DrawingCanvas(QWidget):
         self._redo.clear()
         self.historyChanged.emit(self.can_undo(), self.can_redo())
         self.strokesChanged.emit()
+
+    def _on_paper(self, pos: QPointF) -> Point:
+        """``pos`` moved onto the paper's nearest point (itself when it is on the paper)."""
+        paper = self._paper
+        return (min(max(pos.x(), paper.left()), paper.right()),
+                min(max(pos.y(), paper.top()), paper.bottom()))
+
+    def _fit_paper(self) -> None:
+        """Make the paper the largest centred square, scaling and moving the strokes with it."""
+        side = float(min(self.width(), self.height()))
+        paper = QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+        old, self._paper = self._paper, paper
+        if old == paper:
+            return
+        scale = side / old.width()
+
+        def moved(stroke):
+            return [(paper.left() + (x - old.left()) * scale, paper.top() + (y - old.top()) * scale)
+                    for x, y in stroke]
+
+        self._strokes = [moved(s) for s in self._strokes]
+        if self._current is not None:
+            self._current = moved(self._current)
+        self._undo = [_Action(a.kind, tuple(tuple(moved(s)) for s in a.strokes)) for a in self._undo]
+        self._redo = [_Action(a.kind, tuple(tuple(moved(s)) for s in a.strokes)) for a in self._redo]
 
     def _history_changed(self) -> None:
         self._rebuild()
@@ -358,7 +399,11 @@ class DrawingCanvas(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        had_strokes = not self.is_empty()
+        self._fit_paper()
         self._rebuild()
+        if had_strokes:
+            self.strokesChanged.emit()  # the same drawing, at the paper's new size
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -367,7 +412,8 @@ class DrawingCanvas(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        painter.fillRect(event.rect(), PAPER_COLOR)
+        painter.fillRect(event.rect(), self.palette().window())
+        painter.fillRect(self._paper, PAPER_COLOR)
         if abs(self._pixmap.devicePixelRatio() - self.devicePixelRatioF()) > 1e-6:
             self._rebuild()
         if self.is_empty():
@@ -375,9 +421,11 @@ class DrawingCanvas(QWidget):
             font = QFont(self.font())
             font.setPointSizeF(max(11.0, self.font().pointSizeF() * 1.6))
             painter.setFont(font)
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Draw a digit here")
+            painter.drawText(self._paper, Qt.AlignmentFlag.AlignCenter, "Draw a digit here")
+        painter.setClipRect(self._paper)  # round caps at the edge stop there, like the strokes
         painter.drawPixmap(0, 0, self._pixmap)
+        painter.setClipping(False)
         painter.setPen(QPen(FRAME_COLOR, 1))
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5))
+        painter.drawRect(self._paper.adjusted(0.5, 0.5, -0.5, -0.5))
         painter.end()

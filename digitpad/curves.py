@@ -61,9 +61,12 @@ class CurveChart(QWidget):
     def series(self, name: str) -> list[float]:
         return list(self._series.get(name, []))
 
-    def _format(self, value: float) -> str:
+    def _format(self, value: float, step: float) -> str:
+        """An axis label; percentages all get the decimals the ``step`` needs ("0 %" and
+        "100 %", "97.5 %" and "98.0 %"), never a mix."""
         if self.percent:
-            return f"{100 * value:.0f} %" if abs(value) >= 0.1 else f"{100 * value:.1f} %"
+            decimals = max(0, -math.floor(math.log10(100 * step) + 1e-9))
+            return f"{100 * value:.{decimals}f}\u00a0%"
         return f"{value:.3g}"
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -88,7 +91,7 @@ class CurveChart(QWidget):
         if self.percent and hi - lo > step:
             lo, hi = max(0.0, lo), min(1.0, hi)
 
-        labels = [self._format(lo + i * step) for i in range(int(round((hi - lo) / step)) + 1)]
+        labels = [self._format(lo + i * step, step) for i in range(int(round((hi - lo) / step)) + 1)]
         left = max(metrics.horizontalAdvance(t) for t in labels) + 10
         plot = QRectF(left, line_h * 2.0, self.width() - left - 10, self.height() - line_h * 4.4)
 

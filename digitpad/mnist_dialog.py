@@ -23,6 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitpad import settings
+from digitpad.dialog_size import fit_height
+
 
 DOWNLOAD_SIZE_TEXT = "about 11 MB"
 
@@ -80,7 +83,7 @@ class MnistDialog(QDialog):
         self._close_when_done = False
 
         intro = QLabel(
-            "Training needs the MNIST database of handwritten digits (60 000 training and 10 000 "
+            "Training needs the MNIST database of handwritten digits (60\u00a0000 training and 10\u00a0000 "
             f"test images, {DOWNLOAD_SIZE_TEXT}). Download it from the public mirrors into your "
             "cache folder, or choose a folder that already holds the four files "
             "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
@@ -118,7 +121,7 @@ class MnistDialog(QDialog):
         self.download_button.clicked.connect(self.start_download)
         self.folder_button.clicked.connect(self.choose_folder)
         self.cancel_download_button.clicked.connect(self.cancel_download)
-        self.resize(520, self.sizeHint().height())
+        fit_height(self, 560)
 
     # ------------------------------------------------------------------ choosing a folder
     def choose_folder(self) -> None:
@@ -130,11 +133,17 @@ class MnistDialog(QDialog):
         ok, message = mnist_available(folder)
         if ok:
             self.mnist_dir = Path(folder)
+            settings.remember_mnist_dir(folder)  # not to be asked again at the next start
             self.accept()
         else:
-            self.status_label.setText(message)
-            self.status_label.setStyleSheet("color: #b3261e;")
+            self.show_error(message)
         return ok
+
+    def show_error(self, message: str) -> None:
+        """Say what went wrong below the buttons; the dialog grows to show all of it."""
+        self.status_label.setText(message)
+        self.status_label.setStyleSheet("color: #b3261e;")
+        fit_height(self)
 
     # ------------------------------------------------------------------ downloading
     def start_download(self) -> None:
@@ -185,8 +194,7 @@ class MnistDialog(QDialog):
             super().reject()
             return
         if error:
-            self.status_label.setText(error)
-            self.status_label.setStyleSheet("color: #b3261e;")
+            self.show_error(error)
             return
         self.mnist_dir = None  # the user cache folder, which trainer.mnist searches by itself
         self.status_label.setText("MNIST downloaded and verified.")

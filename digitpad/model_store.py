@@ -161,6 +161,9 @@ def model_name(metadata: dict, path: Path | None = None, source: str = "") -> st
 
 
 def architecture_text(network) -> str:
-    """E.g. ``784-800-800-10, relu hidden, softmax output, cross_entropy cost``."""
-    return (f"{'-'.join(str(n) for n in network.layer_sizes)}, {network.hidden_activation} hidden, "
-            f"{network.output_activation} output, {network.cost} cost")
+    """E.g. ``784-800-800-10, ReLU hidden, Softmax output, Cross-entropy cost``."""
+    from digitpad.retrain_dialog import choice_name
+
+    return (f"{'-'.join(str(n) for n in network.layer_sizes)}, "
+            f"{choice_name(network.hidden_activation)} hidden, "
+            f"{choice_name(network.output_activation)} output, {choice_name(network.cost)} cost")

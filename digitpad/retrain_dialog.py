@@ -15,13 +15,14 @@ from __future__ import annotations
 import math
 import time
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -30,10 +31,12 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
+from digitpad import settings
 from digitpad.curves import CurveChart
 from digitpad.training_worker import TrainingOutcome, TrainingWorker
 
@@ -54,13 +57,28 @@ def _choices() -> dict[str, tuple[str, ...]]:
     }
 
 
+#: What the choices are called on screen; the trainer's own names are in each item's tooltip.
+CHOICE_NAMES = {
+    "sigmoid": "Sigmoid", "tanh": "tanh", "relu": "ReLU", "softmax": "Softmax",
+    "quadratic": "Quadratic (squared error)", "cross_entropy": "Cross-entropy",
+    "normal": "Normal N(0, 1) (Nielsen)", "he": "He (for ReLU)", "glorot": "Glorot (Keras)",
+    "sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam",
+    "constant": "Constant", "exponential": "Exponential decay", "cosine": "Cosine",
+}
+
+
+def choice_name(value: str) -> str:
+    """How a setting's value is shown: "Cross-entropy" for ``cross_entropy``."""
+    return CHOICE_NAMES.get(value, value.replace("_", " ").capitalize())
+
+
 #: (group, field, label, tooltip) in the order shown; every TrainingConfig field appears once.
 FIELDS = (
     ("Network", "hidden_layers", "Hidden layers", "Sizes of the hidden layers, e.g. 30 or 512, 512"),
     ("Network", "hidden_activation", "Hidden activation", ""),
     ("Network", "output_activation", "Output activation", ""),
     ("Network", "cost", "Cost", ""),
-    ("Network", "init", "Initialisation", "normal: N(0,1) as in Nielsen's book; he; glorot (Keras)"),
+    ("Network", "init", "Initialisation", "How the weights start out"),
     ("Optimisation", "optimizer", "Optimiser", ""),
     ("Optimisation", "learning_rate", "Learning rate η", ""),
     ("Optimisation", "momentum", "Momentum μ", "Only used by the momentum optimiser"),
@@ -74,7 +92,7 @@ FIELDS = (
     ("Data", "slashed_zeros", "Slashed zeros",
      "Share of the training zeros given a slash (Ø) every epoch, in [0, 1)"),
     ("Data", "validation_share", "Validation share",
-     "Share of the 60 000 training images held out for validation"),
+     "Share of the 60\u00a0000 training images held out for validation"),
     ("Data", "early_stopping", "Early stopping",
      "Stop after this many epochs without a better validation loss (0 = never)"),
     ("Data", "train_subset", "Training subset", "Use only this many training images (0 = all)"),
@@ -123,7 +141,8 @@ class RetrainDialog(QDialog):
         self._defaults = TrainingConfig()
         self.current_network = current_network
         self.current_accuracy = current_accuracy
-        self.mnist_dir = mnist_dir
+        # The folder the user chose in an earlier session, unless the caller names one.
+        self.mnist_dir = mnist_dir if mnist_dir is not None else settings.remembered_mnist_dir()
         self.worker: TrainingWorker | None = None
         self.outcome: TrainingOutcome | None = None
         self._loading_preset = False
@@ -170,14 +189,24 @@ class RetrainDialog(QDialog):
         self.form_widget = QWidget()
         self.form_widget.setLayout(form_column)
         self.form_widget.setMinimumWidth(300)
+        # The form scrolls when the screen is not tall enough for all of it (1366×768 is not).
+        form_area = QScrollArea()
+        form_area.setWidget(self.form_widget)
+        form_area.setWidgetResizable(True)
+        form_area.setFrameShape(QFrame.Shape.NoFrame)
+        form_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        form_area.setMinimumWidth(self.form_widget.sizeHint().width()
+                                  + form_area.verticalScrollBar().sizeHint().width())
 
         # --- progress and curves
         self.phase_label = QLabel("Choose a preset or set the hyperparameters, then press Start.")
         self.phase_label.setWordWrap(True)
         self.epoch_bar = QProgressBar()
-        self.epoch_bar.setFormat("epoch %v of %m")
+        self.epoch_bar.setFormat("%v of %m epochs done")  # the text says which one is running
         self.batch_bar = QProgressBar()
         self.batch_bar.setFormat("batch %v of %m")
+        for bar in (self.epoch_bar, self.batch_bar):
+            bar.hide()  # until a run starts: empty bars look like text fields
         self.time_label = QLabel("")
         self.loss_chart = CurveChart("Loss")
         self.accuracy_chart = CurveChart("Accuracy", percent=True)
@@ -213,10 +242,12 @@ class RetrainDialog(QDialog):
         buttons.addStretch(1)
         for b in (self.start_button, self.cancel_button, self.keep_button, self.discard_button,
                   self.close_button):
+            if b is not self.start_button:  # Enter starts a run, and never closes nor discards
+                b.setAutoDefault(False)
             buttons.addWidget(b)
 
         top = QHBoxLayout()
-        top.addWidget(self.form_widget, 0)
+        top.addWidget(form_area, 0)
         top.addLayout(progress_column, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(top, 1)
@@ -230,14 +261,24 @@ class RetrainDialog(QDialog):
         self.close_button.clicked.connect(self.reject)
         self.set_preset("default" if "default" in PRESETS else next(iter(PRESETS)))
         self._set_state("idle")
-        self.resize(980, 640)
+        self._fit_to_screen(980, 640)
+
+    def _fit_to_screen(self, width: int, height: int) -> None:
+        """Open at ``width`` × ``height``, or smaller if the screen's free area is smaller."""
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        if screen is not None:
+            frame = 40  # the window manager's title bar and borders
+            width, height = min(width, screen.width() - 16), min(height, screen.height() - frame)
+        self.resize(width, height)
 
     # ------------------------------------------------------------------ the form
     def _make_field(self, name: str) -> QWidget:
         if name in self._choices:
             box = QComboBox()
-            box.addItems(list(self._choices[name]))
-            box.currentTextChanged.connect(self._edited)
+            for value in self._choices[name]:
+                box.addItem(choice_name(value), value)
+                box.setItemData(box.count() - 1, f"{name} = {value}", Qt.ItemDataRole.ToolTipRole)
+            box.currentIndexChanged.connect(self._edited)
             return box
         if isinstance(getattr(self._defaults, name), bool):
             check = QCheckBox("on")
@@ -270,7 +311,7 @@ class RetrainDialog(QDialog):
             for name, widget in self.fields.items():
                 value = getattr(config, name)
                 if isinstance(widget, QComboBox):
-                    widget.setCurrentText(str(value))
+                    widget.setCurrentIndex(widget.findData(str(value)))
                 elif isinstance(widget, QCheckBox):
                     widget.setChecked(bool(value))
                 else:
@@ -285,8 +326,9 @@ class RetrainDialog(QDialog):
     def set_field(self, name: str, value) -> None:
         """Set one field from a Python value or text (for tests and scripting)."""
         widget = self.fields[name]
-        if isinstance(widget, QComboBox):
-            widget.setCurrentText(str(value))
+        if isinstance(widget, QComboBox):  # the trainer's name or the one shown
+            index = widget.findData(str(value))
+            widget.setCurrentIndex(index if index >= 0 else widget.findText(str(value)))
         elif isinstance(widget, QCheckBox):
             widget.setChecked(bool(value))
         elif isinstance(value, (tuple, list)):
@@ -302,7 +344,7 @@ class RetrainDialog(QDialog):
         labels = {name: label for _, name, label, _ in FIELDS}
         for name, widget in self.fields.items():
             if isinstance(widget, QComboBox):
-                values[name] = widget.currentText()
+                values[name] = widget.currentData()
             elif isinstance(widget, QCheckBox):
                 values[name] = widget.isChecked()
             else:
@@ -376,6 +418,8 @@ class RetrainDialog(QDialog):
             chart.set_epochs_planned(config.epochs)
         self.epoch_bar.setRange(0, config.epochs)
         self.epoch_bar.setValue(0)
+        self.epoch_bar.show()
+        self.batch_bar.show()
         self.batch_bar.setRange(0, 1)
         self.batch_bar.setValue(0)
         self.time_label.setText("")
@@ -503,21 +547,56 @@ class RetrainDialog(QDialog):
     def state(self) -> str:
         return self._state
 
-    def _wind_down(self) -> None:
-        """Closing the dialog cancels a run and discards an undecided model.
+    def _may_close(self) -> bool:
+        """Whether the dialog may close: a running run or a finished model not yet kept is never
+        lost without the user saying so (Close, Esc, the window's close button, quitting the app).
 
-        It does not wait for the run to end: that is within 0.1 s, except during the first run's
-        JIT compilation, which cannot be interrupted (seconds) and must not freeze the app. The
-        cancelled run ends in the background (``training_worker`` waits for it at exit)."""
+        A run the user agrees to stop is cancelled without waiting for it to end: that is within
+        0.1 s, except during the first run's JIT compilation, which cannot be interrupted (seconds)
+        and must not freeze the app. It ends in the background (``training_worker`` waits for it
+        at exit)."""
         if self.is_running():
+            answer = self._ask("A training run is in progress",
+                               "Closing this window stops the run; its progress is lost.",
+                               [("Stop the run and close", QMessageBox.ButtonRole.DestructiveRole),
+                                ("Keep training", QMessageBox.ButtonRole.RejectRole)])
+            if answer != "Stop the run and close" or not self.is_running():
+                return False
             self.cancel()
-        if self._state == "decide":
+        elif self._state == "decide":
+            accuracy = self.outcome.test_accuracy if self.outcome is not None else None
+            answer = self._ask("The new model is not kept yet",
+                               f"The new model ({_percent(accuracy)} test accuracy) is lost "
+                               "unless you keep it.",
+                               [("Keep it and close", QMessageBox.ButtonRole.AcceptRole),
+                                ("Discard it and close", QMessageBox.ButtonRole.DestructiveRole),
+                                ("Cancel", QMessageBox.ButtonRole.RejectRole)])
+            if answer == "Keep it and close":
+                return self.keep()
+            if answer != "Discard it and close" or self._state != "decide":
+                return False
             self.discard()
+        return True
+
+    def _ask(self, title: str, text: str, choices: list[tuple[str, object]]) -> str | None:
+        """Ask with a modal message box; returns the text of the button pressed. The last choice
+        is the default one, and Esc or closing the box choose it too."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, f"<b>{title}.</b>", parent=self)
+        box.setInformativeText(text)
+        for label, role in choices:
+            button = box.addButton(label, role)
+        box.setDefaultButton(button)
+        box.setEscapeButton(button)
+        box.exec()
+        clicked = box.clickedButton()
+        return clicked.text() if clicked is not None else None
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self._wind_down()
+        if not self._may_close():
+            event.ignore()
+            return
         super().closeEvent(event)
 
-    def reject(self) -> None:  # Esc, the window's close button
-        self._wind_down()
-        super().reject()
+    def reject(self) -> None:  # Close, Esc
+        if self._may_close():
+            super().reject()

@@ -3,10 +3,37 @@
 # --- digitpad app tests (tests/test_app_*.py) --------------------------------------------------
 # Qt must use its offscreen platform in tests; set before anything imports Qt.
 import os as _os
+import tempfile as _tempfile
 
 _os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+# The tests never write into the user's own data and settings folders (a kept model, the
+# remembered MNIST folder): every run gets fresh ones, whatever the shell exported. Numba's kernel
+# cache stays where the app keeps it, so the kernels are compiled once, not at every run.
+_USER_FOLDERS = _tempfile.TemporaryDirectory(prefix="digitpad-tests-")
+_os.environ["XDG_DATA_HOME"] = _os.path.join(_USER_FOLDERS.name, "data")
+_os.environ["XDG_CONFIG_HOME"] = _os.path.join(_USER_FOLDERS.name, "config")
+
 import pytest as _pytest
+
+
+@_pytest.fixture(autouse=True)
+def _fresh_user_settings(tmp_path, monkeypatch):
+    """Every test starts with no remembered settings (digitpad/settings.py)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user-config"))
+
+
+def app_label_fits(label) -> bool:
+    """The label's whole text is visible: wide enough, or wrapped into the height it has."""
+    if label.wordWrap():
+        return label.heightForWidth(label.width()) <= label.height()
+    return label.sizeHint().width() <= label.width()
+
+
+@_pytest.fixture
+def label_fits():
+    """App tests: :func:`app_label_fits`."""
+    return app_label_fits
 
 
 @_pytest.fixture

@@ -6,7 +6,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPointingDevice, QTabletEvent
 from PySide6.QtWidgets import QApplication
 
-from digitpad.canvas import INK_COLOR, DrawingCanvas
+from digitpad.canvas import INK_COLOR, PAPER_COLOR, DrawingCanvas
 
 ZIGZAG = [(20, 20), (60, 30), (100, 20), (140, 30), (180, 20)]
 VERTICAL = [(100, 40), (100, 80), (100, 120), (100, 160)]
@@ -81,15 +81,19 @@ def test_undo_redo_whole_strokes_and_clear(canvas, app_draw):
     assert not canvas.can_redo()
 
 
-def test_right_click_erases_the_last_stroke(canvas, app_draw):
-    send, _ = app_draw
-    send(canvas, [ZIGZAG, VERTICAL])
+def right_click(canvas) -> None:
     right = Qt.MouseButton.RightButton
     for kind, buttons in ((QEvent.Type.MouseButtonPress, right),
                           (QEvent.Type.MouseButtonRelease, Qt.MouseButton.NoButton)):
         event = QMouseEvent(kind, QPointF(50, 50), canvas.mapToGlobal(QPointF(50, 50)), right,
                             buttons, Qt.KeyboardModifier.NoModifier)
         QApplication.sendEvent(canvas, event)
+
+
+def test_right_click_erases_the_last_stroke(canvas, app_draw):
+    send, _ = app_draw
+    send(canvas, [ZIGZAG, VERTICAL])
+    right_click(canvas)
     assert canvas.strokes() == [[(float(x), float(y)) for x, y in ZIGZAG]]
 
 
@@ -126,11 +130,75 @@ def test_finger_draws(canvas):
     assert canvas.strokes() == [[(10.0, 10.0), (50.0, 80.0), (90.0, 120.0)]]
 
 
-def test_strokes_survive_resizing(canvas, app_draw, qtbot):
+def test_the_drawing_scales_and_moves_with_the_paper(canvas, app_draw, qtbot):
+    """Resizing keeps the drawing's place on the square paper and its proportions, so the
+    network reads the same digit; nothing is cut off when the canvas shrinks."""
+    from trainer.strokes_to_input import strokes_to_input
+
+    send, _ = app_draw
+    send(canvas, [ZIGZAG, VERTICAL])
+    before = canvas.strokes()
+    for width, height in ((500, 400), (200, 260), (300, 300)):
+        canvas.resize(width, height)
+        qtbot.waitUntil(lambda: canvas.size().width() == width)
+        paper = canvas.paper()
+        assert paper.width() == paper.height() == min(width, height)
+        assert paper.center().x() == pytest.approx(width / 2)
+        assert all(paper.contains(QPointF(*p)) for s in canvas.strokes() for p in s)
+        assert strokes_to_input(canvas.strokes()) == pytest.approx(strokes_to_input(before),
+                                                                  abs=0.02)
+    assert canvas.strokes() == [[pytest.approx(p) for p in s] for s in before]
+    assert canvas.pen_width() > 0
+
+
+def test_ink_dragged_past_the_edge_stops_at_the_edge(canvas, app_draw):
+    send, _ = app_draw
+    send(canvas, [[(250, 150), (290, 150), (360, 150), (400, 420)]])
+    assert canvas.strokes() == [[(250.0, 150.0), (290.0, 150.0), (300.0, 150.0), (300.0, 300.0)]]
+
+
+def test_a_stroke_begun_beside_the_paper_starts_at_its_edge(canvas, app_draw, qtbot):
+    send, _ = app_draw
+    canvas.resize(500, 300)  # the paper is the centred 300 x 300 square, x from 100 to 400
+    qtbot.waitUntil(lambda: canvas.width() == 500)
+    send(canvas, [[(40, 100), (150, 100)], [(150, 200), (480, 200)]])
+    assert canvas.strokes() == [[(100.0, 100.0), (150.0, 100.0)], [(150.0, 200.0), (400.0, 200.0)]]
+
+
+def test_right_click_on_a_cleared_canvas_brings_nothing_back(canvas, app_draw):
     send, _ = app_draw
     send(canvas, [ZIGZAG])
-    before = canvas.strokes()
-    canvas.resize(500, 400)
-    qtbot.waitUntil(lambda: canvas.width() == 500)
-    assert canvas.strokes() == before
-    assert canvas.pen_width() > 0
+    canvas.clear()
+    right_click(canvas)
+    assert canvas.is_empty()
+    canvas.undo()  # the Clear itself stays undoable
+    assert len(canvas.strokes()) == 1
+
+
+def test_the_hint_is_gone_once_drawing_starts_again_after_a_clear(canvas, app_draw, qtbot):
+    """The first stroke after a Clear repaints the whole paper (not just around the new ink,
+    which would leave the rest of the hint on screen), and the hint is then not drawn."""
+    from PySide6.QtCore import QObject
+
+    send, _ = app_draw
+    send(canvas, [ZIGZAG])
+    canvas.clear()
+    qtbot.wait(50)
+    painted = []
+
+    class PaintRecorder(QObject):
+        def eventFilter(self, watched, event):
+            if event.type() == QEvent.Type.Paint:
+                painted.append(event.region().boundingRect())
+            return False
+
+    recorder = PaintRecorder()
+    canvas.installEventFilter(recorder)
+    send(canvas, [[(20, 250), (40, 280)]])  # far from the hint in the middle
+    qtbot.waitUntil(lambda: bool(painted))
+    qtbot.wait(50)
+    canvas.removeEventFilter(recorder)
+    assert any(rect.contains(canvas.paper().toRect()) for rect in painted), painted
+    image = canvas.grab().toImage()
+    assert all(image.pixelColor(x, y) == PAPER_COLOR
+               for x in range(60, 240, 3) for y in range(135, 165, 2))

@@ -15,7 +15,8 @@ from digitpad import model_store
 from trainer import paths
 
 REPO = Path(__file__).resolve().parents[1]
-MNIST_DIR = Path(os.environ.get(paths.MNIST_DIR_ENV) or REPO.parent / "shared" / "data" / "mnist")
+MNIST_DIR = Path(os.environ.get(paths.MNIST_DIR_ENV) or REPO.parent / "shared" / "data" / "mnist"
+                 ).resolve()  # absolute: the README command gives a relative path
 
 pytestmark = pytest.mark.usefixtures("app_user_data")
 
@@ -34,6 +35,9 @@ def dialog(window, qtbot):
     dlg = window.open_retrain_dialog()
     qtbot.waitExposed(dlg)
     yield dlg
+    dlg.cancel()
+    qtbot.waitUntil(lambda: not dlg.is_running(), timeout=10000)
+    dlg.discard()
     dlg.close()
 
 
@@ -181,3 +185,130 @@ def test_download_with_progress_and_cancel(monkeypatch, tmp_path, qtbot, mnist_e
     qtbot.waitUntil(lambda: dlg.result() == dlg.DialogCode.Accepted, timeout=60000)
     assert sorted(p.name for p in cache.glob("*.gz")) == sorted(
         p.name for p in mnist_env.glob("*-ubyte.gz"))
+
+
+# --- closing never loses a run or an unkept model without asking ------------------------------
+def answer_next_question(qtbot, choice: str, asked: list[str]) -> None:
+    """Click (a real mouse click) the button ``choice`` of the next modal message box, and record
+    its text in ``asked``."""
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    def press():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, press)
+            return
+        asked.append(f"{box.text()} {box.informativeText()}")
+        button = next(b for b in box.buttons() if b.text() == choice)
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(0, press)
+
+
+def close_by(how: str, dialog, qtbot) -> None:
+    from PySide6.QtCore import Qt
+
+    if how == "Close button":
+        qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
+    elif how == "Esc":
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    else:  # the window manager's close button
+        dialog.close()
+
+
+def test_close_is_not_the_default_button(dialog):
+    assert not dialog.close_button.isDefault() and not dialog.close_button.autoDefault()
+    assert dialog.start_button.isDefault()
+
+
+@pytest.mark.parametrize("how", ["Close button", "Esc", "window close"])
+def test_closing_asks_before_losing_a_finished_model(window, dialog, qtbot, mnist_env,
+                                                     app_user_data, how):
+    from PySide6.QtCore import Qt
+
+    quick(dialog)
+    assert dialog.start()
+    qtbot.waitUntil(lambda: dialog.state() == "decide", timeout=60000)
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)  # Enter neither closes nor discards
+    assert dialog.isVisible() and dialog.state() == "decide"
+
+    asked = []
+    answer_next_question(qtbot, "Cancel", asked)
+    close_by(how, dialog, qtbot)
+    assert asked and "not kept yet" in asked[0]
+    assert dialog.isVisible() and dialog.state() == "decide"
+
+    answer_next_question(qtbot, "Keep it and close", asked)
+    close_by(how, dialog, qtbot)
+    assert len(asked) == 2 and not dialog.isVisible()
+    assert (app_user_data / "model.npz").exists()
+    assert window.model.network is dialog.outcome.network
+
+
+def test_closing_asks_before_stopping_a_run(dialog, qtbot, mnist_env, app_user_data):
+    quick(dialog, epochs=50, train_subset=0)
+    assert dialog.start()
+    asked = []
+    answer_next_question(qtbot, "Keep training", asked)
+    close_by("Close button", dialog, qtbot)
+    assert asked and "in progress" in asked[0]
+    assert dialog.isVisible() and dialog.is_running()
+
+    answer_next_question(qtbot, "Stop the run and close", asked)
+    close_by("Esc", dialog, qtbot)
+    assert not dialog.isVisible()
+    qtbot.waitUntil(lambda: not dialog.is_running(), timeout=10000)
+    assert dialog.outcome.status == "cancelled"
+
+
+def test_quitting_the_app_asks_about_an_unkept_model(window, dialog, qtbot, mnist_env):
+    window.show()
+    qtbot.waitExposed(window)
+    quick(dialog)
+    assert dialog.start()
+    qtbot.waitUntil(lambda: dialog.state() == "decide", timeout=60000)
+    asked = []
+    answer_next_question(qtbot, "Cancel", asked)
+    assert not window.close()
+    assert asked and window.isVisible() and dialog.state() == "decide"
+    dialog.discard()  # pytest-qt closes the window before the dialog fixture's teardown
+
+
+# --- how the dialog looks -------------------------------------------------------------------------
+def test_choices_show_words_for_people_and_train_with_the_trainers_names(dialog):
+    dialog.set_preset("default")
+    shown = {name: dialog.fields[name].currentText() for name in ("cost", "init", "optimizer")}
+    assert shown == {"cost": "Cross-entropy", "init": "He (for ReLU)", "optimizer": "Adam"}
+    config = dialog.config_from_form()
+    assert (config.cost, config.init, config.optimizer) == ("cross_entropy", "he", "adam")
+
+
+def test_the_dialog_fits_a_1366x768_screen(qtbot):
+    from digitpad.retrain_dialog import RetrainDialog
+
+    dlg = RetrainDialog()
+    qtbot.addWidget(dlg)
+    assert dlg.minimumSizeHint().height() <= 768 - 60  # title bar and a panel
+    assert dlg.minimumSizeHint().width() <= 1366
+    screen = dlg.screen().availableGeometry()
+    assert dlg.height() <= screen.height() and dlg.width() <= screen.width()
+
+
+def test_progress_bars_appear_with_a_run_and_agree_with_the_text(dialog, qtbot, mnist_env):
+    assert not dialog.epoch_bar.isVisible() and not dialog.batch_bar.isVisible()
+    quick(dialog, epochs=2)
+    assert dialog.start()
+    assert dialog.epoch_bar.isVisible() and dialog.batch_bar.isVisible()
+    qtbot.waitUntil(lambda: "Training: epoch 1 of 2" in dialog.phase_label.text(), timeout=60000)
+    assert dialog.epoch_bar.text() == "0 of 2 epochs done"
+    dialog.cancel()  # pytest-qt closes the window before the dialog fixture's teardown
+    qtbot.waitUntil(lambda: not dialog.is_running(), timeout=10000)
+
+
+def test_percent_axis_labels_have_the_same_decimals():
+    from digitpad.curves import CurveChart
+
+    chart = CurveChart("Accuracy", percent=True)
+    assert [chart._format(v, 0.5) for v in (0.0, 0.5, 1.0)] == ["0\u00a0%", "50\u00a0%", "100\u00a0%"]
+    assert [chart._format(v, 0.005) for v in (0.975, 0.98)] == ["97.5\u00a0%", "98.0\u00a0%"]

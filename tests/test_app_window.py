@@ -146,14 +146,15 @@ def test_activation_panel_states(qtbot):
     sure[3] = 0.91
     panel.set_probabilities(sure)
     assert panel.verdict() == 3 and panel.verdict_label.text() == "3"
-    assert "91.0 % confident" in panel.detail_label.text()
+    assert "91.0\u00a0% confident" in panel.detail_label.text()  # no line break inside
 
     unsure = np.full(10, (1 - (NOT_SURE_THRESHOLD - 0.05)) / 9)
     unsure[8] = NOT_SURE_THRESHOLD - 0.05
     panel.set_probabilities(unsure)
     assert panel.verdict() is None and panel.is_unsure()
     assert panel.verdict_label.text() == "?"
-    assert "Not sure" in panel.detail_label.text() and "best guess 8" in panel.detail_label.text()
+    assert "Not sure" in panel.detail_label.text()
+    assert "best guess 8\u00a0(55\u00a0%)" in panel.detail_label.text()  # "(55 %)" never alone
     assert panel.probabilities() == pytest.approx(list(unsure))
 
     panel.set_probabilities(None)

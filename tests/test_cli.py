@@ -101,3 +101,29 @@ def test_eval_refuses_a_corrupt_model_naming_it(tmp_path):
     bad.write_bytes(b"PK\x03\x04 definitely not a model")
     done = run("trainer.eval_cli", "--model", str(bad))
     assert done.returncode == 2 and "corrupt.npz" in done.stderr
+
+
+@needs_mnist
+def test_train_without_out_says_it_saves_nothing_and_says_1_epoch(tmp_path):
+    done = run("trainer.train_cli", "--preset", "nielsen", "--epochs", "1", "--subset", "2000",
+               "--quiet", )
+    assert done.returncode == 0, done.stderr
+    assert "1 epoch)" in done.stderr and "1 epochs" not in done.stderr + done.stdout
+    assert "trained 1 epoch;" in done.stdout
+    assert done.stderr.count("the trained model is not saved") == 1
+    assert done.stdout.splitlines()[-1].startswith("No --out given: the trained model is not saved")
+
+
+def test_eval_reads_only_the_test_set(tmp_path, monkeypatch):
+    """The two test files alone are enough: the training set is neither read nor downloaded."""
+    mnist = os.environ.get("DIGITPAD_MNIST_DIR")
+    if not mnist:
+        pytest.skip("DIGITPAD_MNIST_DIR is not set: point it at a folder with the four MNIST files")
+    only_test = tmp_path / "only-test"
+    only_test.mkdir()
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        (only_test / name).symlink_to(Path(mnist, name).resolve())
+    done = run("trainer.eval_cli", "--mnist-dir", str(only_test), "--no-download", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["n"] == 10000 and report["accuracy"] > 0.98

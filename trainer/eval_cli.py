@@ -20,7 +20,7 @@ from collections import defaultdict
 import numpy as np
 
 from trainer.evaluation import confusion_matrix, format_confusion_matrix
-from trainer.mnist import MnistError, load_mnist
+from trainer.mnist import MnistError, load_mnist_test
 from trainer.model_io import ModelFileError, load_model
 from trainer.paths import shipped_model_path
 from trainer.pen_digits import PenDigitsError, read_pen_digits
@@ -50,8 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.strokes:
             labels, inputs, sources = stroke_inputs(args.strokes)
         else:
-            mnist = load_mnist(args.mnist_dir, download=not args.no_download)
-            labels, inputs = mnist.test_labels, mnist.test_images
+            inputs, labels = load_mnist_test(args.mnist_dir, download=not args.no_download)
             sources = ["mnist-test"] * len(labels)
         labels = np.asarray(labels, dtype=np.int64)
     except (ModelFileError, MnistError, PenDigitsError) as error:

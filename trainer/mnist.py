@@ -51,6 +51,8 @@ _SPLITS = (
     ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", TRAIN_COUNT),
     ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", TEST_COUNT),
 )
+#: The two files of the test set: all that evaluating a model needs.
+TEST_FILES: tuple[str, ...] = _SPLITS[1][:2]
 
 _FIX_WHERE = "point --mnist-dir / DIGITPAD_MNIST_DIR at a folder with the four MNIST files"
 
@@ -78,20 +80,23 @@ class MnistData:
     sha256: dict[str, str]    # file name without ".gz" -> SHA-256 of its decompressed content
 
 
-def find_mnist_dir(mnist_dir: str | os.PathLike[str] | None = None) -> Path | None:
-    """The folder to read MNIST from, or None when only a download would help.
+def find_mnist_dir(
+    mnist_dir: str | os.PathLike[str] | None = None, names: tuple[str, ...] = MNIST_FILES
+) -> Path | None:
+    """The folder to read MNIST (the files ``names``) from, or None when only a download would help.
 
     Search order: ``mnist_dir``, then ``$DIGITPAD_MNIST_DIR``, then the user cache folder. A folder
     the user named (argument or environment variable) that lacks a file is an error rather than a
     silent fall-through, so a typo never triggers a 50 MB download.
     """
     if mnist_dir is not None:
-        return _checked_user_dir(Path(mnist_dir).expanduser(), "given with --mnist-dir")
+        return _checked_user_dir(Path(mnist_dir).expanduser(), "given with --mnist-dir", names)
     from_env = os.environ.get(paths.MNIST_DIR_ENV)
     if from_env:
-        return _checked_user_dir(Path(from_env).expanduser(), f"given by {paths.MNIST_DIR_ENV}")
+        return _checked_user_dir(Path(from_env).expanduser(), f"given by {paths.MNIST_DIR_ENV}",
+                                 names)
     cache = paths.mnist_cache_dir()
-    return cache if not _missing_files(cache) else None
+    return cache if not _missing_files(cache, names) else None
 
 
 def load_mnist(
@@ -106,20 +111,44 @@ def load_mnist(
     ``progress`` and ``cancel`` only matter for the download (see
     :func:`trainer.mnist_download.download_mnist`); decoding takes well under a second.
     """
-    directory = find_mnist_dir(mnist_dir)
-    if directory is None:
-        cache = paths.mnist_cache_dir()
-        if not download:
-            raise MnistError(
-                f"MNIST not found: no --mnist-dir given, {paths.MNIST_DIR_ENV} is not set and the "
-                f"cache folder {cache} lacks {', '.join(_missing_files(cache))}. "
-                f"Allow the download, or {_FIX_WHERE}."
-            )
-        # Imported here because mnist_download imports this module.
-        from trainer.mnist_download import download_mnist
+    return _load_dir(_found_or_downloaded(mnist_dir, MNIST_FILES, download, progress, cancel))
 
-        directory = download_mnist(cache, progress=progress, cancel=cancel)
-    return _load_dir(directory)
+
+def load_mnist_test(
+    mnist_dir: str | os.PathLike[str] | None = None,
+    *,
+    download: bool = True,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST's test set only, as (images (10000, 784) float32, labels (10000,) uint8), verified
+    like :func:`load_mnist`: evaluating a model never reads nor downloads the training set."""
+    directory = _found_or_downloaded(mnist_dir, TEST_FILES, download, progress, cancel)
+    files = {name: file_in(directory, name) for name in TEST_FILES}
+    if None in files.values():  # deleted since the folder was found
+        raise MnistError(f"{directory} no longer holds the MNIST test files; run again.")
+    arrays, _ = _decoded(files, _SPLITS[1:])
+    images_name, labels_name = TEST_FILES
+    return _as_float(arrays[images_name]), _read_only(arrays[labels_name])
+
+
+def _found_or_downloaded(mnist_dir, names, download, progress, cancel) -> Path:
+    """The folder holding ``names`` (see :func:`find_mnist_dir`), downloading them into the user
+    cache when they are nowhere and ``download`` allows it."""
+    directory = find_mnist_dir(mnist_dir, names)
+    if directory is not None:
+        return directory
+    cache = paths.mnist_cache_dir()
+    if not download:
+        raise MnistError(
+            f"MNIST not found: no --mnist-dir given, {paths.MNIST_DIR_ENV} is not set and the "
+            f"cache folder {cache} lacks {', '.join(_missing_files(cache, names))}. "
+            f"Allow the download, or {_FIX_WHERE}."
+        )
+    # Imported here because mnist_download imports this module.
+    from trainer.mnist_download import download_mnist
+
+    return download_mnist(cache, progress=progress, cancel=cancel, names=names)
 
 
 def validation_split(
@@ -160,14 +189,14 @@ def file_in(directory: Path, name: str) -> Path | None:
     return None
 
 
-def _missing_files(directory: Path) -> list[str]:
-    return [name for name in MNIST_FILES if file_in(directory, name) is None]
+def _missing_files(directory: Path, names: tuple[str, ...] = MNIST_FILES) -> list[str]:
+    return [name for name in names if file_in(directory, name) is None]
 
 
-def _checked_user_dir(directory: Path, origin: str) -> Path:
+def _checked_user_dir(directory: Path, origin: str, names: tuple[str, ...]) -> Path:
     if not directory.is_dir():
         raise MnistError(f"MNIST folder {directory} ({origin}) does not exist; {_FIX_WHERE}.")
-    missing = _missing_files(directory)
+    missing = _missing_files(directory, names)
     if missing:
         raise MnistError(
             f"MNIST folder {directory} ({origin}) lacks {', '.join(missing)} (plain or .gz); "
@@ -198,24 +227,7 @@ def _load_files(directory: Path, stamp: tuple[tuple[str, int, int], ...]) -> Mni
     entry is not reused once a file changes.
     """
     files = {name: directory / file_name for name, (file_name, _, _) in zip(MNIST_FILES, stamp)}
-    raw = {name: _read(files[name]) for name in MNIST_FILES}
-    arrays = {name: _parse(files[name], name, raw[name]) for name in MNIST_FILES}
-    # Structure first, then counts, then checksums: the most specific message wins.
-    for images_name, labels_name, _ in _SPLITS:
-        _check_pair(
-            files[images_name], files[labels_name], arrays[images_name], arrays[labels_name]
-        )
-    for images_name, _, expected in _SPLITS:
-        if len(arrays[images_name]) != expected:
-            raise _bad_file(
-                files[images_name], f"holds {len(arrays[images_name])} images, expected {expected}"
-            )
-    sha256 = {}
-    for name in MNIST_FILES:
-        try:
-            sha256[name] = _check_sha256(name, raw[name])
-        except _BadContent as problem:
-            raise _bad_file(files[name], str(problem)) from None
+    arrays, sha256 = _decoded(files, _SPLITS)
     return MnistData(
         train_images=_as_float(arrays["train-images-idx3-ubyte"]),
         train_labels=_read_only(arrays["train-labels-idx1-ubyte"]),
@@ -224,6 +236,29 @@ def _load_files(directory: Path, stamp: tuple[tuple[str, int, int], ...]) -> Mni
         source_dir=directory,
         sha256=sha256,
     )
+
+
+def _decoded(files: dict[str, Path], splits) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """The uint8 arrays and content SHA-256 of the ``files`` (name -> path) of ``splits``."""
+    raw = {name: _read(path) for name, path in files.items()}
+    arrays = {name: _parse(files[name], name, raw[name]) for name in files}
+    # Structure first, then counts, then checksums: the most specific message wins.
+    for images_name, labels_name, _ in splits:
+        _check_pair(
+            files[images_name], files[labels_name], arrays[images_name], arrays[labels_name]
+        )
+    for images_name, _, expected in splits:
+        if len(arrays[images_name]) != expected:
+            raise _bad_file(
+                files[images_name], f"holds {len(arrays[images_name])} images, expected {expected}"
+            )
+    sha256 = {}
+    for name in files:
+        try:
+            sha256[name] = _check_sha256(name, raw[name])
+        except _BadContent as problem:
+            raise _bad_file(files[name], str(problem)) from None
+    return arrays, sha256
 
 
 def _read(path: Path) -> bytes:

@@ -69,8 +69,10 @@ def download_mnist(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     timeout: float = 30.0,
+    names: Sequence[str] = MNIST_FILES,
 ) -> Path:
-    """Make sure ``dest_dir`` (default: the user's MNIST cache) holds the four intact files.
+    """Make sure ``dest_dir`` (default: the user's MNIST cache) holds the intact files ``names``
+    (default: all four).
 
     ``progress(done_bytes, total_bytes, file_name)`` is called for every chunk (total_bytes is 0
     when the server does not say); without it a tqdm bar is shown on a terminal. ``cancel`` is
@@ -84,7 +86,7 @@ def download_mnist(
     except OSError as exc:
         raise MnistError(f"cannot create the MNIST folder {dest}: {exc}") from exc
     _remove_stale_parts(dest)
-    for name in MNIST_FILES:
+    for name in names:
         _check_cancel(cancel)
         if not _is_intact(dest, name):
             _download_file(name, dest / f"{name}.gz", bases, progress, cancel, timeout)

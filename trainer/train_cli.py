@@ -21,8 +21,11 @@ from trainer.config import PRESETS, ConfigError, TrainingConfig
 from trainer.evaluation import evaluate
 from trainer.mnist import MnistError, load_mnist
 from trainer.model_io import ModelFileError, save_model
-from trainer.training import (BatchProgress, EpochRecord, model_metadata, network_for,
-                              split_for_training, train)
+from trainer.training import (BatchProgress, EpochRecord, epochs_phrase, model_metadata,
+                              network_for, split_for_training, train)
+
+#: Said before and after a run without ``--out``, so nobody trains for minutes and loses the model.
+NOT_SAVED = "No --out given: the trained model is not saved (add --out PATH to keep it)."
 
 # command-line option -> TrainingConfig field, for the options that override a preset one to one
 _OVERRIDES = {
@@ -71,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "else the cache, else download)")
     parser.add_argument("--no-download", action="store_true",
                         help="fail instead of downloading MNIST when it is not found")
-    parser.add_argument("--out", metavar="PATH", help="save the trained model here (.npz)")
+    parser.add_argument("--out", metavar="PATH", help="save the trained model here (.npz); without it nothing is saved")
     parser.add_argument("--name", help="a name for the model, stored in its metadata")
     parser.add_argument("--json", action="store_true",
                         help="print a JSON summary as the last line")
@@ -104,9 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     network = network_for(config)
     print(f"Training {'-'.join(map(str, config.layer_sizes))} ({config.hidden_activation}, "
           f"{config.output_activation}, {config.cost}, {config.optimizer} η={config.learning_rate:g},"
-          f" batch {config.batch_size}, {config.epochs} epochs{', augmented' if config.augment else ''})"
+          f" batch {config.batch_size}, {epochs_phrase(config.epochs)}"
+          f"{', augmented' if config.augment else ''})"
           f" on {len(data.train_labels)} images, validating on {len(data.val_labels)}",
           file=sys.stderr)
+    if not args.out:
+        print(NOT_SAVED, file=sys.stderr)
     reporter = _EpochReporter(config.epochs, quiet=args.quiet)
     started = time.perf_counter()
     try:
@@ -132,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"digitpad-train: {error}", file=sys.stderr)
             return 2
         print(f"saved {args.out}")
+    else:
+        print(NOT_SAVED)
     if args.json:
         print(json.dumps({"preset": args.preset, "config": config.to_dict(),
                           "status": result.status, "test_accuracy": test.accuracy,

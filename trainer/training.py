@@ -92,6 +92,11 @@ def network_for(config: TrainingConfig, dtype=np.float32) -> Network:
                    config.cost, config.init, dtype=dtype, seed=config.seed)
 
 
+def epochs_phrase(count: int) -> str:
+    """"1 epoch", "2 epochs": a count of epochs in words for people."""
+    return f"{count} epoch" if count == 1 else f"{count} epochs"
+
+
 def train(network: Network, config: TrainingConfig, data: TrainingData, *,
           on_batch: Callable[[BatchProgress], None] | None = None,
           on_epoch: Callable[[EpochRecord], None] | None = None,
@@ -99,7 +104,7 @@ def train(network: Network, config: TrainingConfig, data: TrainingData, *,
     """Train ``network`` in place with mini-batch gradient descent as ``config`` says."""
     config.validate()
     run = _Run(network, config, data, on_batch, cancel)
-    result = TrainingResult(network, COMPLETED, f"trained {config.epochs} epochs")
+    result = TrainingResult(network, COMPLETED, f"trained {epochs_phrase(config.epochs)}")
     best_loss, best_parameters, stale = math.inf, None, 0
     for epoch in range(config.epochs):
         started = time.perf_counter()
@@ -129,7 +134,7 @@ def train(network: Network, config: TrainingConfig, data: TrainingData, *,
                     best = min(result.epochs, key=lambda r: r.val_loss).epoch
                     result.status = EARLY_STOPPED
                     result.message = (f"stopped after epoch {epoch + 1}: no better validation loss "
-                                      f"for {stale} epochs; kept the weights of epoch {best}")
+                                      f"for {epochs_phrase(stale)}; kept the weights of epoch {best}")
                     return result
     if best_parameters is not None:
         network.set_parameters(*best_parameters)
