@@ -39,6 +39,7 @@ from digitpad.activation_bars import ActivationPanel
 from digitpad.canvas import DrawingCanvas
 from digitpad.input_preview import InputPreview
 from digitpad.live_predictor import WARM_UP_STROKES, LivePredictor, compute
+from digitpad.plain_text import make_plain, warn
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,25 @@ class _Loader(QObject):
         self.loaded.emit(loaded)
 
 
+class _FileOpener(QObject):
+    """Reads and checks a model file chosen with File ▸ Open on a plain background thread: a
+    large or hostile file is checked while the window goes on responding."""
+
+    finished = Signal(object, object)  # (path, (network, metadata) or the exception)
+
+    def start(self, path: str) -> None:
+        threading.Thread(target=self._run, args=(path,), name="digitpad-open",
+                         daemon=True).start()
+
+    def _run(self, path: str) -> None:
+        try:
+            result = model_store.load_model_file(path)
+            compute(WARM_UP_STROKES, result[0])  # compiles for its number of layers
+        except Exception as exc:
+            result = exc
+        self.finished.emit(path, result)
+
+
 class MainWindow(QMainWindow):
     """Canvas, 28×28 input preview, activation bars and verdict, menus and status bar."""
 
@@ -88,6 +108,8 @@ class MainWindow(QMainWindow):
         self.model = model_store.LoadedModel(None)
         self._retrain_dialog = None
         self._loader: _Loader | None = None
+        self._opener = _FileOpener(self)
+        self._opener.finished.connect(self._on_file_opened)
 
         self.canvas = DrawingCanvas()
         self.preview = InputPreview()
@@ -119,7 +141,7 @@ class MainWindow(QMainWindow):
         self.banner = QFrame()
         self.banner.setObjectName("warningBanner")
         self.banner.setStyleSheet(BANNER_STYLE)
-        self.banner_label = QLabel()
+        self.banner_label = make_plain(QLabel())
         self.banner_label.setWordWrap(True)
         self.banner_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         dismiss = QToolButton()
@@ -263,8 +285,8 @@ class MainWindow(QMainWindow):
         self.busy_bar.setMaximumHeight(14)
         self.busy_bar.setTextVisible(False)
         self.busy_bar.hide()
-        self.busy_label = QLabel()
-        self.model_label = QLabel()
+        self.busy_label = make_plain(QLabel())
+        self.model_label = make_plain(QLabel())
         self.model_label.setObjectName("modelStatus")
         self.timing_label = QLabel()
         self.timing_label.setStyleSheet(CAPTION_STYLE)
@@ -322,15 +344,33 @@ class MainWindow(QMainWindow):
     def open_model_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open model", "", "DigitPad models (*.npz)")
         if path:
-            self.open_model(path)
+            self.open_model_in_background(path)
+
+    def open_model_in_background(self, path: str | Path) -> None:
+        """Like :meth:`open_model`, with the file read and checked off the GUI thread."""
+        self.open_action.setEnabled(False)
+        self._set_busy(f"Checking {Path(path).name}…")
+        self._opener.start(str(path))
+
+    @Slot(object, object)
+    def _on_file_opened(self, path: str, result) -> None:
+        self.open_action.setEnabled(True)
+        self._set_busy(None)
+        self._use_opened_model(path, result)
 
     def open_model(self, path: str | Path) -> bool:
         """Use the model file at ``path`` for this session; a bad file gives a message, not a crash."""
         try:
-            network, metadata = model_store.load_model_file(path)
+            result = model_store.load_model_file(path)
         except Exception as exc:
-            QMessageBox.warning(self, "Cannot open the model", str(exc))
+            result = exc
+        return self._use_opened_model(path, result)
+
+    def _use_opened_model(self, path: str | Path, result) -> bool:
+        if isinstance(result, Exception):
+            warn(self, "Cannot open the model", str(result))
             return False
+        network, metadata = result
         self.set_model(model_store.LoadedModel(network, metadata, Path(path), "explicit"))
         self.statusBar().showMessage(f"Opened {path}", 5000)
         return True
@@ -352,7 +392,7 @@ class MainWindow(QMainWindow):
         try:
             model_io.save_model(self.model.network, path, self.model.metadata)
         except Exception as exc:
-            QMessageBox.warning(self, "Cannot save the model", str(exc))
+            warn(self, "Cannot save the model", str(exc))
             return False
         self.statusBar().showMessage(f"Saved the model to {path}", 5000)
         return True
@@ -369,7 +409,7 @@ class MainWindow(QMainWindow):
         try:
             model_store.forget_kept_model()
         except OSError as exc:
-            QMessageBox.warning(self, "Cannot reset", f"Could not delete {kept}: {exc}")
+            warn(self, "Cannot reset", f"Could not delete {kept}: {exc}")
             return
         self.banner.hide()
         self.set_model(model_store.load_startup_model())

@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitpad.plain_text import make_plain
+
 
 DOWNLOAD_SIZE_TEXT = "about 11 MB"
 
@@ -86,7 +88,7 @@ class MnistDialog(QDialog):
             "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
             "t10k-labels-idx1-ubyte; plain or .gz).")
         intro.setWordWrap(True)
-        self.reason_label = QLabel(reason)
+        self.reason_label = make_plain(QLabel(reason))
         self.reason_label.setWordWrap(True)
         self.reason_label.setStyleSheet("color: #6b7480;")
 
@@ -96,7 +98,7 @@ class MnistDialog(QDialog):
         self.cancel_download_button.setVisible(False)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
-        self.status_label = QLabel()
+        self.status_label = make_plain(QLabel())
         self.status_label.setWordWrap(True)
 
         row = QHBoxLayout()
