@@ -39,7 +39,7 @@ from digitpad.activation_bars import ActivationPanel
 from digitpad.canvas import DrawingCanvas
 from digitpad.input_preview import InputPreview
 from digitpad.live_predictor import WARM_UP_STROKES, LivePredictor, compute
-from digitpad.plain_text import make_plain, warn
+from digitpad.plain_text import make_plain, set_plain_tooltip, warn
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,8 @@ APP_TITLE = "DigitPad"
 WINDOW_BACKGROUND = "#f3f4f7"
 CAPTION_STYLE = "color: #6b7480;"
 RIGHT_PANEL_WIDTH = 400
+#: Characters of a model's name shown in the status bar (all of it in the tooltip).
+MAX_NAME_SHOWN = 48
 BANNER_STYLE = ("QFrame#warningBanner { background: #fff4d6; border: 1px solid #e8c766; "
                 "border-radius: 6px; } QLabel { color: #5c4300; }")
 
@@ -328,8 +330,11 @@ class MainWindow(QMainWindow):
             f"MNIST test accuracy {100 * accuracy:.2f} %"
         origin = {"user": " (your kept model)", "shipped": " (shipped)", "explicit": ""}.get(
             loaded.source, "")
-        self.model_label.setText(f"Model: {loaded.name}{origin} · {acc_text}")
-        self.model_label.setToolTip(str(loaded.path or ""))
+        name = loaded.name  # from the file: a hostile one could be pages long
+        short = name if len(name) <= MAX_NAME_SHOWN else name[:MAX_NAME_SHOWN - 1] + "…"
+        self.model_label.setText(f"Model: {short}{origin} · {acc_text}")
+        set_plain_tooltip(self.model_label, "\n".join(
+            filter(None, [name if short != name else "", str(loaded.path or "")])))
 
     def show_warning(self, message: str) -> None:
         """Show a warning in the banner above the canvas (no modal dialog)."""

@@ -6,6 +6,8 @@ widget that shows such text uses plain text instead, through these helpers.
 """
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
@@ -21,3 +23,9 @@ def warn(parent: QWidget | None, title: str, text: str) -> None:
     box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, parent)
     box.setTextFormat(Qt.TextFormat.PlainText)
     box.exec()
+
+
+def set_plain_tooltip(widget: QWidget, text: str) -> None:
+    """A tooltip showing ``text`` literally (tooltips have no text format: Qt guesses HTML, so the
+    text goes in as escaped HTML)."""
+    widget.setToolTip(f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>" if text else "")

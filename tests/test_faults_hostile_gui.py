@@ -44,7 +44,7 @@ def test_a_model_name_with_markup_is_shown_literally(tmp_path, qtbot, app_user_d
     window = MainWindow(path)
     qtbot.addWidget(window)
     label = window.model_label
-    assert MARKUP in label.text()
+    assert label.text().startswith("Model: " + MARKUP[:40])
     assert label.textFormat() == Qt.TextFormat.PlainText  # was AutoText: a 40-px heading
 
 
@@ -110,3 +110,27 @@ def test_absurd_weights_are_refused_by_file_open(tmp_path, qtbot, boxes,
     before = window.model
     assert window.open_model(write_model(tmp_path / "nan.npz", arrays)) is False
     assert "not finite" in boxes[0][1] and window.model is before
+
+
+def test_a_name_of_100_000_characters_does_not_widen_the_window(tmp_path, qtbot, app_user_data):
+    from digitpad.app import MainWindow
+
+    name = "<b>x</b>" * 12_500
+    path = write_model(tmp_path / "long.npz", model_arrays([784, 30, 10], name=name))
+    window = MainWindow(path)
+    qtbot.addWidget(window)
+    assert len(window.model_label.text()) < 120 and "…" in window.model_label.text()
+    assert window.minimumSizeHint().width() < 1000, window.minimumSizeHint()
+    assert "&lt;b&gt;x&lt;/b&gt;" in window.model_label.toolTip()  # shown literally, in full
+
+
+def test_a_refusal_quotes_at_most_a_few_words_of_a_megabyte_value(tmp_path, qtbot, boxes,
+                                                                  app_user_data, app_random_model):
+    from digitpad.app import MainWindow
+
+    bad = write_model(tmp_path / "big.npz", model_arrays([784, 30, 10], cost="c" * 500_000))
+    window = MainWindow(app_random_model)
+    qtbot.addWidget(window)
+    assert window.open_model(bad) is False
+    ((_, text, _),) = boxes
+    assert len(text) < 400 and "500002 characters" in text, text[:400]

@@ -251,7 +251,7 @@ def _network_from(path: Path, metadata: dict, file_size: int) -> Network:
     if (not isinstance(sizes, list) or len(sizes) < 2
             or not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 65536
                        for n in sizes)):
-        raise ModelFileError(path, f"invalid layer sizes in the metadata: {sizes!r}")
+        raise ModelFileError(path, f"invalid layer sizes in the metadata: {_quoted(sizes)}")
     if sizes[0] != 784 or sizes[-1] != 10:
         raise ModelFileError(path, f"the network maps {sizes[0]} inputs to {sizes[-1]} outputs; "
                                    f"DigitPad needs 784 → 10")
@@ -269,7 +269,7 @@ def _network_from(path: Path, metadata: dict, file_size: int) -> Network:
                "cost": tuple(kernels.COSTS), "init": INITIALISATIONS}
     for key, allowed in choices.items():
         if metadata.get(key) not in allowed:
-            raise ModelFileError(path, f"invalid {key.replace('_', ' ')} {metadata.get(key)!r} "
+            raise ModelFileError(path, f"invalid {key.replace('_', ' ')} {_quoted(metadata.get(key))} "
                                        f"in the metadata")
     return Network(sizes, metadata["hidden_activation"], metadata["output_activation"],
                    metadata["cost"], metadata["init"], dtype=np.float32)
@@ -317,6 +317,12 @@ def _read_array(path: Path, archive: zipfile.ZipFile, members: dict, name: str, 
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         raise ModelFileError(path, f"the entry {name!r} contains NaN or infinite values")
     return np.ascontiguousarray(array)
+
+
+def _quoted(value, limit: int = 120) -> str:
+    """``repr(value)`` for a message, cut to ``limit`` characters: metadata can hold a megabyte."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 1]}… ({len(text)} characters)"
 
 
 def _depth(value) -> int:
