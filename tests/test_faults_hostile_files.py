@@ -147,6 +147,18 @@ def test_file_text_is_escaped_on_the_terminal(tmp_path, capsys):
     assert out.splitlines()[0].startswith("model \\x1b[2J") and "99.99" not in out.splitlines()[1]
 
 
+def test_an_mnist_gzip_bomb_is_refused_before_it_is_held(tmp_path):
+    bomb = write_gzip_bomb(tmp_path / "bomb.gz", 1024)  # 1 MB expanding to 1 GiB
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                 "t10k-labels-idx1-ubyte"):
+        (folder / f"{name}.gz").symlink_to(bomb)
+    done = run_measured(["-m", "trainer.eval_cli", "--mnist-dir", str(folder), "--no-download"])
+    assert done.returncode == 2 and "expands to more than any MNIST file" in done.stderr, done.stderr
+    assert done.peak_mb < 400, done.peak_mb  # held all of it before
+
+
 # --- a damaged Numba cache ------------------------------------------------------------------------
 
 _PREDICT = ("import numpy as np; from trainer.model_io import load_model; "

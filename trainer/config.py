@@ -161,7 +161,7 @@ class TrainingConfig:
             training = min(training, self.train_subset)
         _require(training >= self.batch_size,
                  f"{training} training images are left (validation share "
-                 f"{self.validation_share:g}, subset {self.train_subset or 'all'}), fewer than one "
+                 f"{self.validation_share!r}, subset {self.train_subset or 'all'}), fewer than one "
                  f"batch of {self.batch_size}; lower the validation share or the batch size")
         needed = limits.training_bytes(self.layer_sizes, self.batch_size)
         _require(needed <= limits.MAX_TRAINING_BYTES,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+import io
 import os
 import struct
 import threading
@@ -235,14 +236,26 @@ def _read(path: Path) -> bytes:
         raise MnistError(f"{path}: cannot read it ({exc}). {_fix_hint(path)}") from exc
 
 
+#: The largest MNIST file, decompressed (train-images-idx3-ubyte: 60 000 × 784 + 16 bytes). A
+#: file or a gzip expanding to more is not MNIST, and is refused before it is held in memory.
+MAX_FILE_BYTES = 60000 * 784 + 16
+
+
 def _decompressed(path: Path) -> bytes:
-    data = path.read_bytes()
+    with open(path, "rb") as stream:
+        data = stream.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise _BadContent(f"larger than any MNIST file ({MAX_FILE_BYTES} bytes)")
     if path.suffix != ".gz":
         return data
     try:
-        return gzip.decompress(data)
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            content = stream.read(MAX_FILE_BYTES + 1)  # to the end, unless it is far too long
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise _BadContent(f"not a complete gzip file, truncated or corrupt ({exc})") from None
+    if len(content) > MAX_FILE_BYTES:
+        raise _BadContent(f"expands to more than any MNIST file ({MAX_FILE_BYTES} bytes)")
+    return content
 
 
 def _parse(path: Path, name: str, data: bytes) -> np.ndarray:
