@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         except ModelFileError as error:
             print(f"digitpad-train: {printable(error)}", file=sys.stderr)
             return EXIT_BAD_INPUT
-        print(f"saved {args.out}")
+        print(f"saved {printable(args.out)}")
     if args.json:
         print(json.dumps({"preset": args.preset, "config": config.to_dict(),
                           "status": result.status, "test_accuracy": test.accuracy,
