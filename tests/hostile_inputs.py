@@ -48,7 +48,7 @@ def write_metadata_model(path: Path, metadata_text: str) -> Path:
 
 
 def metadata_text(**changes) -> str:
-    """The JSON text of a valid 784-30-10 model's metadata with ``changes`` (values as JSON text)."""
+    """The JSON text of a valid 784-30-10 model's metadata with ``changes`` (values: JSON text)."""
     record = json.loads(model_arrays([784, 30, 10])["metadata"].tobytes())
     text = json.dumps({key: value for key, value in record.items() if key not in changes})
     return text[:-1] + "".join(f', "{key}": {value}' for key, value in changes.items()) + "}"

@@ -155,7 +155,8 @@ def test_an_mnist_gzip_bomb_is_refused_before_it_is_held(tmp_path):
                  "t10k-labels-idx1-ubyte"):
         (folder / f"{name}.gz").symlink_to(bomb)
     done = run_measured(["-m", "trainer.eval_cli", "--mnist-dir", str(folder), "--no-download"])
-    assert done.returncode == 2 and "expands to more than any MNIST file" in done.stderr, done.stderr
+    assert done.returncode == 2, done.stderr
+    assert "expands to more than any MNIST file" in done.stderr, done.stderr
     assert done.peak_mb < 400, done.peak_mb  # held all of it before
 
 
@@ -190,4 +191,15 @@ def test_a_damaged_numba_cache_is_recompiled_not_fatal(tmp_path, damage):
     third = predict()  # the entries were rewritten: no warning any more
     assert third.returncode == 0 and third.stdout == first.stdout
     assert "is damaged" not in third.stderr, third.stderr
+
+
+def test_a_cache_that_cannot_be_written_costs_only_the_caching(tmp_path):
+    # a file size limit (or a full disk) while Numba saves a kernel: was an OSError traceback
+    limit = "import resource; resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096)); "
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env.pop("NUMBA_CACHE_DIR", None)
+    done = subprocess.run([sys.executable, "-c", limit + _PREDICT], capture_output=True, text=True,
+                          env=env, cwd=REPO, timeout=300)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert "could not write Numba's cache" in done.stderr and "File too large" in done.stderr
 

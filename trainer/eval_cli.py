@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"model {name} on {printable(report['data'], one_line=True)}: "
           f"accuracy {report['accuracy']:.2%} of {report['n']}")
     for source, entry in report["per_source"].items():
-        print(f"  {printable(source, one_line=True):<24} {entry['accuracy']:7.2%}  (n={entry['n']})")
+        source = printable(source, one_line=True)
+        print(f"  {source:<24} {entry['accuracy']:7.2%}  (n={entry['n']})")
     print("per label: " + "  ".join(f"{label}: {entry['accuracy']:.1%}"
                                     for label, entry in report["per_label"].items()))
     print(format_confusion_matrix(np.array(report["confusion"])))

@@ -269,7 +269,8 @@ def _network_from(path: Path, metadata: dict, file_size: int) -> Network:
                "cost": tuple(kernels.COSTS), "init": INITIALISATIONS}
     for key, allowed in choices.items():
         if metadata.get(key) not in allowed:
-            raise ModelFileError(path, f"invalid {key.replace('_', ' ')} {_quoted(metadata.get(key))} "
+            value = _quoted(metadata.get(key))
+            raise ModelFileError(path, f"invalid {key.replace('_', ' ')} {value} "
                                        f"in the metadata")
     return Network(sizes, metadata["hidden_activation"], metadata["output_activation"],
                    metadata["cost"], metadata["init"], dtype=np.float32)

@@ -234,7 +234,8 @@ def _disable_caches_without_a_folder() -> None:
 @functools.lru_cache(maxsize=None)
 def _recover_from_damaged_entries() -> None:
     """Make a damaged cache entry a cache miss: the kernel is compiled again and the entry
-    rewritten, instead of every start failing until the user deletes the folder.
+    rewritten, instead of every start failing until the user deletes the folder. And make a cache
+    that cannot be written (a full disk, a file size limit) cost only the caching, not the run.
 
     A crash or a full disk while Numba writes its cache leaves a zero-length or garbled index
     (``*.nbi``) or data file (``*.nbc``); Numba then raises ``EOFError``/``UnpicklingError`` (or
@@ -248,7 +249,7 @@ def _recover_from_damaged_entries() -> None:
     from numba.core import caching  # already imported: Numba is asking us for a locator
 
     files = caching.IndexDataCacheFile
-    load_index, load_data = files._load_index, files._load_data
+    load_index, load_data, save = files._load_index, files._load_data, files.save
 
     def discard(path: str, error: Exception) -> None:
         _log.warning("Numba's cache file %s is damaged (%s: %s); removing it and compiling again",
@@ -276,7 +277,15 @@ def _recover_from_damaged_entries() -> None:
             discard(self._data_path(name), error)
             raise OSError(f"damaged cache entry {name}") from error  # load() takes it as a miss
 
+    def save_if_possible(self, key, data):
+        try:
+            save(self, key, data)
+        except OSError as error:
+            _log.warning("could not write Numba's cache in %s (%s); the kernel will be compiled "
+                         "again next time", self._cache_path, error.strerror or error)
+
     files._load_index, files._load_data = load_index_or_nothing, load_data_or_miss
+    files.save = save_if_possible
 
 
 def shipped_model_path() -> Path:

@@ -125,7 +125,8 @@ def _check_digit(obj) -> PenDigit:
         n_points += len(pts)
         strokes.append(tuple(pts))
         if n_points > MAX_POINTS:
-            raise ValueError(f"the digit has more than {MAX_POINTS} points; no drawing has that many")
+            raise ValueError(f"the digit has more than {MAX_POINTS} points; no drawing has "
+                             f"that many")
     if n_points == 0:
         raise ValueError("the digit has no points")
     extras = {}
