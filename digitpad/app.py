@@ -40,6 +40,7 @@ from digitpad.activation_bars import ActivationPanel
 from digitpad.canvas import DrawingCanvas
 from digitpad.input_preview import InputPreview
 from digitpad.live_predictor import LivePredictor, prepare_compiled
+from digitpad.plain_text import make_plain, set_plain_tooltip, warn
 from digitpad.platform_hint import application_or_hint
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ APP_TITLE = "DigitPad"
 WINDOW_BACKGROUND = "#f3f4f7"
 CAPTION_STYLE = "color: #6b7480;"
 RIGHT_PANEL_WIDTH = 360
+#: Characters of a model's name shown in the status bar (all of it in the tooltip).
+MAX_NAME_SHOWN = 48
 BANNER_STYLE = ("QFrame#warningBanner { background: #fff4d6; border: 1px solid #e8c766; "
                 "border-radius: 6px; } QLabel { color: #5c4300; }")
 
@@ -73,6 +76,25 @@ class _Loader(QObject):
             self.compiled.emit()
 
 
+class _FileOpener(QObject):
+    """Reads and checks a model file chosen with File ▸ Open on a plain background thread: a
+    large or hostile file is checked while the window goes on responding."""
+
+    finished = Signal(object, object)  # (path, (network, metadata) or the exception)
+
+    def start(self, path: str) -> None:
+        threading.Thread(target=self._run, args=(path,), name="digitpad-open",
+                         daemon=True).start()
+
+    def _run(self, path: str) -> None:
+        try:
+            result = model_store.load_model_file(path)
+            prepare_compiled(result[0])  # compiles for its number of layers, off the GUI thread
+        except Exception as exc:
+            result = exc
+        self.finished.emit(path, result)
+
+
 class MainWindow(QMainWindow):
     """Canvas, 28×28 input preview, activation bars and verdict, menus and status bar."""
 
@@ -90,6 +112,8 @@ class MainWindow(QMainWindow):
         self.model = model_store.LoadedModel(None)
         self._retrain_dialog = None
         self._loader: _Loader | None = None
+        self._opener = _FileOpener(self)
+        self._opener.finished.connect(self._on_file_opened)
 
         self.canvas = DrawingCanvas()
         self.preview = InputPreview()
@@ -121,7 +145,7 @@ class MainWindow(QMainWindow):
         self.banner = QFrame()
         self.banner.setObjectName("warningBanner")
         self.banner.setStyleSheet(BANNER_STYLE)
-        self.banner_label = QLabel()
+        self.banner_label = make_plain(QLabel())
         self.banner_label.setWordWrap(True)
         self.banner_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         dismiss = QToolButton()
@@ -268,8 +292,8 @@ class MainWindow(QMainWindow):
         self.busy_bar.setMaximumHeight(14)
         self.busy_bar.setTextVisible(False)
         self.busy_bar.hide()
-        self.busy_label = QLabel()
-        self.model_label = QLabel()
+        self.busy_label = make_plain(QLabel())
+        self.model_label = make_plain(QLabel())
         self.model_label.setObjectName("modelStatus")
         self.timing_label = QLabel()
         self.timing_label.setStyleSheet(CAPTION_STYLE)
@@ -311,10 +335,13 @@ class MainWindow(QMainWindow):
             f"MNIST test accuracy {100 * accuracy:.2f} %"
         origin = {"user": " (your kept model)", "shipped": " (shipped)", "explicit": ""}.get(
             loaded.source, "")
-        if origin.strip(" ()") in loaded.name:  # "DigitPad shipped model (shipped)" says it twice
+        name = loaded.name  # from the file: a hostile one could be pages long
+        if origin.strip(" ()") in name:  # "DigitPad shipped model (shipped)" says it twice
             origin = ""
-        self.model_label.setText(f"Model: {loaded.name}{origin} · {acc_text}")
-        self.model_label.setToolTip(str(loaded.path or ""))
+        short = name if len(name) <= MAX_NAME_SHOWN else name[:MAX_NAME_SHOWN - 1] + "…"
+        self.model_label.setText(f"Model: {short}{origin} · {acc_text}")
+        set_plain_tooltip(self.model_label, "\n".join(
+            filter(None, [name if short != name else "", str(loaded.path or "")])))
 
     def show_warning(self, message: str) -> None:
         """Show a warning in the banner above the canvas (no modal dialog)."""
@@ -329,15 +356,33 @@ class MainWindow(QMainWindow):
     def open_model_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open model", "", "DigitPad models (*.npz)")
         if path:
-            self.open_model(path)
+            self.open_model_in_background(path)
+
+    def open_model_in_background(self, path: str | Path) -> None:
+        """Like :meth:`open_model`, with the file read and checked off the GUI thread."""
+        self.open_action.setEnabled(False)
+        self._set_busy(f"Checking {Path(path).name}…")
+        self._opener.start(str(path))
+
+    @Slot(object, object)
+    def _on_file_opened(self, path: str, result) -> None:
+        self.open_action.setEnabled(True)
+        self._set_busy(None)
+        self._use_opened_model(path, result)
 
     def open_model(self, path: str | Path) -> bool:
         """Use the model file at ``path`` for this session; a bad file gives a message, not a crash."""
         try:
-            network, metadata = model_store.load_model_file(path)
+            result = model_store.load_model_file(path)
         except Exception as exc:
-            QMessageBox.warning(self, "Cannot open the model", str(exc))
+            result = exc
+        return self._use_opened_model(path, result)
+
+    def _use_opened_model(self, path: str | Path, result) -> bool:
+        if isinstance(result, Exception):
+            warn(self, "Cannot open the model", str(result))
             return False
+        network, metadata = result
         self.set_model(model_store.LoadedModel(network, metadata, Path(path), "explicit"))
         self.statusBar().showMessage(f"Opened {path}", 5000)
         return True
@@ -359,7 +404,7 @@ class MainWindow(QMainWindow):
         try:
             model_io.save_model(self.model.network, path, self.model.metadata)
         except Exception as exc:
-            QMessageBox.warning(self, "Cannot save the model", str(exc))
+            warn(self, "Cannot save the model", str(exc))
             return False
         self.statusBar().showMessage(f"Saved the model to {path}", 5000)
         return True
@@ -376,7 +421,7 @@ class MainWindow(QMainWindow):
         try:
             model_store.forget_kept_model()
         except OSError as exc:
-            QMessageBox.warning(self, "Cannot reset", f"Could not delete {kept}: {exc}")
+            warn(self, "Cannot reset", f"Could not delete {kept}: {exc}")
             return
         self.banner.hide()
         self.set_model(model_store.load_startup_model())

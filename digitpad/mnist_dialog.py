@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from digitpad import settings
 from digitpad.dialog_size import fit_height
+from digitpad.plain_text import make_plain
 
 
 DOWNLOAD_SIZE_TEXT = "about 11 MB"
@@ -89,7 +90,7 @@ class MnistDialog(QDialog):
             "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
             "t10k-labels-idx1-ubyte; plain or .gz).")
         intro.setWordWrap(True)
-        self.reason_label = QLabel(reason)
+        self.reason_label = make_plain(QLabel(reason))
         self.reason_label.setWordWrap(True)
         self.reason_label.setStyleSheet("color: #6b7480;")
 
@@ -99,7 +100,7 @@ class MnistDialog(QDialog):
         self.cancel_download_button.setVisible(False)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
-        self.status_label = QLabel()
+        self.status_label = make_plain(QLabel())
         self.status_label.setWordWrap(True)
 
         row = QHBoxLayout()

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -38,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from digitpad import settings
 from digitpad.curves import CurveChart
+from digitpad.plain_text import make_plain, warn
 from digitpad.training_worker import TrainingOutcome, TrainingWorker
 
 ERROR_STYLE = "color: #b3261e;"
@@ -172,7 +172,7 @@ class RetrainDialog(QDialog):
             label_widget = QLabel(label)
             label_widget.setMinimumWidth(label_width + 8)
             groups[group].addRow(label_widget, widget)
-        self.error_label = QLabel()
+        self.error_label = make_plain(QLabel())
         self.error_label.setObjectName("validationMessage")
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet(ERROR_STYLE)
@@ -199,7 +199,8 @@ class RetrainDialog(QDialog):
                                   + form_area.verticalScrollBar().sizeHint().width())
 
         # --- progress and curves
-        self.phase_label = QLabel("Choose a preset or set the hyperparameters, then press Start.")
+        self.phase_label = make_plain(
+            QLabel("Choose a preset or set the hyperparameters, then press Start."))
         self.phase_label.setWordWrap(True)
         self.epoch_bar = QProgressBar()
         self.epoch_bar.setFormat("%v of %m epochs done")  # the text says which one is running
@@ -213,7 +214,7 @@ class RetrainDialog(QDialog):
         for chart in (self.loss_chart, self.accuracy_chart):
             chart.add_series("training")
             chart.add_series("validation")
-        self.result_label = QLabel("")
+        self.result_label = make_plain(QLabel(""))
         self.result_label.setObjectName("resultMessage")
         self.result_label.setWordWrap(True)
         big = QFont(self.font())
@@ -512,9 +513,8 @@ class RetrainDialog(QDialog):
         try:
             path = model_store.keep_model(outcome.network, outcome.metadata)
         except Exception as exc:
-            QMessageBox.warning(self, "Could not save the model",
-                                f"The new model could not be saved: {exc}\n"
-                                "Your previous model is unchanged.")
+            warn(self, "Could not save the model",
+                 f"The new model could not be saved: {exc}\nYour previous model is unchanged.")
             return False
         self.result_label.setText(f"Kept: the new model ({_percent(outcome.test_accuracy)}) is in "
                                   f"use now and at the next start.")

@@ -109,7 +109,9 @@ def app_draw():
 
 @_pytest.fixture
 def warnings_shown(monkeypatch):
-    """QMessageBox.warning, recorded instead of shown (a modal box would block the test)."""
+    """Warning boxes (QMessageBox.warning or a box's exec()), recorded as (title, text) instead of
+    shown (a modal box would block the test). A box's text must be plain text, never HTML."""
+    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QMessageBox
 
     shown = []
@@ -118,5 +120,10 @@ def warnings_shown(monkeypatch):
         shown.append((title, text))
         return QMessageBox.StandardButton.Ok
 
+    def record_box(box):
+        assert box.textFormat() == Qt.TextFormat.PlainText, box.text()
+        return record(box.parent(), box.windowTitle(), box.text())
+
     monkeypatch.setattr(QMessageBox, "warning", staticmethod(record))
+    monkeypatch.setattr(QMessageBox, "exec", record_box)
     return shown

@@ -265,7 +265,9 @@ def test_file_open_refuses_and_keeps_the_current_model(bad_models, case, qtbot, 
     before, label = window.model, window.model_label.text()
     monkeypatch.setattr(QFileDialog, "getOpenFileName",
                         staticmethod(lambda *a, **k: (str(bad_models[case]), "")))
-    window.open_action.trigger()  # File ▸ Open
+    window.open_action.trigger()  # File ▸ Open (the file is checked on a background thread)
+    qtbot.waitUntil(lambda: window.open_action.isEnabled() and bool(warnings_shown),
+                    timeout=20000)
     assert len(warnings_shown) == 1
     title, text = warnings_shown[0]
     assert title == "Cannot open the model"

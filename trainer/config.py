@@ -10,12 +10,13 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from trainer import kernels
+from trainer import kernels, limits
 from trainer.network import INITIALISATIONS
 from trainer.optimizers import KINDS
 
 INPUT_SIZE = 784
 OUTPUT_SIZE = 10
+MNIST_TRAINING_IMAGES = 60000
 SCHEDULES = ("constant", "exponential", "cosine")
 
 
@@ -107,8 +108,11 @@ class TrainingConfig:
         _require(len(self.hidden_layers) >= 1,
                  "give at least one hidden layer, e.g. 30 or 512,512")
         for size in self.hidden_layers:
-            _require(_is_int(size) and 1 <= size <= 8192,
-                     f"hidden layer sizes must be whole numbers from 1 to 8192, got {size!r}")
+            _require(_is_int(size) and 1 <= size <= limits.MAX_LAYER_SIZE,
+                     f"hidden layer sizes must be whole numbers from 1 to "
+                     f"{limits.MAX_LAYER_SIZE}, got {size!r}")
+        too_big = limits.shape_problem(self.layer_sizes)
+        _require(too_big is None, f"the network would have {too_big}")
         _require_choice("hidden activation", self.hidden_activation, kernels.HIDDEN_ACTIVATIONS)
         _require_choice("output activation", self.output_activation, kernels.OUTPUT_ACTIVATIONS)
         _require_choice("cost", self.cost, tuple(kernels.COSTS))
@@ -142,7 +146,29 @@ class TrainingConfig:
                  f"the training subset must be a whole number ≥ 0, got {self.train_subset!r}")
         _require(_is_int(self.seed) and 0 <= self.seed < 2**32,
                  f"the seed must be a whole number from 0 to 2³²−1, got {self.seed!r}")
+        self._validate_against_the_data()
         return self
+
+    def _validate_against_the_data(self) -> None:
+        """What the run needs from MNIST's 60 000 training images and from memory: validation
+        images, at least one full batch of training images, and batch buffers that fit."""
+        held_out = round(MNIST_TRAINING_IMAGES * self.validation_share)
+        _require(held_out >= 1, f"the validation share {self.validation_share!r} holds out no "
+                                f"image of {MNIST_TRAINING_IMAGES}; use at least "
+                                f"{1 / MNIST_TRAINING_IMAGES:.1e}")
+        training = MNIST_TRAINING_IMAGES - held_out
+        if self.train_subset:
+            training = min(training, self.train_subset)
+        _require(training >= self.batch_size,
+                 f"{training} training images are left (validation share "
+                 f"{self.validation_share!r}, subset {self.train_subset or 'all'}), fewer than one "
+                 f"batch of {self.batch_size}; lower the validation share or the batch size")
+        needed = limits.training_bytes(self.layer_sizes, self.batch_size)
+        _require(needed <= limits.MAX_TRAINING_BYTES,
+                 f"layers {'-'.join(map(str, self.layer_sizes))} with batches of "
+                 f"{self.batch_size} would need about {needed / 1024**3:.1f} GiB of memory "
+                 f"(at most {limits.MAX_TRAINING_BYTES / 1024**3:.0f} GiB); use smaller layers "
+                 f"or batches")
 
 
 def _is_int(value) -> bool:

@@ -8,7 +8,9 @@ With ``--strokes`` every digit goes through the app's own stroke function
 (``trainer.strokes_to_input``), so what is measured is what a user drawing it would get. Reports
 accuracy overall, per source and per label, and the confusion matrix; with ``--json`` the last line
 is a JSON object with ``accuracy``, ``n``, ``per_source``, ``per_label`` and ``confusion``.
-Exit status: 0 measured, 2 unreadable model or data.
+Exit status: 0 measured, 2 unreadable model or data (an empty strokes file too), 130 interrupted
+(see ``trainer.terminal``). Names and sources from the files are printed with their control
+characters escaped. A strokes file is read and measured a chunk of digits at a time.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import argparse
 import json
 import sys
 from collections import defaultdict
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -23,10 +26,13 @@ from trainer.evaluation import confusion_matrix, format_confusion_matrix
 from trainer.mnist import MnistError, load_mnist_test
 from trainer.model_io import ModelFileError, load_model
 from trainer.paths import shipped_model_path
-from trainer.pen_digits import PenDigitsError, read_pen_digits
+from trainer.pen_digits import PenDigitsError, iter_pen_digits
 from trainer.strokes_to_input import StrokeError, strokes_to_input
+from trainer.terminal import EXIT_BAD_INPUT, printable, run_cli
 
 NO_INK = -1
+#: Digits of a strokes file converted and measured at a time.
+CHUNK = 2048
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,22 +54,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         network, metadata = load_model(model_path)
         if args.strokes:
-            labels, inputs, sources = stroke_inputs(args.strokes)
+            labels, predicted, sources = stroke_predictions(network, args.strokes)
         else:
-            inputs, labels = load_mnist_test(args.mnist_dir, download=not args.no_download)
+            images, labels = load_mnist_test(args.mnist_dir, download=not args.no_download)
+            predicted = predictions(network, images)
             sources = ["mnist-test"] * len(labels)
         labels = np.asarray(labels, dtype=np.int64)
     except (ModelFileError, MnistError, PenDigitsError) as error:
-        print(f"digitpad-eval: {error}", file=sys.stderr)
-        return 2
-    predicted = network.predict(inputs) if len(labels) else np.zeros(0, dtype=np.int64)
-    predicted[inputs.max(axis=1, initial=0.0) == 0.0] = NO_INK
+        print(f"digitpad-eval: {printable(error)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     report = summarise(labels, predicted, sources)
     report["model"] = str(model_path)
     report["data"] = args.strokes or "mnist-test"
-    print(f"model {metadata.get('name', model_path)} on {report['data']}: "
+    name = printable(metadata.get('name', model_path), one_line=True)
+    print(f"model {name} on {printable(report['data'], one_line=True)}: "
           f"accuracy {report['accuracy']:.2%} of {report['n']}")
     for source, entry in report["per_source"].items():
+        source = printable(source, one_line=True)
         print(f"  {source:<24} {entry['accuracy']:7.2%}  (n={entry['n']})")
     print("per label: " + "  ".join(f"{label}: {entry['accuracy']:.1%}"
                                     for label, entry in report["per_label"].items()))
@@ -75,19 +82,53 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def predictions(network, inputs: np.ndarray) -> np.ndarray:
+    """The network's label for each input row; NO_INK (always an error) for an all-zero one."""
+    predicted = network.predict(inputs) if len(inputs) else np.zeros(0, dtype=np.int64)
+    predicted[inputs.max(axis=1, initial=0.0) == 0.0] = NO_INK
+    return predicted
+
+
+def stroke_predictions(network, path) -> tuple[list[int], np.ndarray, list[str]]:
+    """Labels, predictions and sources of a strokes file, converted and predicted a chunk at a
+    time (memory does not grow with the file's size beyond these three lists)."""
+    labels, predicted, sources = [], [], []
+    for chunk_labels, inputs, chunk_sources in stroke_chunks(path):
+        labels += chunk_labels
+        sources += chunk_sources
+        predicted.append(predictions(network, inputs))
+    if not labels:
+        raise PenDigitsError(f"{path}: the file holds no digits")
+    return labels, np.concatenate(predicted), sources
+
+
 def stroke_inputs(path) -> tuple[list[int], np.ndarray, list[str]]:
-    """Every digit of a strokes file through the stroke function; a digit without ink becomes an
-    all-zero input, which ``main`` marks as the prediction NO_INK (always an error)."""
+    """Every digit of a strokes file through the stroke function, all at once."""
     labels, rows, sources = [], [], []
-    for digit in read_pen_digits(path):
+    for chunk_labels, inputs, chunk_sources in stroke_chunks(path):
+        labels += chunk_labels
+        sources += chunk_sources
+        rows.append(inputs)
+    return labels, np.concatenate(rows or [np.zeros((0, 784), np.float32)]), sources
+
+
+def stroke_chunks(path, size: int = CHUNK) -> Iterator[tuple[list[int], np.ndarray, list[str]]]:
+    """(labels, inputs, sources) of up to ``size`` digits at a time, through the stroke
+    function; a digit without ink becomes an all-zero input (see :func:`predictions`)."""
+    labels, rows, sources = [], [], []
+    for count, digit in enumerate(iter_pen_digits(path), start=1):
         try:
             image = strokes_to_input(digit.strokes)
         except StrokeError as error:
-            raise PenDigitsError(f"{path}: digit {digit.id or len(labels) + 1}: {error}") from error
+            raise PenDigitsError(f"{path}: digit {digit.id or count}: {error}") from error
         labels.append(digit.label)
         sources.append(digit.source or "unknown")
         rows.append(np.zeros(784, np.float32) if image is None else image)
-    return labels, np.array(rows, dtype=np.float32).reshape(-1, 784), sources
+        if len(rows) == size:
+            yield labels, np.array(rows, dtype=np.float32), sources
+            labels, rows, sources = [], [], []
+    if rows:
+        yield labels, np.array(rows, dtype=np.float32), sources
 
 
 def summarise(labels: np.ndarray, predicted: np.ndarray, sources: list[str]) -> dict:
@@ -115,4 +156,4 @@ def summarise(labels: np.ndarray, predicted: np.ndarray, sources: list[str]) -> 
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli("digitpad-eval", "trainer.eval_cli"))

@@ -13,7 +13,6 @@ the ``DIGITPAD_MNIST_DIR`` environment variable, else the user cache folder, whe
 from __future__ import annotations
 
 import functools
-import gzip
 import hashlib
 import os
 import struct
@@ -270,14 +269,30 @@ def _read(path: Path) -> bytes:
         raise MnistError(f"{path}: cannot read it ({exc}). {_fix_hint(path)}") from exc
 
 
+#: The largest MNIST file, decompressed (train-images-idx3-ubyte: 60 000 × 784 + 16 bytes). A
+#: file or a gzip expanding to more is not MNIST, and is refused before it is held in memory.
+MAX_FILE_BYTES = 60000 * 784 + 16
+
+
 def _decompressed(path: Path) -> bytes:
-    data = path.read_bytes()
+    with open(path, "rb") as stream:
+        data = stream.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise _BadContent(f"larger than any MNIST file ({MAX_FILE_BYTES} bytes)")
     if path.suffix != ".gz":
         return data
+    # One call that releases the GIL (the app reads MNIST beside its event loop), stopping early.
+    stream = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip framing
     try:
-        return gzip.decompress(data)
-    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        content = stream.decompress(data, MAX_FILE_BYTES + 1)
+    except zlib.error as exc:
         raise _BadContent(f"not a complete gzip file, truncated or corrupt ({exc})") from None
+    if len(content) > MAX_FILE_BYTES:
+        raise _BadContent(f"expands to more than any MNIST file ({MAX_FILE_BYTES} bytes)")
+    if not stream.eof:
+        raise _BadContent("not a complete gzip file, truncated or corrupt (it ends before the "
+                          "end-of-stream marker)")
+    return content
 
 
 def _parse(path: Path, name: str, data: bytes) -> np.ndarray:

@@ -8,8 +8,16 @@ data is (so a huge declared size is refused without allocating it), object array
 without unpickling, and shapes, dtypes, finiteness and the metadata are validated. Any problem
 raises ``ModelFileError`` naming the file and the problem.
 
+Loading also bounds the work a file can cause: the zip's central directory is checked (entry count
+and size) before zipfile parses it, the network must be one DigitPad could have trained
+(``trainer.limits``), the metadata must be plain, shallow JSON text, and the network's outputs
+must be finite on a few ordinary inputs (finite but absurd weights such as 3e38 give NaN).
+
 Saving is atomic: the archive is written to a temporary file beside the target, flushed to disk
 and then renamed over it, so a full disk or a killed process leaves the previous file intact.
+A symbolic link is followed: the file it points to is replaced (atomically, beside it) and the
+link stays. Anything but a regular file (a FIFO, a device, a folder) is refused, never replaced.
+A replaced file keeps its permissions; a new one gets the usual ones (0666 less the umask).
 """
 from __future__ import annotations
 
@@ -18,6 +26,7 @@ import glob
 import io
 import json
 import os
+import stat
 import tempfile
 import time
 import zipfile
@@ -26,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer import activations
+from trainer import activations, forward, limits
 from trainer.network import INITIALISATIONS, Network
 from trainer.paths import shipped_model_path  # noqa: F401  (re-exported for callers)
 
@@ -34,6 +43,11 @@ FORMAT = "digitpad-model"
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = 512 * 1024 * 1024
 MAX_METADATA_BYTES = 1024 * 1024
+#: Entries of the largest model: its metadata and a weight and a bias per layer.
+MAX_ENTRIES = 1 + 2 * (limits.MAX_HIDDEN_LAYERS + 1)
+#: A central directory entry is 46 bytes plus its name (``w12.npy``) and extra fields.
+MAX_CENTRAL_DIRECTORY_BYTES = 64 * 1024
+MAX_METADATA_DEPTH = 32
 
 
 class ModelFileError(Exception):
@@ -51,7 +65,7 @@ def save_model(network: Network, path, metadata: dict | None = None) -> None:
     ``metadata`` is merged over the record this function fills in itself (format, architecture,
     date). Raises ModelFileError if the file cannot be written; the previous file is then intact.
     """
-    path = Path(path)
+    path = destination(path)
     if not network.is_finite():
         raise ModelFileError(path, "refusing to save a network with NaN or infinite weights")
     record = {
@@ -75,6 +89,7 @@ def save_model(network: Network, path, metadata: dict | None = None) -> None:
         descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
                                                  dir=path.parent)
         with os.fdopen(descriptor, "wb") as stream:
+            os.fchmod(descriptor, _mode_for(path))
             np.savez(stream, **arrays)
             stream.flush()
             os.fsync(stream.fileno())
@@ -87,6 +102,50 @@ def save_model(network: Network, path, metadata: dict | None = None) -> None:
     finally:
         if temporary is not None:
             _remove_quietly(temporary)
+
+
+def destination(path) -> Path:
+    """The file a save to ``path`` replaces: ``path`` itself, or the file a symbolic link there
+    points to. Raises ModelFileError if that is not a regular file (a FIFO, a device, a folder)."""
+    path = Path(path)
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        return target  # nothing there yet (or unreadable: the save itself will say)
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a FIFO or a device)"
+        raise ModelFileError(path, f"{kind}; refusing to replace it with a model")
+    return target
+
+
+def check_writable(path) -> Path:
+    """Make sure a model can be saved at ``path`` later (e.g. before a long training run): the
+    target is a regular file or nothing, and its folder exists and takes a new file. Returns the
+    file a save will replace (see :func:`destination`); raises ModelFileError saying why not."""
+    target = destination(path)
+    folder = target.parent
+    if not folder.is_dir():
+        problem = "does not exist" if not folder.exists() else "is not a folder"
+        raise ModelFileError(path, f"cannot save there: {folder} {problem}")
+    try:
+        descriptor, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as error:
+        raise ModelFileError(path, f"cannot save there: {folder} is not writable "
+                                   f"({error.strerror or error})") from error
+    os.close(descriptor)
+    _remove_quietly(probe)
+    return target
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions of the file being replaced, or those a new file gets from the umask."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        umask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def load_model(path) -> tuple[Network, dict]:
@@ -102,6 +161,7 @@ def load_model(path) -> tuple[Network, dict]:
         raise ModelFileError(path, f"the file is {size} bytes, larger than any model "
                                    f"({MAX_FILE_BYTES} bytes at most)")
     try:
+        _check_central_directory(path)
         with zipfile.ZipFile(path) as archive:
             members = {info.filename: info for info in archive.infolist()}
             metadata = _read_metadata(path, archive, members)
@@ -122,15 +182,56 @@ def load_model(path) -> tuple[Network, dict]:
         # RuntimeError: zipfile's "encrypted, password required" (a damaged flag bit)
         raise ModelFileError(path, f"cannot read the file ({error})") from error
     network.set_parameters(weights, biases)
+    _check_outputs_finite(path, network)
     return network, metadata
+
+
+def _check_central_directory(path: Path) -> None:
+    """Refuse a zip whose directory holds more entries than any model before zipfile reads it:
+    it builds an object per entry, and 10 million entries took 72 s and 3.8 GB to be refused.
+
+    Uses zipfile's own reader of the end-of-central-directory record (``_EndRecData``), so what is
+    checked is exactly what ``ZipFile`` will go by.
+    """
+    with open(path, "rb") as stream:
+        end = zipfile._EndRecData(stream)
+    if end is None:
+        raise zipfile.BadZipFile("File is not a zip file")
+    entries, size = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]
+    if entries > MAX_ENTRIES or size > MAX_CENTRAL_DIRECTORY_BYTES:
+        raise ModelFileError(path, f"the archive declares {entries} entries in a {size}-byte "
+                                   f"directory; a model has at most {MAX_ENTRIES} entries")
+
+
+def _probe_inputs() -> np.ndarray:
+    """An empty input, a full one and three simple drawings (a bar, a ring, a cross) in 28×28."""
+    rows, cols = np.mgrid[0:28, 0:28]
+    radius = np.hypot(rows - 13.5, cols - 13.5)
+    drawings = [np.zeros((28, 28)), np.ones((28, 28)), (abs(cols - 14) < 2) & (abs(rows - 14) < 10),
+                abs(radius - 8) < 1.5, (abs(rows - cols) < 2) | (abs(rows + cols - 27) < 2)]
+    return np.array([d.ravel() for d in drawings], dtype=np.float32)
+
+
+def _check_outputs_finite(path: Path, network: Network) -> None:
+    outputs = forward.predict_proba(network, _probe_inputs())
+    if not np.isfinite(outputs).all():
+        raise ModelFileError(path, "the network's outputs are not finite numbers even for an "
+                                   "empty or simple drawing (its weights are absurdly large)")
 
 
 def _read_metadata(path: Path, archive: zipfile.ZipFile, members: dict) -> dict:
     raw = _read_array(path, archive, members, "metadata", None, np.uint8, MAX_METADATA_BYTES)
     try:
         metadata = json.loads(raw.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ModelFileError(path, f"the metadata is not valid JSON ({error})") from error
+        json.dumps(metadata, ensure_ascii=False).encode("utf-8")  # lone surrogates ("\ud800")
+    except RecursionError:
+        raise ModelFileError(path, "the metadata is not valid JSON (nested too deeply)") from None
+    except (UnicodeError, ValueError) as error:
+        # ValueError: also JSON's integers of more than 4 300 digits
+        raise ModelFileError(path, f"the metadata is not valid JSON text ({error})") from error
+    if _depth(metadata) > MAX_METADATA_DEPTH:
+        raise ModelFileError(path, f"the metadata is nested more than {MAX_METADATA_DEPTH} "
+                                   f"levels deep")
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise ModelFileError(path, "the metadata does not describe a DigitPad model")
     version = metadata.get("format_version")
@@ -150,7 +251,7 @@ def _network_from(path: Path, metadata: dict, file_size: int) -> Network:
     if (not isinstance(sizes, list) or len(sizes) < 2
             or not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 65536
                        for n in sizes)):
-        raise ModelFileError(path, f"invalid layer sizes in the metadata: {sizes!r}")
+        raise ModelFileError(path, f"invalid layer sizes in the metadata: {_quoted(sizes)}")
     if sizes[0] != 784 or sizes[-1] != 10:
         raise ModelFileError(path, f"the network maps {sizes[0]} inputs to {sizes[-1]} outputs; "
                                    f"DigitPad needs 784 → 10")
@@ -160,12 +261,16 @@ def _network_from(path: Path, metadata: dict, file_size: int) -> Network:
         # lie before allocating for it (small mismatches get the precise per-entry message later).
         raise ModelFileError(path, f"the metadata declares {parameters} parameters, more than "
                                    f"the file's {file_size} bytes can hold")
+    too_big = limits.shape_problem(sizes)
+    if too_big:
+        raise ModelFileError(path, f"the metadata declares a network of {too_big}")
     choices = {"hidden_activation": activations.HIDDEN_ACTIVATIONS,
                "output_activation": activations.OUTPUT_ACTIVATIONS,
                "cost": tuple(activations.COSTS), "init": INITIALISATIONS}
     for key, allowed in choices.items():
         if metadata.get(key) not in allowed:
-            raise ModelFileError(path, f"invalid {key.replace('_', ' ')} {metadata.get(key)!r} "
+            value = _quoted(metadata.get(key))
+            raise ModelFileError(path, f"invalid {key.replace('_', ' ')} {value} "
                                        f"in the metadata")
     return Network(sizes, metadata["hidden_activation"], metadata["output_activation"],
                    metadata["cost"], metadata["init"], dtype=np.float32)
@@ -213,6 +318,24 @@ def _read_array(path: Path, archive: zipfile.ZipFile, members: dict, name: str, 
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         raise ModelFileError(path, f"the entry {name!r} contains NaN or infinite values")
     return np.ascontiguousarray(array)
+
+
+def _quoted(value, limit: int = 120) -> str:
+    """``repr(value)`` for a message, cut to ``limit`` characters: metadata can hold a megabyte."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 1]}… ({len(text)} characters)"
+
+
+def _depth(value) -> int:
+    """How deeply lists and objects nest in a JSON value (without recursing)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, (dict, list)):
+            deepest = max(deepest, depth)
+            pending.extend((item, depth + 1)
+                           for item in (value.values() if isinstance(value, dict) else value))
+    return deepest
 
 
 def remove_stale_temporaries(path, older_than: float = 600.0) -> list[Path]:

@@ -119,6 +119,7 @@ class _ModuleCacheLocator:
 
     @classmethod
     def from_function(cls, py_func, py_file: str):
+        _recover_from_damaged_entries()
         self = cls(py_func, py_file)
         try:
             self.ensure_cache_path()
@@ -228,6 +229,63 @@ def _disable_caches_without_a_folder() -> None:
             enable(self)
 
     caching.Cache.enable = enable_unless_no_folder
+
+
+@functools.lru_cache(maxsize=None)
+def _recover_from_damaged_entries() -> None:
+    """Make a damaged cache entry a cache miss: the kernel is compiled again and the entry
+    rewritten, instead of every start failing until the user deletes the folder. And make a cache
+    that cannot be written (a full disk, a file size limit) cost only the caching, not the run.
+
+    A crash or a full disk while Numba writes its cache leaves a zero-length or garbled index
+    (``*.nbi``) or data file (``*.nbc``); Numba then raises ``EOFError``/``UnpicklingError`` (or
+    anything unpickling garbage raises) from the first call of the kernel. Here such a file is
+    deleted with a warning and the lookup reported as a miss.
+
+    Both files are pickles, so whoever can write the cache folder can run code as the user: it must
+    stay the user's own (``~/.cache/digitpad/numba``, created with the user's umask), never a
+    shared or world-writable folder. That is the same trust boundary as the user's own home.
+    """
+    from numba.core import caching  # already imported: Numba is asking us for a locator
+
+    files = caching.IndexDataCacheFile
+    load_index, load_data, save = files._load_index, files._load_data, files.save
+
+    def discard(path: str, error: Exception) -> None:
+        _log.warning("Numba's cache file %s is damaged (%s: %s); removing it and compiling again",
+                     path, type(error).__name__, error)
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+
+    def load_index_or_nothing(self):
+        try:
+            return load_index(self)
+        except OSError:
+            raise
+        except Exception as error:  # EOFError, UnpicklingError, ValueError… from damaged bytes
+            discard(self._index_path, error)
+            return {}
+
+    def load_data_or_miss(self, name):
+        try:
+            return load_data(self, name)
+        except OSError:
+            raise
+        except Exception as error:
+            discard(self._data_path(name), error)
+            raise OSError(f"damaged cache entry {name}") from error  # load() takes it as a miss
+
+    def save_if_possible(self, key, data):
+        try:
+            save(self, key, data)
+        except OSError as error:
+            _log.warning("could not write Numba's cache in %s (%s); the kernel will be compiled "
+                         "again next time", self._cache_path, error.strerror or error)
+
+    files._load_index, files._load_data = load_index_or_nothing, load_data_or_miss
+    files.save = save_if_possible
 
 
 def shipped_model_path() -> Path:

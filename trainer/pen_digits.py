@@ -12,27 +12,39 @@ so a compressed file is read whatever its name; :func:`write_pen_digits` compres
 in ``.gz``.
 
 Every problem raises :class:`PenDigitsError` naming the file, the line number and what is wrong.
+
+A file is untrusted input, so reading is bounded by what a real drawing file can be (the 5 159
+digits of pen-digits-dev are 3.3 MB of text, 7.4 KB per line at most): at most ``MAX_TEXT_BYTES``
+of text once decompressed, ``MAX_LINE_BYTES`` per line, ``MAX_LINES`` lines and ``MAX_POINTS``
+points per digit. Devices (``/dev/zero``) are refused. :func:`iter_pen_digits` reads one line at a
+time, so a caller that converts each digit as it comes (``digitpad-eval``) holds no more than one
+digit's points.
 """
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import math
 import numbers
 import os
+import stat
 import tempfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PenDigit", "PenDigitsError", "read_pen_digits", "write_pen_digits"]
+__all__ = ["PenDigit", "PenDigitsError", "iter_pen_digits", "read_pen_digits",
+           "write_pen_digits"]
 
 Point = tuple[float, float]
 Stroke = tuple[Point, ...]
 
 _GZIP_MAGIC = b"\x1f\x8b"
+MAX_TEXT_BYTES = 256 * 1024 * 1024
+MAX_LINE_BYTES = 1024 * 1024
+MAX_LINES = 500_000
+MAX_POINTS = 50_000
 
 
 class PenDigitsError(ValueError):
@@ -112,6 +124,9 @@ def _check_digit(obj) -> PenDigit:
             pts.append((xf, yf))
         n_points += len(pts)
         strokes.append(tuple(pts))
+        if n_points > MAX_POINTS:
+            raise ValueError(f"the digit has more than {MAX_POINTS} points; no drawing has "
+                             f"that many")
     if n_points == 0:
         raise ValueError("the digit has no points")
     extras = {}
@@ -119,8 +134,18 @@ def _check_digit(obj) -> PenDigit:
         v = obj.get(key)
         if v is not None and not isinstance(v, str):
             raise ValueError(f"'{key}' must be a string, got {v!r}")
+        if v is not None and not _is_unicode_text(v):
+            raise ValueError(f"'{key}' is not valid Unicode text (it holds a lone surrogate)")
         extras[key] = v
     return PenDigit(label=label, strokes=tuple(strokes), **extras)
+
+
+def _is_unicode_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def read_pen_digits(path) -> list[PenDigit]:
@@ -129,21 +154,56 @@ def read_pen_digits(path) -> list[PenDigit]:
     Raises :class:`PenDigitsError` (a ValueError) for a missing or unreadable file, corrupt gzip,
     text that is not UTF-8, or any line that is not a valid digit — with the file and line number.
     """
-    path = Path(path)
+    return list(iter_pen_digits(path))
+
+
+def _open_text_bytes(path: Path):
+    """The file's bytes as a stream, decompressed if it is gzip; devices are refused."""
     try:
-        with open(path, "rb") as f:
-            head = f.read(2)
-            f.seek(0)
-            data = f.read()
+        stream = open(path, "rb")
     except OSError as e:
         raise PenDigitsError(path, None, f"cannot read the file ({e.strerror or e})") from e
-    if head == _GZIP_MAGIC:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as e:
-            raise PenDigitsError(path, None, f"corrupt gzip data ({e})") from e
-    digits = []
-    for lineno, raw in enumerate(io.BytesIO(data), start=1):
+    mode = os.fstat(stream.fileno()).st_mode
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISDIR(mode):
+        stream.close()
+        raise PenDigitsError(path, None, "not a regular file (a device or a folder)")
+    try:
+        head = stream.peek(2)[:2]
+    except OSError as e:
+        stream.close()
+        raise PenDigitsError(path, None, f"cannot read the file ({e.strerror or e})") from e
+    return gzip.GzipFile(fileobj=stream, mode="rb") if head == _GZIP_MAGIC else stream
+
+
+def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) for each line, within the size bounds of the module doc."""
+    total = 0
+    with _open_text_bytes(path) as stream:
+        for lineno in range(1, MAX_LINES + 2):
+            try:
+                raw = stream.readline(MAX_LINE_BYTES + 1)
+            except (OSError, EOFError, zlib.error) as e:
+                raise PenDigitsError(path, None, f"corrupt gzip data ({e})") from e
+            if not raw:
+                return
+            total += len(raw)
+            if len(raw) > MAX_LINE_BYTES:
+                raise PenDigitsError(path, lineno, f"the line is longer than {MAX_LINE_BYTES} "
+                                                   f"bytes; no digit takes that much")
+            if total > MAX_TEXT_BYTES:
+                raise PenDigitsError(path, None, f"more than {MAX_TEXT_BYTES // 1024**2} MiB of "
+                                                 f"text; too large for a drawing file")
+            if lineno > MAX_LINES:
+                raise PenDigitsError(path, None, f"more than {MAX_LINES} lines; too many for a "
+                                                 f"drawing file")
+            yield lineno, raw
+
+
+def iter_pen_digits(path) -> Iterator[PenDigit]:
+    """The digits of a ``.jsonl`` / ``.jsonl.gz`` file one at a time, in file order; the errors
+    of :func:`read_pen_digits`, raised when the reader reaches them."""
+    path = Path(path)
+    for lineno, raw in _lines(path):
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as e:
@@ -154,13 +214,15 @@ def read_pen_digits(path) -> list[PenDigit]:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
             raise PenDigitsError(path, lineno, f"not valid JSON ({e.msg}, column {e.colno})") from None
+        except ValueError as e:  # an integer of more than 4 300 digits
+            raise PenDigitsError(path, lineno, f"not valid JSON ({e})") from None
         except RecursionError:
             raise PenDigitsError(path, lineno, "not valid JSON (nested too deeply)") from None
         try:
-            digits.append(_check_digit(obj))
+            digit = _check_digit(obj)
         except ValueError as e:
             raise PenDigitsError(path, lineno, str(e)) from None
-    return digits
+        yield digit
 
 
 def _to_json(d: PenDigit) -> str:

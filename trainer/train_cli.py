@@ -6,7 +6,12 @@
 
 Prints a progress bar within each epoch and one line per epoch, the way Keras does; with ``--json``
 the last line printed is a JSON object with ``test_accuracy`` and the per-epoch records.
-Exit status: 0 trained, 1 diverged or interrupted (nothing saved), 2 bad arguments or data.
+Exit status: 0 trained, 1 diverged (nothing saved), 2 bad arguments or data, or an ``--out`` that
+cannot be written (checked before training), 130 interrupted by Ctrl-C (see ``trainer.terminal``).
+
+``--out``: a symbolic link is followed (the file it points to is replaced atomically); a FIFO,
+device or folder is refused. Temporary files that killed saves left beside it (``.NAME.*.tmp``,
+untouched for 10 minutes) are removed; a replaced file keeps its permissions.
 """
 from __future__ import annotations
 
@@ -20,7 +25,9 @@ from tqdm import tqdm
 from trainer.config import PRESETS, ConfigError, TrainingConfig
 from trainer.evaluation import evaluate
 from trainer.mnist import MnistError, load_mnist
-from trainer.model_io import ModelFileError, save_model
+from trainer.model_io import (ModelFileError, check_writable, remove_stale_temporaries,
+                              save_model)
+from trainer.terminal import EXIT_BAD_INPUT, EXIT_INTERRUPTED, printable, run_cli
 from trainer.training import (BatchProgress, EpochRecord, epochs_phrase, model_metadata,
                               network_for, split_for_training, train)
 
@@ -99,10 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = config_from_args(args)
+        if args.out:
+            remove_stale_temporaries(check_writable(args.out))
         mnist = load_mnist(args.mnist_dir, download=not args.no_download)
-    except (ConfigError, MnistError) as error:
-        print(f"digitpad-train: {error}", file=sys.stderr)
-        return 2
+    except (ConfigError, MnistError, ModelFileError) as error:
+        print(f"digitpad-train: {printable(error)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     data = split_for_training(mnist, config)
     network = network_for(config)
     print(f"Training {'-'.join(map(str, config.layer_sizes))} ({config.hidden_activation}, "
@@ -120,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         reporter.close()
         print("digitpad-train: interrupted; nothing was saved", file=sys.stderr)
-        return 1
+        return EXIT_INTERRUPTED
     reporter.close()
     seconds = time.perf_counter() - started
     if not result.usable:
@@ -135,9 +144,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             save_model(network, args.out, metadata)
         except ModelFileError as error:
-            print(f"digitpad-train: {error}", file=sys.stderr)
-            return 2
-        print(f"saved {args.out}")
+            print(f"digitpad-train: {printable(error)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(f"saved {printable(args.out)}")
     else:
         print(NOT_SAVED)
     if args.json:
@@ -179,4 +188,4 @@ class _EpochReporter:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli("digitpad-train", "trainer.train_cli"))

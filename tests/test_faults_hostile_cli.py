@@ -1,0 +1,188 @@
+"""Fault injection, second pass (issue 17): the command line's edges. ``--out`` pointing at special
+files, links and unwritable places (refused before training), killed saves, file modes, runs
+whose settings leave no data or need tens of GB, and Ctrl-C / SIGTERM at any moment: one line and
+a documented exit status, never a traceback."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from trainer import train_cli
+from trainer.model_io import ModelFileError, load_model, save_model
+from trainer.network import Network
+
+NO_MNIST = ["--mnist-dir", "/nonexistent/mnist", "--no-download"]
+needs_mnist = pytest.mark.skipif(not os.environ.get("DIGITPAD_MNIST_DIR"),
+                                 reason="DIGITPAD_MNIST_DIR is not set: point it at MNIST")
+
+
+def _train(capsys, *args) -> tuple[int, str]:
+    code = train_cli.main(["--preset", "nielsen", *args, *NO_MNIST])
+    return code, capsys.readouterr().err
+
+
+# --- --out ----------------------------------------------------------------------------------------
+
+def test_out_on_a_fifo_is_refused_before_training(tmp_path, capsys):
+    fifo = tmp_path / "model.npz"
+    os.mkfifo(fifo)
+    code, err = _train(capsys, "--out", str(fifo))
+    assert code == 2 and "not a regular file (a FIFO or a device)" in err, err
+    assert "MNIST" not in err and fifo.is_fifo()
+
+
+def test_out_on_a_link_to_a_device_is_refused_and_the_link_kept(tmp_path, capsys):
+    link = tmp_path / "null.npz"
+    link.symlink_to("/dev/null")
+    code, err = _train(capsys, "--out", str(link))
+    assert code == 2 and "not a regular file" in err, err
+    assert link.is_symlink() and Path("/dev/null").is_char_device()
+
+
+@pytest.mark.parametrize("case", ["a folder", "missing folder", "folder is a file"])
+def test_an_out_that_cannot_be_written_is_refused_before_training(tmp_path, capsys, case):
+    (tmp_path / "file").write_text("x")
+    out = {"a folder": tmp_path, "missing folder": tmp_path / "no" / "m.npz",
+           "folder is a file": tmp_path / "file" / "m.npz"}[case]
+    code, err = _train(capsys, "--out", str(out))
+    expected = {"a folder": "a folder; refusing to replace it", "missing folder": "does not exist",
+                "folder is a file": "is not a folder"}[case]
+    assert code == 2 and expected in err and "MNIST" not in err, err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into any folder whatever its mode")
+def test_an_out_in_a_read_only_folder_is_refused_before_training(tmp_path, capsys):
+    folder = tmp_path / "ro"
+    folder.mkdir(mode=0o555)
+    code, err = _train(capsys, "--out", str(folder / "m.npz"))
+    assert code == 2 and "is not writable" in err, err
+
+
+def test_a_save_through_a_link_replaces_its_target_and_keeps_the_link(tmp_path):
+    target = tmp_path / "models" / "real.npz"
+    target.parent.mkdir()
+    save_model(Network([784, 5, 10], seed=1), target)
+    link = tmp_path / "current.npz"
+    link.symlink_to(target)
+    save_model(Network([784, 5, 10], seed=2), link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    np.testing.assert_array_equal(load_model(target)[0].weights[0],
+                                  Network([784, 5, 10], seed=2).weights[0])
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_stale_temporaries_of_killed_saves_beside_out_are_removed(tmp_path, capsys):
+    out = tmp_path / "model.npz"
+    stale, young, other = (tmp_path / ".model.npz.k1ll3d.tmp", tmp_path / ".model.npz.n0w.tmp",
+                           tmp_path / ".other.npz.k1ll3d.tmp")
+    for file in (stale, young, other):
+        file.write_bytes(b"\0" * 1000)
+    an_hour_ago = time.time() - 3600
+    for file in (stale, other):
+        os.utime(file, (an_hour_ago, an_hour_ago))
+    _train(capsys, "--out", str(out))
+    assert not stale.exists()  # was left for good: 65-76 MB each after SIGKILL
+    assert young.exists() and other.exists()  # maybe a save in progress; not ours
+
+
+@pytest.mark.parametrize("umask, existing, expected", [
+    (0o022, None, 0o644), (0o027, None, 0o640), (0o077, 0o644, 0o644), (0o022, 0o600, 0o600)])
+def test_a_saved_model_keeps_the_mode_of_the_file_it_replaces(tmp_path, umask, existing,
+                                                             expected):
+    path = tmp_path / "m.npz"
+    if existing is not None:
+        path.write_bytes(b"old")
+        path.chmod(existing)
+    old = os.umask(umask)
+    try:
+        save_model(Network([784, 5, 10]), path)
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == expected  # was always 0600
+
+
+# --- settings that leave no data or need too much memory ------------------------------------------
+
+@pytest.mark.parametrize("args, words", [
+    (["--validation-share", "0.99999999"], "fewer than one batch"),
+    (["--validation-share", "1e-9"], "holds out no image"),
+    (["--subset", "100", "--batch-size", "128"], "fewer than one batch of 128"),
+    (["--hidden", ",".join(["8192"] * 40)], "40 hidden layers"),
+    (["--hidden", "8192,8192"], "parameters"),
+    (["--hidden", "4096,4096", "--batch-size", "50000"],
+     "GiB of memory"),
+])
+def test_runs_the_data_or_memory_cannot_hold_are_refused_before_mnist(capsys, args, words):
+    code, err = _train(capsys, *args)
+    assert code == 2 and words in err and "MNIST" not in err, err
+    assert err.count("\n") == 1
+
+
+# --- signals --------------------------------------------------------------------------------------
+
+_SAVER = '''
+import sys
+from trainer.model_io import save_model
+from trainer.network import Network
+
+def main():
+    network = Network([784, 1500, 1500, 10])
+    print("saving", flush=True)
+    while True:
+        save_model(network, sys.argv[1])
+'''
+
+
+@pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_during_a_save_ends_with_one_line_and_no_temporary(tmp_path, signum, status):
+    (tmp_path / "saver.py").write_text(_SAVER)
+    out = tmp_path / "model.npz"
+    script = (f"import sys; sys.path.insert(0, {str(tmp_path)!r}); "
+              f"from trainer.terminal import run_cli; sys.exit(run_cli('digitpad-train', 'saver'))")
+    for delay in (0.05, 0.13, 0.31):
+        child = subprocess.Popen([sys.executable, "-c", script, str(out)], text=True,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert child.stdout.readline() == "saving\n"
+        time.sleep(delay)
+        child.send_signal(signum)
+        _, err = child.communicate(timeout=60)
+        assert child.returncode == status and "Traceback" not in err, err
+        assert err.count("\n") == 1 and "digitpad-train: " in err
+        assert not list(tmp_path.glob(".model.npz.*.tmp"))
+        if out.exists():
+            load_model(out)
+
+
+@needs_mnist
+@pytest.mark.parametrize("delay, signum, status", [
+    (0.4, signal.SIGINT, 130), (1.5, signal.SIGINT, 130), (4.0, signal.SIGINT, 130),
+    (1.5, signal.SIGTERM, 143)])
+def test_the_real_command_interrupted_at_any_moment_says_one_line(tmp_path, delay, signum, status):
+    command = Path(sys.executable).with_name("digitpad-train")
+    if not command.exists():
+        pytest.skip("the digitpad-train console script is not installed beside this Python")
+    out = tmp_path / "m.npz"
+    child = subprocess.Popen([str(command), "--preset", "default", "--epochs", "1", "--quiet",
+                              "--out", str(out)], text=True, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    time.sleep(delay)  # importing NumPy/Numba, reading MNIST, compiling or training
+    child.send_signal(signum)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == status and "Traceback" not in err, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines and ("interrupted" in lines[-1] or "terminated" in lines[-1]), err
+    assert not out.exists() and not list(tmp_path.glob("*.tmp"))
+
+
+def test_model_file_error_is_what_a_refused_out_raises(tmp_path):
+    os.mkfifo(tmp_path / "f")
+    with pytest.raises(ModelFileError):
+        save_model(Network([784, 5, 10]), tmp_path / "f")
+    assert (tmp_path / "f").is_fifo()
