@@ -59,6 +59,11 @@ class ModelFileError(Exception):
         super().__init__(f"{self.path}: {reason}")
 
 
+#: Temporary files of saves in progress: a signal that ends the command line removes them
+#: (``trainer/terminal.py``).
+temporaries: set[str] = set()
+
+
 def save_model(network: Network, path, metadata: dict | None = None) -> None:
     """Write the network and its metadata to ``path`` atomically.
 
@@ -88,6 +93,7 @@ def save_model(network: Network, path, metadata: dict | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
                                                  dir=path.parent)
+        temporaries.add(temporary)
         with os.fdopen(descriptor, "wb") as stream:
             os.fchmod(descriptor, _mode_for(path))
             np.savez(stream, **arrays)
@@ -102,6 +108,7 @@ def save_model(network: Network, path, metadata: dict | None = None) -> None:
     finally:
         if temporary is not None:
             _remove_quietly(temporary)
+        temporaries.discard(temporary)
 
 
 def destination(path) -> Path:

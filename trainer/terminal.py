@@ -6,28 +6,26 @@
   program with ``UnicodeEncodeError``.
 * :func:`run_cli` — the console-script entry: imports the tool itself (NumPy and Numba take a
   while), so a Ctrl-C at any moment, even during those imports or a save, ends with one line and
-  status 130, and SIGTERM with one line and status 143, instead of a traceback. Both unwind
-  normally, so a save in progress removes its temporary file.
+  status 130, and SIGTERM with one line and status 143, instead of a traceback. The signal is
+  handled by removing the temporary file of a save in progress (``model_io.temporaries``) and
+  ending the process at once: unwinding with ``KeyboardInterrupt`` instead could pass through
+  Numba's compiler (which crashed with SIGSEGV when interrupted there) or be swallowed by a
+  callback (the run then went on and ended with status 0).
 
 Exit statuses of both tools: 0 done, 1 training diverged (``digitpad-train``), 2 bad arguments or
 an unreadable/invalid model or data file, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import signal
 import sys
 import unicodedata
 
-EXIT_OK = 0
 EXIT_DIVERGED = 1
 EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
-EXIT_TERMINATED = 143
-
-
-class Terminated(BaseException):
-    """Raised in the main thread when the process receives SIGTERM."""
 
 
 def printable(text, *, one_line: bool = False) -> str:
@@ -44,21 +42,28 @@ def printable(text, *, one_line: bool = False) -> str:
     return "".join(out)
 
 
-def _terminate(signum, frame) -> None:
-    raise Terminated
+def _handle(prog: str, signum: int) -> None:
+    """Install a handler for ``signum`` that says one line, removes the temporary file of a save in
+    progress and ends the process with 128 + the signal's number."""
+    said = {signal.SIGINT: "interrupted (Ctrl-C)", signal.SIGTERM: "terminated (SIGTERM)"}[signum]
+
+    def end(received, frame) -> None:
+        from trainer.model_io import temporaries
+
+        for path in list(temporaries):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        print(f"{prog}: {said}", file=sys.stderr, flush=True)
+        os._exit(128 + received)
+
+    signal.signal(signum, end)
 
 
 def run_cli(prog: str, module_name: str) -> int:
     """Import ``module_name`` and run its ``main()``; see the module doc."""
-    signal.signal(signal.SIGTERM, _terminate)
-    try:
-        return importlib.import_module(module_name).main()
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted (Ctrl-C)", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except Terminated:
-        print(f"{prog}: terminated (SIGTERM)", file=sys.stderr)
-        return EXIT_TERMINATED
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        _handle(prog, signum)
+    return importlib.import_module(module_name).main()
 
 
 def train() -> int:

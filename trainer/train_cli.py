@@ -27,7 +27,7 @@ from trainer.evaluation import evaluate
 from trainer.mnist import MnistError, load_mnist
 from trainer.model_io import (ModelFileError, check_writable, remove_stale_temporaries,
                               save_model)
-from trainer.terminal import EXIT_BAD_INPUT, EXIT_INTERRUPTED, printable, run_cli
+from trainer.terminal import EXIT_BAD_INPUT, EXIT_DIVERGED, printable, run_cli
 from trainer.training import (BatchProgress, EpochRecord, epochs_phrase, model_metadata,
                               network_for, split_for_training, train)
 
@@ -124,17 +124,12 @@ def main(argv: list[str] | None = None) -> int:
         print(NOT_SAVED, file=sys.stderr)
     reporter = _EpochReporter(config.epochs, quiet=args.quiet)
     started = time.perf_counter()
-    try:
-        result = train(network, config, data, on_batch=reporter.batch, on_epoch=reporter.epoch)
-    except KeyboardInterrupt:
-        reporter.close()
-        print("digitpad-train: interrupted; nothing was saved", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    result = train(network, config, data, on_batch=reporter.batch, on_epoch=reporter.epoch)
     reporter.close()
     seconds = time.perf_counter() - started
     if not result.usable:
         print(f"digitpad-train: {result.message}; nothing was saved", file=sys.stderr)
-        return 1
+        return EXIT_DIVERGED
     test = evaluate(network, mnist.test_images, mnist.test_labels)
     print(f"{result.message}; test accuracy {test.accuracy:.2%} (loss {test.loss:.4f}) "
           f"in {seconds:.1f} s")
