@@ -93,9 +93,12 @@ class CurveChart(QWidget):
 
         labels = [self._format(lo + i * step, step) for i in range(int(round((hi - lo) / step)) + 1)]
         left = max(metrics.horizontalAdvance(t) for t in labels) + 10
-        plot = QRectF(left, line_h * 2.0, self.width() - left - 10, self.height() - line_h * 4.4)
-
-        # Title and legend.
+        # Title and legend; in a narrow chart the legend goes below the title, not over it.
+        legend_w = sum(metrics.horizontalAdvance(name) + 32 for name in self._series)
+        below = metrics.horizontalAdvance(self.title) + 16 + legend_w > self.width()
+        legend_y = line_h * 1.3 if below else 0.0
+        top = line_h * 2.0 + legend_y
+        plot = QRectF(left, top, self.width() - left - 10, self.height() - top - line_h * 2.4)
         painter.setPen(TEXT_COLOR)
         painter.drawText(QRectF(0, 0, self.width(), line_h * 1.4),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.title)
@@ -105,10 +108,12 @@ class CurveChart(QWidget):
             w = metrics.horizontalAdvance(name)
             x -= w
             painter.setPen(TEXT_COLOR)
-            painter.drawText(QRectF(x, 0, w + 2, line_h * 1.4), Qt.AlignmentFlag.AlignVCenter, name)
+            painter.drawText(QRectF(x, legend_y, w + 2, line_h * 1.4),
+                             Qt.AlignmentFlag.AlignVCenter, name)
             x -= 20
             painter.setPen(QPen(color, 2.5))
-            painter.drawLine(QPointF(x, line_h * 0.7), QPointF(x + 14, line_h * 0.7))
+            painter.drawLine(QPointF(x, legend_y + line_h * 0.7),
+                             QPointF(x + 14, legend_y + line_h * 0.7))
             x -= 12
         if plot.width() < 10 or plot.height() < 10:
             painter.end()

@@ -148,6 +148,7 @@ class RetrainDialog(QDialog):
         self._loading_preset = False
         self._shown: dict[str, tuple[str, object]] = {}  # field -> (text shown, exact value)
         self._progress_started: tuple[float, float] | None = None  # (time, fraction done)
+        self._cancel_requested = False
 
         # --- the form
         self.preset_box = QComboBox()
@@ -413,6 +414,7 @@ class RetrainDialog(QDialog):
             self.mnist_dir = dialog.mnist_dir
 
         self.outcome = None
+        self._cancel_requested = False
         self.loss_chart.clear()
         self.accuracy_chart.clear()
         for chart in (self.loss_chart, self.accuracy_chart):
@@ -442,6 +444,7 @@ class RetrainDialog(QDialog):
     def cancel(self) -> None:
         """Stop the run in progress (within a second); the current model stays."""
         if self.is_running():
+            self._cancel_requested = True
             self.worker.cancel()
             self.cancel_button.setEnabled(False)
             self.phase_label.setText("Cancelling…")
@@ -555,7 +558,7 @@ class RetrainDialog(QDialog):
         0.1 s, except during the first run's JIT compilation, which cannot be interrupted (seconds)
         and must not freeze the app. It ends in the background (``training_worker`` waits for it
         at exit)."""
-        if self.is_running():
+        if self.is_running() and not self._cancel_requested:  # a cancelled run is no loss
             answer = self._ask("A training run is in progress",
                                "Closing this window stops the run; its progress is lost.",
                                [("Stop the run and close", QMessageBox.ButtonRole.DestructiveRole),

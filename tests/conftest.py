@@ -127,3 +127,27 @@ def warnings_shown(monkeypatch):
     monkeypatch.setattr(QMessageBox, "warning", staticmethod(record))
     monkeypatch.setattr(QMessageBox, "exec", record_box)
     return shown
+
+
+def app_answer_next_question(qtbot, choice: str, asked: list[str]) -> None:
+    """Click (a real mouse click) the button ``choice`` of the next modal message box, and record
+    its text in ``asked``."""
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    def press():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, press)
+            return
+        asked.append(f"{box.text()} {box.informativeText()}")
+        button = next(b for b in box.buttons() if b.text() == choice)
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(0, press)
+
+
+@_pytest.fixture
+def answer_question(qtbot):
+    """App tests: ``answer_question(choice, asked)``, see :func:`app_answer_next_question`."""
+    return lambda choice, asked: app_answer_next_question(qtbot, choice, asked)

@@ -188,24 +188,6 @@ def test_download_with_progress_and_cancel(monkeypatch, tmp_path, qtbot, mnist_e
 
 
 # --- closing never loses a run or an unkept model without asking ------------------------------
-def answer_next_question(qtbot, choice: str, asked: list[str]) -> None:
-    """Click (a real mouse click) the button ``choice`` of the next modal message box, and record
-    its text in ``asked``."""
-    from PySide6.QtCore import Qt, QTimer
-    from PySide6.QtWidgets import QApplication, QMessageBox
-
-    def press():
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox):
-            QTimer.singleShot(20, press)
-            return
-        asked.append(f"{box.text()} {box.informativeText()}")
-        button = next(b for b in box.buttons() if b.text() == choice)
-        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-
-    QTimer.singleShot(0, press)
-
-
 def close_by(how: str, dialog, qtbot) -> None:
     from PySide6.QtCore import Qt
 
@@ -224,7 +206,7 @@ def test_close_is_not_the_default_button(dialog):
 
 @pytest.mark.parametrize("how", ["Close button", "Esc", "window close"])
 def test_closing_asks_before_losing_a_finished_model(window, dialog, qtbot, mnist_env,
-                                                     app_user_data, how):
+                                                     app_user_data, answer_question, how):
     from PySide6.QtCore import Qt
 
     quick(dialog)
@@ -234,42 +216,44 @@ def test_closing_asks_before_losing_a_finished_model(window, dialog, qtbot, mnis
     assert dialog.isVisible() and dialog.state() == "decide"
 
     asked = []
-    answer_next_question(qtbot, "Cancel", asked)
+    answer_question("Cancel", asked)
     close_by(how, dialog, qtbot)
     assert asked and "not kept yet" in asked[0]
     assert dialog.isVisible() and dialog.state() == "decide"
 
-    answer_next_question(qtbot, "Keep it and close", asked)
+    answer_question("Keep it and close", asked)
     close_by(how, dialog, qtbot)
     assert len(asked) == 2 and not dialog.isVisible()
     assert (app_user_data / "model.npz").exists()
     assert window.model.network is dialog.outcome.network
 
 
-def test_closing_asks_before_stopping_a_run(dialog, qtbot, mnist_env, app_user_data):
+def test_closing_asks_before_stopping_a_run(dialog, qtbot, mnist_env, app_user_data,
+                                           answer_question):
     quick(dialog, epochs=50, train_subset=0)
     assert dialog.start()
     asked = []
-    answer_next_question(qtbot, "Keep training", asked)
+    answer_question("Keep training", asked)
     close_by("Close button", dialog, qtbot)
     assert asked and "in progress" in asked[0]
     assert dialog.isVisible() and dialog.is_running()
 
-    answer_next_question(qtbot, "Stop the run and close", asked)
+    answer_question("Stop the run and close", asked)
     close_by("Esc", dialog, qtbot)
     assert not dialog.isVisible()
     qtbot.waitUntil(lambda: not dialog.is_running(), timeout=10000)
     assert dialog.outcome.status == "cancelled"
 
 
-def test_quitting_the_app_asks_about_an_unkept_model(window, dialog, qtbot, mnist_env):
+def test_quitting_the_app_asks_about_an_unkept_model(window, dialog, qtbot, mnist_env,
+                                                     answer_question):
     window.show()
     qtbot.waitExposed(window)
     quick(dialog)
     assert dialog.start()
     qtbot.waitUntil(lambda: dialog.state() == "decide", timeout=60000)
     asked = []
-    answer_next_question(qtbot, "Cancel", asked)
+    answer_question("Cancel", asked)
     assert not window.close()
     assert asked and window.isVisible() and dialog.state() == "decide"
     dialog.discard()  # pytest-qt closes the window before the dialog fixture's teardown

@@ -312,6 +312,7 @@ def test_keep_when_the_data_folder_cannot_be_made(window, app_user_data, warning
     assert str(app_user_data) in text and "previous model is unchanged" in text
     assert window.model is current
     assert app_user_data.read_text() == "a file where the folder should be"
+    dialog.discard()  # closing would ask first: the model is not kept
     dialog.close()
 
 

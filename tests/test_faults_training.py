@@ -205,7 +205,8 @@ def test_worker_never_hands_out_a_diverged_network(mnist_env, qtbot):
 
 # --- cancel -------------------------------------------------------------------------------------
 
-def test_cancel_at_any_moment_again_and_again(window, qtbot, mnist_env, app_user_data):
+def test_cancel_at_any_moment_again_and_again(window, qtbot, mnist_env, app_user_data,
+                                             answer_question):
     """Start and cancel eight times — at once, while MNIST is read, in the first chunk of batches,
     mid-epoch, after an epoch, during the test-set evaluation; twice in a row; by closing the
     dialog. Each time: cancelled, the old model in use, no file written, the event loop alive."""
@@ -243,6 +244,7 @@ def test_cancel_at_any_moment_again_and_again(window, qtbot, mnist_env, app_user
             qtbot.waitUntil(lambda: any("test accuracy" in p for p in seen), timeout=30000)
         started = time.perf_counter()
         if moment == "closing":
+            answer_question("Stop the run and close", [])
             dialog.close()
         else:
             dialog.cancel()
