@@ -73,6 +73,9 @@ FIELDS = (
     ("Data", "augment", "Augmentation", "Random affine and elastic distortions every epoch"),
     ("Data", "slashed_zeros", "Slashed zeros",
      "Share of the training zeros given a slash (Ø) every epoch, in [0, 1)"),
+    ("Data", "negatives", "Not a digit",
+     "Also learn an eleventh output, \"not a digit\", from synthesised letters, scribbles and "
+     "overlapping digits (10 % of the samples)"),
     ("Data", "validation_share", "Validation share",
      "Share of the 60 000 training images held out for validation"),
     ("Data", "early_stopping", "Early stopping",
@@ -80,6 +83,10 @@ FIELDS = (
     ("Data", "train_subset", "Training subset", "Use only this many training images (0 = all)"),
     ("Data", "seed", "Seed", "Seeds initialisation, shuffling, dropout and augmentation"),
 )
+
+
+#: Share fields shown as an on/off box: on is ``trainer.config.NEGATIVES_SHARE``, off is 0.
+SWITCHED_SHARES = ("negatives",)
 
 
 def _format_number(value) -> str:
@@ -113,12 +120,13 @@ class RetrainDialog(QDialog):
     def __init__(self, parent: QWidget | None = None, *, current_network=None,
                  current_accuracy: float | None = None, mnist_dir=None) -> None:
         super().__init__(parent)
-        from trainer.config import PRESETS, TrainingConfig
+        from trainer.config import NEGATIVES_SHARE, PRESETS, TrainingConfig
 
         self.setWindowTitle("Retrain the network")
         self.setModal(False)
         self._config_type = TrainingConfig
         self._presets = PRESETS
+        self._switched_share = NEGATIVES_SHARE
         self._choices = _choices()
         self._defaults = TrainingConfig()
         self.current_network = current_network
@@ -239,7 +247,7 @@ class RetrainDialog(QDialog):
             box.addItems(list(self._choices[name]))
             box.currentTextChanged.connect(self._edited)
             return box
-        if isinstance(getattr(self._defaults, name), bool):
+        if isinstance(getattr(self._defaults, name), bool) or name in SWITCHED_SHARES:
             check = QCheckBox("on")
             check.toggled.connect(self._edited)
             return check
@@ -304,7 +312,9 @@ class RetrainDialog(QDialog):
             if isinstance(widget, QComboBox):
                 values[name] = widget.currentText()
             elif isinstance(widget, QCheckBox):
-                values[name] = widget.isChecked()
+                checked = widget.isChecked()
+                values[name] = (self._switched_share if checked else 0.0) \
+                    if name in SWITCHED_SHARES else checked
             else:
                 values[name] = self._parse(name, labels[name], widget.text())
         return self._config_type(**values).validate()

@@ -8,6 +8,13 @@ With ``--strokes`` every digit goes through the app's own stroke function
 (``trainer.strokes_to_input``), so what is measured is what a user drawing it would get. Reports
 accuracy overall, per source and per label, and the confusion matrix; with ``--json`` the last line
 is a JSON object with ``accuracy``, ``n``, ``per_source``, ``per_label`` and ``confusion``.
+
+``accuracy`` is the best guess among the ten digits. What the app would answer (``trainer.verdict``)
+is reported too: ``rejected`` (share of the digits that get no digit verdict: "not sure" or "not a
+digit") and ``accepted_accuracy`` (share of the digits with a verdict that are read right). A
+strokes file may also hold records whose label is not a digit (e.g. letters): they are left out of
+the figures above and reported as ``non_digit_n`` and ``non_digit_rejected`` (share with no digit
+verdict). Strokes are judged as drawn at a readable size (their units are not screen pixels).
 Exit status: 0 measured, 2 unreadable model or data.
 """
 from __future__ import annotations
@@ -25,6 +32,7 @@ from trainer.model_io import ModelFileError, load_model
 from trainer.paths import shipped_model_path
 from trainer.pen_digits import PenDigitsError, read_pen_digits
 from trainer.strokes_to_input import StrokeError, strokes_to_input
+from trainer.verdict import decide
 
 NO_INK = -1
 
@@ -48,18 +56,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         network, metadata = load_model(model_path)
         if args.strokes:
-            labels, inputs, sources = stroke_inputs(args.strokes)
+            labels, inputs, sources = stroke_inputs(args.strokes, any_label=True)
         else:
             mnist = load_mnist(args.mnist_dir, download=not args.no_download)
             labels, inputs = mnist.test_labels, mnist.test_images
             sources = ["mnist-test"] * len(labels)
-        labels = np.asarray(labels, dtype=np.int64)
     except (ModelFileError, MnistError, PenDigitsError) as error:
         print(f"digitpad-eval: {error}", file=sys.stderr)
         return 2
+    is_digit = np.array([_is_digit(label) for label in labels], dtype=bool)
+    accepted = accepted_as_digits(network, inputs)
+    digit_rows = np.flatnonzero(is_digit)
+    labels = np.array([labels[i] for i in digit_rows], dtype=np.int64)
+    inputs, sources = inputs[digit_rows], [sources[i] for i in digit_rows]
     predicted = network.predict(inputs) if len(labels) else np.zeros(0, dtype=np.int64)
     predicted[inputs.max(axis=1, initial=0.0) == 0.0] = NO_INK
     report = summarise(labels, predicted, sources)
+    report.update(verdict_figures(labels, predicted, accepted[is_digit], accepted[~is_digit]))
     report["model"] = str(model_path)
     report["data"] = args.strokes or "mnist-test"
     print(f"model {metadata.get('name', model_path)} on {report['data']}: "
@@ -71,16 +84,24 @@ def main(argv: list[str] | None = None) -> int:
     print(format_confusion_matrix(np.array(report["confusion"])))
     if report["no_ink"]:
         print(f"{report['no_ink']} digits had no ink and count as errors")
+    print(f"the app gives no digit verdict for {report['rejected']:.2%} of the digits; "
+          f"{report['accepted_accuracy']:.2%} of the others are read right")
+    if report["non_digit_n"]:
+        print(f"{report['non_digit_n']} records are not digits: {report['non_digit_rejected']:.2%} "
+              f"get no digit verdict")
     if args.json:
         print(json.dumps(report))
     return 0
 
 
-def stroke_inputs(path) -> tuple[list[int], np.ndarray, list[str]]:
+def stroke_inputs(path, any_label: bool = False) -> tuple[list, np.ndarray, list[str]]:
     """Every digit of a strokes file through the stroke function; a digit without ink becomes an
-    all-zero input, which ``main`` marks as the prediction NO_INK (always an error)."""
+    all-zero input, which ``main`` marks as the prediction NO_INK (always an error).
+
+    ``any_label``: also records labelled with something else than a digit (their label is kept).
+    """
     labels, rows, sources = [], [], []
-    for digit in read_pen_digits(path):
+    for digit in read_pen_digits(path, any_label):
         try:
             image = strokes_to_input(digit.strokes)
         except StrokeError as error:
@@ -89,6 +110,30 @@ def stroke_inputs(path) -> tuple[list[int], np.ndarray, list[str]]:
         sources.append(digit.source or "unknown")
         rows.append(np.zeros(784, np.float32) if image is None else image)
     return labels, np.array(rows, dtype=np.float32).reshape(-1, 784), sources
+
+
+def _is_digit(label) -> bool:
+    return isinstance(label, (int, np.integer)) and 0 <= label <= 9
+
+
+def accepted_as_digits(network, inputs: np.ndarray) -> np.ndarray:
+    """For each input, whether the app would show a digit verdict for it (an empty one: no)."""
+    if not len(inputs):
+        return np.zeros(0, dtype=bool)
+    accepted = np.array([decide(p).digit is not None for p in network.predict_proba(inputs)])
+    return accepted & (inputs.max(axis=1) > 0.0)
+
+
+def verdict_figures(labels, predicted, accepted, non_digit_accepted) -> dict:
+    """``rejected`` and ``accepted_accuracy`` of the digits, ``non_digit_*`` of the rest."""
+    right = labels == predicted
+    return {
+        "rejected": float(1.0 - accepted.mean()) if len(accepted) else 0.0,
+        "accepted_accuracy": float(right[accepted].mean()) if accepted.any() else 0.0,
+        "non_digit_n": int(len(non_digit_accepted)),
+        "non_digit_rejected": (float(1.0 - non_digit_accepted.mean())
+                               if len(non_digit_accepted) else 0.0),
+    }
 
 
 def summarise(labels: np.ndarray, predicted: np.ndarray, sources: list[str]) -> dict:

@@ -3,11 +3,11 @@
 Nothing here is data: every negative is drawn by code from a seed, so ``digitpad-train`` and the
 app's Retrain dialog make exactly the same negatives without a network or any file. Three families:
 
-* **letters** that look like no digit (E F H K M N P R U V W X Y C a c d e f h k m n p r u v w x), from a
-  small stroke-skeleton "font" drawn with random slant, rotation, width, jitter and misplaced
+* **letters** that look like no digit (E F H K M N P R U V W X Y C a c d e f h k m n p r u v w x),
+  from a small stroke-skeleton "font" drawn with random slant, rotation, width, jitter and misplaced
   strokes. Letters that people write like digits (O o D Q I l i J L T t Z z S s G b B g q A y) are
-  deliberately absent: trained as "not a digit" they would teach the network to reject real 0, 1,
-  2, 5, 6, 7, 9 (see docs/ARCHITECTURE.md, "Not a digit");
+  deliberately absent: trained as "not a digit" they would teach the network to reject real 0, 1, 2,
+  5, 6, 7, 9 (see docs/ARCHITECTURE.md, "Not a digit");
 * **scribbles**: random walks, cursive loops, zig-zags, hatching, spirals and filled blobs;
 * **overlapping digits**: two MNIST training digits of different classes laid over each other
   with an offset, shrunk back into MNIST's 20-pixel box.
@@ -64,7 +64,8 @@ LETTERS: dict[str, list[list[tuple[float, float]]]] = {
     "c": [_arc(0.25, 0.75, 0.25, 0.25, 50, 310)],
     "d": [_arc(0.27, 0.75, 0.27, 0.25, 20, 370, 16), [(0.55, 0), (0.55, 1)]],
     "f": [_arc(0.4, 0.15, 0.18, 0.15, 20, 180, 8) + [(0.22, 1)], [(0, 0.45), (0.45, 0.45)]],
-    "p": [[(0, 0.5), (0, 1.4)], [(0, 0.55)] + _arc(0.22, 0.73, 0.25, 0.2, 90, -90, 10) + [(0, 0.93)]],
+    "p": [[(0, 0.5), (0, 1.4)],
+          [(0, 0.55)] + _arc(0.22, 0.73, 0.25, 0.2, 90, -90, 10) + [(0, 0.93)]],
     "r": [[(0, 0.5), (0, 1)], [(0, 0.72)] + _arc(0.25, 0.72, 0.25, 0.2, 170, 45, 6)],
     "e": [[(0, 0.75), (0.5, 0.75)] + _arc(0.25, 0.75, 0.25, 0.25, 0, 320, 14)],
     "h": [[(0, 0), (0, 1)], [(0, 0.75)] + _arc(0.25, 0.75, 0.25, 0.22, 170, 0, 8) + [(0.5, 1)]],

@@ -110,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     network = network_for(config)
     print(f"Training {'-'.join(map(str, config.layer_sizes))} ({config.hidden_activation}, "
           f"{config.output_activation}, {config.cost}, {config.optimizer} η={config.learning_rate:g},"
-          f" batch {config.batch_size}, {config.epochs} epochs{', augmented' if config.augment else ''})"
+          f" batch {config.batch_size}, {config.epochs} epochs"
+          f"{', augmented' if config.augment else ''}"
+          f"{', not-a-digit negatives' if config.negatives else ''})"
           f" on {len(data.train_labels)} images, validating on {len(data.val_labels)}",
           file=sys.stderr)
     reporter = _EpochReporter(config.epochs, quiet=args.quiet)
