@@ -104,14 +104,17 @@ def test_verdict_states():
     sure[4] = 0.95
     assert decide(sure).state is State.DIGIT and decide(sure).digit == 4
     unsure = np.full(11, 0.05)
-    unsure[7], unsure[10] = 0.4, 0.15
+    unsure[7], unsure[10] = 0.5, 0.05
     verdict = decide(unsure)
     assert verdict.state is State.NOT_SURE and verdict.digit is None and verdict.best_guess == 7
     rejected = np.full(11, 0.02)
     rejected[10], rejected[1] = 0.6, 0.2
     verdict = decide(rejected)
     assert verdict.state is State.NOT_A_DIGIT and verdict.digit is None
-    assert verdict.detail == "Not a digit (60 %)"
+    assert verdict.detail == 'Not a digit (60 % "not a digit")'
+    doubtful = np.full(11, 0.0)
+    doubtful[5], doubtful[10] = 0.88, 0.12  # a 12 % "not a digit" share is enough
+    assert decide(doubtful).state is State.NOT_A_DIGIT
     small = decide(sure, MIN_INK_PIXELS - 0.5)
     assert small.state is State.TOO_SMALL and small.digit is None and "keep drawing" in small.detail
     assert decide(sure, MIN_INK_PIXELS).state is State.DIGIT
