@@ -41,11 +41,11 @@ def draw_sheet(path: Path, items) -> None:
         painter.setPen(QPen(QColor("#1d2430"), 2.5, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
                             Qt.PenJoinStyle.RoundJoin))
         for stroke in strokes:
-            path = QPainterPath()
+            line = QPainterPath()
             for k, (x, y) in enumerate(stroke):
                 point = QPointF(left + 8 + (x - low[0]) * scale, top + 8 + (y - low[1]) * scale)
-                path.moveTo(point) if k == 0 else path.lineTo(point)
-            painter.drawPath(path)
+                line.moveTo(point) if k == 0 else line.lineTo(point)
+            painter.drawPath(line)
         pixels = (255 - 255 * strokes_to_input(strokes)).astype(np.uint8).reshape(28, 28)
         seen = QImage(pixels.tobytes(), 28, 28, 28, QImage.Format.Format_Grayscale8)
         painter.drawImage(QRectF(left + 90, top + 8, 56, 56), seen)
@@ -54,4 +54,5 @@ def draw_sheet(path: Path, items) -> None:
                          Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
                          f"{verdict.text}  {verdict.detail}")
     painter.end()
-    image.save(str(path))
+    if not image.save(str(path)):
+        raise OSError(f"cannot write {path}")

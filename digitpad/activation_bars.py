@@ -77,9 +77,11 @@ class BarChart(QWidget):
                 color = (UNSURE_TOP_COLOR if self._unsure else TOP_BAR_COLOR) if is_top else BAR_COLOR
                 painter.setBrush(color)
                 painter.drawRoundedRect(QRectF(track.left(), track.top(), filled_w, bar_h), 3, 3)
-            if digit == 10:
-                painter.setPen(MUTED_COLOR)
-                painter.drawText(track.adjusted(6, 0, 0, 0), Qt.AlignmentFlag.AlignLeft
+            if digit == 10:  # named inside its track: white on the bar, or after it
+                on_bar = filled_w > metrics.horizontalAdvance(NOT_A_DIGIT_TEXT) + 12
+                painter.setPen(QColor("white") if on_bar else MUTED_COLOR)
+                indent = 6 if on_bar else max(filled_w, 0) + 6
+                painter.drawText(track.adjusted(indent, 0, 0, 0), Qt.AlignmentFlag.AlignLeft
                                  | Qt.AlignmentFlag.AlignVCenter, NOT_A_DIGIT_TEXT)
             painter.setPen(TEXT_COLOR if is_top else MUTED_COLOR)
             text = f"{100 * value:.1f} %" if self._highlight is not None else ""

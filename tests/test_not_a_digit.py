@@ -111,7 +111,7 @@ def test_verdict_states():
     rejected[10], rejected[1] = 0.6, 0.2
     verdict = decide(rejected)
     assert verdict.state is State.NOT_A_DIGIT and verdict.digit is None
-    assert verdict.detail == 'Not a digit (60 % "not a digit")'
+    assert verdict.detail == "Not a digit (60 %)"
     doubtful = np.full(11, 0.0)
     doubtful[5], doubtful[10] = 0.88, 0.12  # a 12 % "not a digit" share is enough
     assert decide(doubtful).state is State.NOT_A_DIGIT

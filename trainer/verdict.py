@@ -77,7 +77,7 @@ def decide(probabilities, ink_pixels: float | None = None, *,
                        "Too small to read – keep drawing")
     if rejection >= NOT_A_DIGIT_THRESHOLD or rejection > confidence:
         return Verdict(State.NOT_A_DIGIT, best, confidence, rejection, "✗",
-                       f"Not a digit ({100 * rejection:.0f} % \"not a digit\")")
+                       f"Not a digit ({100 * rejection:.0f} %)")
     if confidence < threshold:
         return Verdict(State.NOT_SURE, best, confidence, rejection, "?",
                        f"Not sure – best guess {best} ({100 * confidence:.0f} %)")
