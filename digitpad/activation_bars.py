@@ -1,8 +1,9 @@
-"""The network's 10 output activations as labelled bars, and the verdict in large type.
+"""The network's output activations as labelled bars, and the verdict in large type.
 
-The verdict is the most probable digit with its confidence, unless that probability is below
-:data:`NOT_SURE_THRESHOLD`: then the panel says honestly that the network is not sure (and names
-its best guess in small type). With no input the bars are empty and there is no verdict.
+The bars are the ten digits, plus "not a digit" for a model that has that eleventh output. The
+verdict is decided by ``trainer.verdict.decide``: the most probable digit with its confidence; "not
+sure" with the best guess in small type; "not a digit"; or, for a mark too small to read, a hint to
+keep drawing. With no input the bars are empty and there is no verdict.
 """
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-#: Below this best probability the verdict is "not sure".
-NOT_SURE_THRESHOLD = 0.6
+from trainer.verdict import NOT_SURE_THRESHOLD, State, decide
+
+#: The label of the eleventh bar, and the text written in its track.
+NOT_A_DIGIT_LABEL, NOT_A_DIGIT_TEXT = "✗", "not a digit"
 
 BAR_COLOR = QColor("#3b6fd4")
 TOP_BAR_COLOR = QColor("#1f9d55")
@@ -27,8 +30,8 @@ MAX_ROW_HEIGHT = 30.0
 
 
 class BarChart(QWidget):
-    """Horizontal bars, one per output (ten digits), with its label left and the percentage right;
-    it lays out as many bars as it is given values."""
+    """Horizontal bars, one per output (ten digits, and "not a digit" when the model has it), its
+    label left and the percentage right; it lays out as many bars as it is given values."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,8 +70,9 @@ class BarChart(QWidget):
             bold.setBold(is_top)
             painter.setFont(bold)
             painter.setPen(TEXT_COLOR if is_top or value > 0 else MUTED_COLOR)
+            label = str(digit) if digit < 10 else NOT_A_DIGIT_LABEL
             painter.drawText(QRectF(0, y, label_w - 8, row_h),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(digit))
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
             track = QRectF(label_w, y + (row_h - bar_h) / 2, bar_w, bar_h)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(TRACK_COLOR)
@@ -78,6 +82,12 @@ class BarChart(QWidget):
                 color = (UNSURE_TOP_COLOR if self._unsure else TOP_BAR_COLOR) if is_top else BAR_COLOR
                 painter.setBrush(color)
                 painter.drawRoundedRect(QRectF(track.left(), track.top(), filled_w, bar_h), 3, 3)
+            if digit == 10:  # named inside its track: white on the bar, or after it
+                on_bar = filled_w > metrics.horizontalAdvance(NOT_A_DIGIT_TEXT) + 12
+                painter.setPen(QColor("white") if on_bar else MUTED_COLOR)
+                indent = 6 if on_bar else max(filled_w, 0) + 6
+                painter.drawText(track.adjusted(indent, 0, 0, 0), Qt.AlignmentFlag.AlignLeft
+                                 | Qt.AlignmentFlag.AlignVCenter, NOT_A_DIGIT_TEXT)
             painter.setPen(TEXT_COLOR if is_top else MUTED_COLOR)
             text = f"{100 * value:.1f} %" if self._highlight is not None else ""
             painter.drawText(QRectF(label_w + bar_w, y, pct_w, row_h),
@@ -94,6 +104,7 @@ class ActivationPanel(QWidget):
         self._probabilities = np.zeros(10)
         self._verdict: int | None = None
         self._best: int | None = None  # the most probable digit, shown or not
+        self._outputs = 10  # bars shown with no input: 10, or 11 with "not a digit"
 
         self.verdict_label = QLabel()
         self.verdict_label.setObjectName("verdict")
@@ -122,31 +133,39 @@ class ActivationPanel(QWidget):
         layout.addWidget(self.bars, 1)
         self.set_probabilities(None)
 
-    def set_probabilities(self, probabilities: np.ndarray | None) -> None:
-        """Show ten probabilities, or ``None`` for "no input": empty bars, no verdict."""
+    def set_probabilities(self, probabilities: np.ndarray | None,
+                          ink_pixels: float | None = None) -> None:
+        """Show the outputs (10, or 11 with "not a digit"), or ``None`` for "no input": empty
+        bars, no verdict. ``ink_pixels``: the drawing's longer side on screen (None: unknown)."""
         if probabilities is None:
-            self._probabilities = np.zeros(10)
+            self._probabilities = np.zeros(self._outputs)
             self._verdict = self._best = None
             self.bars.set_values(self._probabilities, None, False)
             self._set_verdict_text("–", MUTED_COLOR, "Draw a digit to see what the network reads")
             return
-        p = np.asarray(probabilities, dtype=float).reshape(10)
+        p = np.asarray(probabilities, dtype=float).reshape(-1)
         if not np.all(np.isfinite(p)):
             p = np.nan_to_num(p, nan=0.0, posinf=1.0, neginf=0.0)
         self._probabilities = p
-        best = int(np.argmax(p))
-        self._best = best
-        confidence = float(p[best])
-        if confidence >= self.threshold:
-            self._verdict = best
-            self.bars.set_values(p, best, False)
-            self._set_verdict_text(str(best), TOP_BAR_COLOR.darker(115),
-                                   f"{100 * confidence:.1f}\u00a0% confident")
+        verdict = decide(p, ink_pixels, threshold=self.threshold)
+        self._best = verdict.best_guess
+        self._verdict = verdict.digit
+        if verdict.state is State.DIGIT:
+            self.bars.set_values(p, verdict.best_guess, False)
+            self._set_verdict_text(verdict.text, TOP_BAR_COLOR.darker(115), verdict.detail)
+        elif verdict.state is State.NOT_A_DIGIT:
+            self.bars.set_values(p, len(p) - 1, True)
+            self._set_verdict_text(verdict.text, UNSURE_TOP_COLOR, verdict.detail)
         else:
-            self._verdict = None
-            self.bars.set_values(p, best, True)
-            self._set_verdict_text("?", UNSURE_TOP_COLOR,
-                                   f"Not sure – best guess {best}\u00a0({100 * confidence:.0f}\u00a0%)")
+            self.bars.set_values(p, verdict.best_guess, True)
+            self._set_verdict_text(verdict.text, UNSURE_TOP_COLOR if verdict.state is
+                                   State.NOT_SURE else MUTED_COLOR, verdict.detail)
+
+    def set_output_count(self, outputs: int) -> None:
+        """The model's number of outputs (10 or 11): how many bars to show with no input."""
+        self._outputs = outputs
+        if self._best is None:
+            self.set_probabilities(None)
 
     def _set_verdict_text(self, text: str, color: QColor, detail: str) -> None:
         self.verdict_label.setText(text)
@@ -158,7 +177,8 @@ class ActivationPanel(QWidget):
         return [float(v) for v in self._probabilities]
 
     def verdict(self) -> int | None:
-        """The digit shown as the verdict, or ``None`` (no input, or not sure)."""
+        """The digit shown as the verdict, or ``None`` (no input, not sure, not a digit, too
+        small)."""
         return self._verdict
 
     def is_unsure(self) -> bool:

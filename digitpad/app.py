@@ -42,6 +42,7 @@ from digitpad.input_preview import InputPreview
 from digitpad.live_predictor import LivePredictor, prepare_compiled
 from digitpad.plain_text import make_plain, set_plain_tooltip, warn
 from digitpad.platform_hint import application_or_hint
+from trainer.verdict import ink_extent
 
 log = logging.getLogger(__name__)
 
@@ -318,6 +319,8 @@ class MainWindow(QMainWindow):
     def set_model(self, loaded: model_store.LoadedModel) -> None:
         """Use ``loaded`` from now on: predictions, status bar and warnings follow it."""
         self.model = loaded
+        if loaded.network is not None:
+            self.activations.set_output_count(loaded.network.layer_sizes[-1])
         self.predictor.set_network(loaded.network)
         self._update_model_label()
         if loaded.warning:
@@ -484,17 +487,19 @@ class MainWindow(QMainWindow):
     @Slot(object, object)
     def _show_prediction(self, x, probabilities) -> None:
         self.preview.set_input(x)
-        self.activations.set_probabilities(probabilities)
+        self.activations.set_probabilities(probabilities, ink_extent(self.canvas.strokes()))
         if probabilities is not None:
             self.timing_label.setText(f"read in {1000 * self.predictor.last_seconds:.1f}\u00a0ms")
 
     # ------------------------------------------------------------------ testing hooks
     def probabilities(self) -> list[float]:
-        """The 10 activations currently shown (all 0.0 with an empty canvas)."""
+        """The activations currently shown: 10, or 11 for a model with "not a digit" (all 0.0
+        with an empty canvas)."""
         return self.activations.probabilities()
 
     def verdict(self) -> int | None:
-        """The digit currently shown as the verdict, or ``None`` (empty canvas, or not sure)."""
+        """The digit currently shown as the verdict, or ``None`` for every state without one
+        (empty canvas, not sure, not a digit, too small to read)."""
         return self.activations.verdict()
 
     def input_image(self):

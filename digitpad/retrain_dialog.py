@@ -91,6 +91,9 @@ FIELDS = (
     ("Data", "augment", "Augmentation", "Random affine and elastic distortions every epoch"),
     ("Data", "slashed_zeros", "Slashed zeros",
      "Share of the training zeros given a slash (Ø) every epoch, in [0, 1)"),
+    ("Data", "negatives", "Not a digit",
+     "Also learn an eleventh output, \"not a digit\", from synthesised letters, scribbles and "
+     "overlapping digits (10 % of the samples)"),
     ("Data", "validation_share", "Validation share",
      "Share of the 60\u00a0000 training images held out for validation"),
     ("Data", "early_stopping", "Early stopping",
@@ -98,6 +101,10 @@ FIELDS = (
     ("Data", "train_subset", "Training subset", "Use only this many training images (0 = all)"),
     ("Data", "seed", "Seed", "Seeds initialisation, shuffling, dropout and augmentation"),
 )
+
+
+#: Share fields shown as an on/off box: on is ``trainer.config.NEGATIVES_SHARE``, off is 0.
+SWITCHED_SHARES = ("negatives",)
 
 
 def _format_number(value) -> str:
@@ -131,12 +138,13 @@ class RetrainDialog(QDialog):
     def __init__(self, parent: QWidget | None = None, *, current_network=None,
                  current_accuracy: float | None = None, mnist_dir=None) -> None:
         super().__init__(parent)
-        from trainer.config import PRESETS, TrainingConfig
+        from trainer.config import NEGATIVES_SHARE, PRESETS, TrainingConfig
 
         self.setWindowTitle("Retrain the network")
         self.setModal(False)
         self._config_type = TrainingConfig
         self._presets = PRESETS
+        self._switched_share = NEGATIVES_SHARE
         self._choices = _choices()
         self._defaults = TrainingConfig()
         self.current_network = current_network
@@ -282,7 +290,7 @@ class RetrainDialog(QDialog):
                 box.setItemData(box.count() - 1, f"{name} = {value}", Qt.ItemDataRole.ToolTipRole)
             box.currentIndexChanged.connect(self._edited)
             return box
-        if isinstance(getattr(self._defaults, name), bool):
+        if isinstance(getattr(self._defaults, name), bool) or name in SWITCHED_SHARES:
             check = QCheckBox("on")
             check.toggled.connect(self._edited)
             return check
@@ -348,7 +356,9 @@ class RetrainDialog(QDialog):
             if isinstance(widget, QComboBox):
                 values[name] = widget.currentData()
             elif isinstance(widget, QCheckBox):
-                values[name] = widget.isChecked()
+                checked = widget.isChecked()
+                values[name] = (self._switched_share if checked else 0.0) \
+                    if name in SWITCHED_SHARES else checked
             else:
                 values[name] = self._parse(name, labels[name], widget.text())
         return self._config_type(**values).validate()

@@ -18,6 +18,8 @@ INPUT_SIZE = 784
 OUTPUT_SIZE = 10
 MNIST_TRAINING_IMAGES = 60000
 SCHEDULES = ("constant", "exponential", "cosine")
+#: The share of "not a digit" samples that ``--negatives`` and the Retrain dialog's box switch on.
+NEGATIVES_SHARE = 0.1
 
 
 class ConfigError(ValueError):
@@ -47,6 +49,9 @@ class TrainingConfig:
                        The best epoch's weights are restored.
     augment            random affine + elastic distortions of the training images every epoch
     slashed_zeros      share of the training zeros given a slash (Ø) every epoch, in [0, 1)
+    negatives          share of the training samples that are synthesised non-digits (letters,
+                       scribbles, overlapping digits; ``trainer.negatives``), in [0, 0.5); above 0
+                       the network gets an eleventh output, "not a digit"
     train_subset       use only this many training images (0 = all): for quick trials and tests
     seed               seeds initialisation, shuffling, dropout and augmentation
     """
@@ -69,12 +74,14 @@ class TrainingConfig:
     early_stopping: int = 0
     augment: bool = False
     slashed_zeros: float = 0.0
+    negatives: float = 0.0
     train_subset: int = 0
     seed: int = 0
 
     @property
     def layer_sizes(self) -> list[int]:
-        return [INPUT_SIZE, *self.hidden_layers, OUTPUT_SIZE]
+        outputs = OUTPUT_SIZE + 1 if self.negatives > 0 else OUTPUT_SIZE
+        return [INPUT_SIZE, *self.hidden_layers, outputs]
 
     def replace(self, **changes) -> "TrainingConfig":
         return dataclasses.replace(self, **changes)
@@ -142,6 +149,8 @@ class TrainingConfig:
         _require(isinstance(self.augment, bool), f"augment must be true or false, got {self.augment!r}")
         _require(_is_number(self.slashed_zeros) and 0 <= self.slashed_zeros < 1,
                  f"the share of slashed zeros must be in [0, 1), got {self.slashed_zeros!r}")
+        _require(_is_number(self.negatives) and 0 <= self.negatives < 0.5,
+                 f"the share of negatives must be in [0, 0.5), got {self.negatives!r}")
         _require(_is_int(self.train_subset) and self.train_subset >= 0,
                  f"the training subset must be a whole number ≥ 0, got {self.train_subset!r}")
         _require(_is_int(self.seed) and 0 <= self.seed < 2**32,
@@ -203,5 +212,6 @@ PRESETS: dict[str, TrainingConfig] = {
                               output_activation="softmax", cost="cross_entropy", init="he",
                               optimizer="adam", learning_rate=1e-3, dropout=0.2, batch_size=128,
                               epochs=40, lr_schedule="cosine", augment=True,
-                              validation_share=0.05, slashed_zeros=0.3),
+                              validation_share=0.05, slashed_zeros=0.3,
+                              negatives=NEGATIVES_SHARE),
 }

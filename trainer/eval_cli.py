@@ -8,9 +8,17 @@ With ``--strokes`` every digit goes through the app's own stroke function
 (``trainer.strokes_to_input``), so what is measured is what a user drawing it would get. Reports
 accuracy overall, per source and per label, and the confusion matrix; with ``--json`` the last line
 is a JSON object with ``accuracy``, ``n``, ``per_source``, ``per_label`` and ``confusion``.
+
+``accuracy`` is the best guess among the ten digits. What the app would answer (``trainer.verdict``)
+is reported too: ``rejected`` (share of the digits that get no digit verdict: "not sure" or "not a
+digit") and ``accepted_accuracy`` (share of the digits with a verdict that are read right). A
+strokes file may also hold records whose label is not a digit (e.g. letters): they are left out of
+the figures above and reported as ``non_digit_n`` and ``non_digit_rejected`` (share with no digit
+verdict). Strokes are judged as drawn at a readable size (their units are not screen pixels).
+
 Exit status: 0 measured, 2 unreadable model or data (an empty strokes file too), 130 interrupted
 (see ``trainer.terminal``). Names and sources from the files are printed with their control
-characters escaped. A strokes file is read and measured a chunk of digits at a time.
+characters escaped. A strokes file is read and measured a chunk of records at a time.
 """
 from __future__ import annotations
 
@@ -29,6 +37,7 @@ from trainer.paths import shipped_model_path
 from trainer.pen_digits import PenDigitsError, iter_pen_digits
 from trainer.strokes_to_input import StrokeError, strokes_to_input
 from trainer.terminal import EXIT_BAD_INPUT, printable, run_cli
+from trainer.verdict import decide
 
 NO_INK = -1
 #: Digits of a strokes file converted and measured at a time.
@@ -54,16 +63,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         network, metadata = load_model(model_path)
         if args.strokes:
-            labels, predicted, sources = stroke_predictions(network, args.strokes)
+            labels, predicted, sources, accepted = stroke_predictions(network, args.strokes)
         else:
             images, labels = load_mnist_test(args.mnist_dir, download=not args.no_download)
-            predicted = predictions(network, images)
+            predicted, accepted = predictions(network, images), accepted_as_digits(network, images)
             sources = ["mnist-test"] * len(labels)
-        labels = np.asarray(labels, dtype=np.int64)
     except (ModelFileError, MnistError, PenDigitsError) as error:
         print(f"digitpad-eval: {printable(error)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    is_digit = np.array([_is_digit(label) for label in labels], dtype=bool)
+    digit_rows = np.flatnonzero(is_digit)
+    labels = np.array([labels[i] for i in digit_rows], dtype=np.int64)
+    predicted, sources = predicted[digit_rows], [sources[i] for i in digit_rows]
     report = summarise(labels, predicted, sources)
+    report.update(verdict_figures(labels, predicted, accepted[is_digit], accepted[~is_digit]))
     report["model"] = str(model_path)
     report["data"] = args.strokes or "mnist-test"
     name = printable(metadata.get('name', model_path), one_line=True)
@@ -77,29 +90,36 @@ def main(argv: list[str] | None = None) -> int:
     print(format_confusion_matrix(np.array(report["confusion"])))
     if report["no_ink"]:
         print(f"{report['no_ink']} digits had no ink and count as errors")
+    print(f"the app gives no digit verdict for {report['rejected']:.2%} of the digits; "
+          f"{report['accepted_accuracy']:.2%} of the others are read right")
+    if report["non_digit_n"]:
+        print(f"{report['non_digit_n']} records are not digits: {report['non_digit_rejected']:.2%} "
+              f"get no digit verdict")
     if args.json:
         print(json.dumps(report))
     return 0
 
 
 def predictions(network, inputs: np.ndarray) -> np.ndarray:
-    """The network's label for each input row; NO_INK (always an error) for an all-zero one."""
+    """The network's best digit for each input row; NO_INK (always an error) for an all-zero one."""
     predicted = network.predict(inputs) if len(inputs) else np.zeros(0, dtype=np.int64)
     predicted[inputs.max(axis=1, initial=0.0) == 0.0] = NO_INK
     return predicted
 
 
-def stroke_predictions(network, path) -> tuple[list[int], np.ndarray, list[str]]:
-    """Labels, predictions and sources of a strokes file, converted and predicted a chunk at a
-    time (memory does not grow with the file's size beyond these three lists)."""
-    labels, predicted, sources = [], [], []
-    for chunk_labels, inputs, chunk_sources in stroke_chunks(path):
+def stroke_predictions(network, path) -> tuple[list, np.ndarray, list[str], np.ndarray]:
+    """Labels (digits or other labels, e.g. letters), predictions, sources and whether the app
+    would give a digit verdict, for every record of a strokes file, converted and predicted a chunk
+    at a time (memory does not grow with the file's size beyond these lists)."""
+    labels, predicted, sources, accepted = [], [], [], []
+    for chunk_labels, inputs, chunk_sources in stroke_chunks(path, any_label=True):
         labels += chunk_labels
         sources += chunk_sources
         predicted.append(predictions(network, inputs))
+        accepted.append(accepted_as_digits(network, inputs))
     if not labels:
         raise PenDigitsError(f"{path}: the file holds no digits")
-    return labels, np.concatenate(predicted), sources
+    return labels, np.concatenate(predicted), sources, np.concatenate(accepted)
 
 
 def stroke_inputs(path) -> tuple[list[int], np.ndarray, list[str]]:
@@ -112,11 +132,13 @@ def stroke_inputs(path) -> tuple[list[int], np.ndarray, list[str]]:
     return labels, np.concatenate(rows or [np.zeros((0, 784), np.float32)]), sources
 
 
-def stroke_chunks(path, size: int = CHUNK) -> Iterator[tuple[list[int], np.ndarray, list[str]]]:
-    """(labels, inputs, sources) of up to ``size`` digits at a time, through the stroke
-    function; a digit without ink becomes an all-zero input (see :func:`predictions`)."""
+def stroke_chunks(path, size: int = CHUNK, any_label: bool = False
+                  ) -> Iterator[tuple[list, np.ndarray, list[str]]]:
+    """(labels, inputs, sources) of up to ``size`` records at a time, through the stroke
+    function; a drawing without ink becomes an all-zero input (see :func:`predictions`).
+    ``any_label``: also records labelled with something else than a digit (label kept)."""
     labels, rows, sources = [], [], []
-    for count, digit in enumerate(iter_pen_digits(path), start=1):
+    for count, digit in enumerate(iter_pen_digits(path, any_label), start=1):
         try:
             image = strokes_to_input(digit.strokes)
         except StrokeError as error:
@@ -129,6 +151,30 @@ def stroke_chunks(path, size: int = CHUNK) -> Iterator[tuple[list[int], np.ndarr
             labels, rows, sources = [], [], []
     if rows:
         yield labels, np.array(rows, dtype=np.float32), sources
+
+
+def _is_digit(label) -> bool:
+    return isinstance(label, (int, np.integer)) and 0 <= label <= 9
+
+
+def accepted_as_digits(network, inputs: np.ndarray) -> np.ndarray:
+    """For each input, whether the app would show a digit verdict for it (an empty one: no)."""
+    if not len(inputs):
+        return np.zeros(0, dtype=bool)
+    accepted = np.array([decide(p).digit is not None for p in network.predict_proba(inputs)])
+    return accepted & (inputs.max(axis=1) > 0.0)
+
+
+def verdict_figures(labels, predicted, accepted, non_digit_accepted) -> dict:
+    """``rejected`` and ``accepted_accuracy`` of the digits, ``non_digit_*`` of the rest."""
+    right = labels == predicted
+    return {
+        "rejected": float(1.0 - accepted.mean()) if len(accepted) else 0.0,
+        "accepted_accuracy": float(right[accepted].mean()) if accepted.any() else 0.0,
+        "non_digit_n": int(len(non_digit_accepted)),
+        "non_digit_rejected": (float(1.0 - non_digit_accepted.mean())
+                               if len(non_digit_accepted) else 0.0),
+    }
 
 
 def summarise(labels: np.ndarray, predicted: np.ndarray, sources: list[str]) -> dict:

@@ -220,7 +220,8 @@ def _probe_inputs() -> np.ndarray:
 
 
 def _check_outputs_finite(path: Path, network: Network) -> None:
-    outputs = forward.predict_proba(network, _probe_inputs())
+    with np.errstate(all="ignore"):  # overflowing weights are what this looks for
+        outputs = forward.predict_proba(network, _probe_inputs())
     if not np.isfinite(outputs).all():
         raise ModelFileError(path, "the network's outputs are not finite numbers even for an "
                                    "empty or simple drawing (its weights are absurdly large)")
@@ -259,9 +260,9 @@ def _network_from(path: Path, metadata: dict, file_size: int) -> Network:
             or not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 65536
                        for n in sizes)):
         raise ModelFileError(path, f"invalid layer sizes in the metadata: {_quoted(sizes)}")
-    if sizes[0] != 784 or sizes[-1] != 10:
+    if sizes[0] != 784 or sizes[-1] not in (10, 11):
         raise ModelFileError(path, f"the network maps {sizes[0]} inputs to {sizes[-1]} outputs; "
-                                   f"DigitPad needs 784 → 10")
+                                   f"DigitPad needs 784 → 10 (or 11 with \"not a digit\")")
     parameters = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
     if parameters * 4 > max(file_size, 16 * 1024 * 1024):
         # Weights are stored uncompressed at 4 bytes each, so a file cannot hold more; refuse the

@@ -16,6 +16,8 @@ import numpy as np
 from trainer import activations
 
 INITIALISATIONS = ("normal", "he", "glorot")
+#: Outputs 0–9 are the digits; an eleventh, if any, is "not a digit".
+DIGITS = 10
 
 
 class Network:
@@ -97,8 +99,13 @@ class Network:
         return out[0] if single else out
 
     def predict(self, x: np.ndarray):
-        """The most probable class of one sample, or of each row of a batch."""
-        probabilities = self.predict_proba(x)
+        """The most probable digit of one sample, or of each row of a batch.
+
+        Only the first ten outputs (the digits) compete: the best guess of a network with an
+        eleventh output, "not a digit", is still a digit (``trainer.verdict`` decides whether to
+        show it).
+        """
+        probabilities = self.predict_proba(x)[..., :DIGITS]
         return int(np.argmax(probabilities)) if probabilities.ndim == 1 else probabilities.argmax(1)
 
 

@@ -5,11 +5,12 @@ One JSON object per line::
     {"id": "apa/apa00/app0032.dat#0", "source": "unipen-1a/apa", "writer": "apa/ArloReeves",
      "label": 9, "strokes": [[[x, y], [x, y], ...], ...]}
 
-``label`` (an integer 0–9) and ``strokes`` (a list of strokes, each a list of [x, y] points in screen
-pixels, y down) are required; ``source``, ``writer`` and ``id`` are optional strings. Blank lines are
-skipped. A digit must have at least one point. Gzip is recognised by the file's content (magic bytes),
-so a compressed file is read whatever its name; :func:`write_pen_digits` compresses when the name ends
-in ``.gz``.
+``label`` (an integer 0–9; with ``any_label=True`` also any other short text, e.g. a letter, for
+measuring how the app answers things that are not digits) and ``strokes`` (a list of strokes, each
+a list of [x, y] points in screen pixels, y down) are required; ``source``, ``writer`` and ``id``
+are optional strings. Blank lines are skipped. A digit must have at least one point. Gzip is
+recognised by the file's content (magic bytes), so a compressed file is read whatever its name;
+:func:`write_pen_digits` compresses when the name ends in ``.gz``.
 
 Every problem raises :class:`PenDigitsError` naming the file, the line number and what is wrong.
 
@@ -73,15 +74,18 @@ class PenDigitsError(ValueError):
 class PenDigit:
     """One digit written with a pen: its label and its strokes (tuples of (x, y) float points)."""
 
-    label: int
+    label: int | str
     strokes: tuple[Stroke, ...]
     source: str | None = None
     writer: str | None = None
     id: str | None = None
 
 
-def _check_digit(obj) -> PenDigit:
-    """Validate one decoded JSON object (or a PenDigit) and return a PenDigit; raise ValueError."""
+def _check_digit(obj, any_label: bool = False) -> PenDigit:
+    """Validate one decoded JSON object (or a PenDigit) and return a PenDigit; raise ValueError.
+
+    ``any_label``: a label may also be a non-empty string of at most 32 characters.
+    """
     if isinstance(obj, PenDigit):  # writing: the same rules as reading (NumPy strokes are welcome)
         obj = {"label": obj.label, "strokes": obj.strokes, "source": obj.source,
                "writer": obj.writer, "id": obj.id}
@@ -90,9 +94,15 @@ def _check_digit(obj) -> PenDigit:
     if "label" not in obj:
         raise ValueError("missing 'label'")
     label = obj["label"]
+    if any_label and isinstance(label, str) and 0 < len(label) <= 32:
+        return _with_label(obj, label)
     if isinstance(label, bool) or not isinstance(label, numbers.Integral) or not 0 <= label <= 9:
         raise ValueError(f"'label' must be an integer 0-9, got {label!r}")
-    label = int(label)
+    return _with_label(obj, int(label))
+
+
+def _with_label(obj: dict, label: int | str) -> PenDigit:
+    """The PenDigit of a checked label and the object's strokes and optional fields."""
     if "strokes" not in obj:
         raise ValueError("missing 'strokes'")
     raw = obj["strokes"]
@@ -148,13 +158,15 @@ def _is_unicode_text(text: str) -> bool:
     return True
 
 
-def read_pen_digits(path) -> list[PenDigit]:
+def read_pen_digits(path, any_label: bool = False) -> list[PenDigit]:
     """All digits of a ``.jsonl`` / ``.jsonl.gz`` file, in file order.
+
+    ``any_label``: also accept records whose label is not a digit (see the module docstring).
 
     Raises :class:`PenDigitsError` (a ValueError) for a missing or unreadable file, corrupt gzip,
     text that is not UTF-8, or any line that is not a valid digit — with the file and line number.
     """
-    return list(iter_pen_digits(path))
+    return list(iter_pen_digits(path, any_label))
 
 
 def _open_text_bytes(path: Path):
@@ -199,7 +211,7 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
             yield lineno, raw
 
 
-def iter_pen_digits(path) -> Iterator[PenDigit]:
+def iter_pen_digits(path, any_label: bool = False) -> Iterator[PenDigit]:
     """The digits of a ``.jsonl`` / ``.jsonl.gz`` file one at a time, in file order; the errors
     of :func:`read_pen_digits`, raised when the reader reaches them."""
     path = Path(path)
@@ -219,7 +231,7 @@ def iter_pen_digits(path) -> Iterator[PenDigit]:
         except RecursionError:
             raise PenDigitsError(path, lineno, "not valid JSON (nested too deeply)") from None
         try:
-            digit = _check_digit(obj)
+            digit = _check_digit(obj, any_label)
         except ValueError as e:
             raise PenDigitsError(path, lineno, str(e)) from None
         yield digit

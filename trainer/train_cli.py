@@ -22,7 +22,7 @@ import time
 
 from tqdm import tqdm
 
-from trainer.config import PRESETS, ConfigError, TrainingConfig
+from trainer.config import NEGATIVES_SHARE, PRESETS, ConfigError, TrainingConfig
 from trainer.evaluation import evaluate
 from trainer.mnist import MnistError, load_mnist
 from trainer.model_io import (ModelFileError, check_writable, remove_stale_temporaries,
@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="random affine and elastic distortions of the training images")
     parser.add_argument("--slashed-zeros", type=float, metavar="SHARE",
                         help="share of the training zeros given a slash (Ø) each epoch")
+    parser.add_argument("--negatives", action=argparse.BooleanOptionalAction, default=None,
+                        help="also learn an eleventh output, 'not a digit', from synthesised "
+                             f"letters and scribbles ({NEGATIVES_SHARE:.0%} of the samples; "
+                             "the default preset has it on)")
     parser.add_argument("--subset", type=int, metavar="N", help="train on N images only")
     parser.add_argument("--seed", type=int, help="random seed")
     parser.add_argument("--mnist-dir", metavar="DIR",
@@ -93,6 +97,8 @@ def config_from_args(args: argparse.Namespace) -> TrainingConfig:
     """The preset with the options given on the command line applied, validated."""
     changes = {field: getattr(args, option) for option, field in _OVERRIDES.items()
                if getattr(args, option) is not None}
+    if args.negatives is not None:
+        changes["negatives"] = NEGATIVES_SHARE if args.negatives else 0.0
     if args.hidden is not None:
         try:
             changes["hidden_layers"] = tuple(int(part) for part in args.hidden.split(",") if part)
@@ -117,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Training {'-'.join(map(str, config.layer_sizes))} ({config.hidden_activation}, "
           f"{config.output_activation}, {config.cost}, {config.optimizer} η={config.learning_rate:g},"
           f" batch {config.batch_size}, {epochs_phrase(config.epochs)}"
-          f"{', augmented' if config.augment else ''})"
+          f"{', augmented' if config.augment else ''}"
+          f"{', not-a-digit negatives' if config.negatives else ''})"
           f" on {len(data.train_labels)} images, validating on {len(data.val_labels)}",
           file=sys.stderr)
     if not args.out:

@@ -22,6 +22,7 @@ from numba import njit
 
 from trainer import augment as augmentation
 from trainer import backprop, kernels, optimizers, sparse_input
+from trainer.negatives import NOT_A_DIGIT, negative_images
 from trainer.slashed_zeros import slash_zeros
 from trainer.config import TrainingConfig
 from trainer.evaluation import evaluate
@@ -148,8 +149,8 @@ class _Run:
                  on_batch, cancel):
         self.network, self.config, self.on_batch, self.cancel = network, config, on_batch, cancel
         dtype = network.dtype
-        self.images = np.ascontiguousarray(data.train_images, dtype=dtype)
-        self.labels = np.ascontiguousarray(data.train_labels, dtype=np.int64)
+        self.images, self.labels = with_negatives(data.train_images, data.train_labels, config)
+        self.images = np.ascontiguousarray(self.images, dtype=dtype)
         varied = config.augment or config.slashed_zeros > 0
         self.augmented = np.empty_like(self.images) if varied else None
         self.sparse = bool(kernels.is_sparse(self.images))
@@ -284,6 +285,21 @@ def run_batches(weights, biases, activations, zs, deltas, masks, grad_w, grad_b,
         cost_sum += batch_cost
         correct += batch_correct
     return True, cost_sum, correct, step
+
+
+def with_negatives(images: np.ndarray, labels: np.ndarray, config: TrainingConfig):
+    """The training set with the config's share of synthesised non-digits (label 10) appended.
+
+    They are made once per run from the run's seed (about 1 ms each) and then varied every epoch
+    by the augmentation like the digits.
+    """
+    labels = np.ascontiguousarray(labels, dtype=np.int64)
+    if config.negatives <= 0:
+        return images, labels
+    count = round(len(labels) * config.negatives / (1.0 - config.negatives))
+    negatives = negative_images(count, config.seed, images, labels)
+    return (np.concatenate([np.asarray(images, np.float32), negatives]),
+            np.concatenate([labels, np.full(count, NOT_A_DIGIT, np.int64)]))
 
 
 def split_for_training(mnist: MnistData, config: TrainingConfig) -> TrainingData:
