@@ -179,3 +179,7 @@ PRESETS: dict[str, TrainingConfig] = {
                               epochs=40, lr_schedule="cosine", augment=True,
                               validation_share=0.05, slashed_zeros=0.3),
 }
+# Fine-tuning a model (``--from``) on someone's own drawings (``--my-digits``) mixed with a replay
+# sample of MNIST: a few hundred small Adam steps; see trainer/personal.py for the design.
+PRESETS["personal"] = PRESETS["default"].replace(learning_rate=1e-4, lr_schedule="cosine",
+                                                 batch_size=64, epochs=3, train_subset=6000)

@@ -5,7 +5,8 @@ One JSON object per line::
     {"id": "apa/apa00/app0032.dat#0", "source": "unipen-1a/apa", "writer": "apa/ArloReeves",
      "label": 9, "strokes": [[[x, y], [x, y], ...], ...]}
 
-``label`` (an integer 0–9) and ``strokes`` (a list of strokes, each a list of [x, y] points in screen
+``label`` (an integer 0–9, or the string ``"not-a-digit"`` for a drawing its writer marked as
+no digit at all) and ``strokes`` (a list of strokes, each a list of [x, y] points in screen
 pixels, y down) are required; ``source``, ``writer`` and ``id`` are optional strings. Blank lines are
 skipped. A digit must have at least one point. Gzip is recognised by the file's content (magic bytes),
 so a compressed file is read whatever its name; :func:`write_pen_digits` compresses when the name ends
@@ -27,7 +28,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PenDigit", "PenDigitsError", "read_pen_digits", "write_pen_digits"]
+__all__ = ["NOT_A_DIGIT", "PenDigit", "PenDigitsError", "read_pen_digits", "write_pen_digits"]
+
+#: The label of a drawing that is not a digit (DigitPad's own collection marks them so).
+NOT_A_DIGIT = "not-a-digit"
 
 Point = tuple[float, float]
 Stroke = tuple[Point, ...]
@@ -61,7 +65,7 @@ class PenDigitsError(ValueError):
 class PenDigit:
     """One digit written with a pen: its label and its strokes (tuples of (x, y) float points)."""
 
-    label: int
+    label: int | str  # 0-9 or NOT_A_DIGIT
     strokes: tuple[Stroke, ...]
     source: str | None = None
     writer: str | None = None
@@ -78,9 +82,10 @@ def _check_digit(obj) -> PenDigit:
     if "label" not in obj:
         raise ValueError("missing 'label'")
     label = obj["label"]
-    if isinstance(label, bool) or not isinstance(label, numbers.Integral) or not 0 <= label <= 9:
-        raise ValueError(f"'label' must be an integer 0-9, got {label!r}")
-    label = int(label)
+    if label != NOT_A_DIGIT:
+        if isinstance(label, bool) or not isinstance(label, numbers.Integral) or not 0 <= label <= 9:
+            raise ValueError(f"'label' must be an integer 0-9 or {NOT_A_DIGIT!r}, got {label!r}")
+        label = int(label)
     if "strokes" not in obj:
         raise ValueError("missing 'strokes'")
     raw = obj["strokes"]
