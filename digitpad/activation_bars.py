@@ -7,8 +7,8 @@ its best guess in small type). With no input the bars are empty and there is no 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPaintEvent
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 #: Below this best probability the verdict is "not sure".
@@ -23,7 +23,11 @@ MUTED_COLOR = QColor("#6b7480")
 
 
 class BarChart(QWidget):
-    """Ten horizontal bars, one per digit, with the digit on the left and the percentage right."""
+    """Ten horizontal bars, one per digit, with the digit on the left and the percentage right.
+
+    Clicking a bar emits ``digitClicked`` with its digit (the user says what the drawing is)."""
+
+    digitClicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -36,6 +40,11 @@ class BarChart(QWidget):
 
     def sizeHint(self) -> QSize:
         return QSize(260, 10 * 26)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.height() > 0:
+            self.digitClicked.emit(min(9, max(0, int(event.position().y() * 10 / self.height()))))
+        super().mousePressEvent(event)
 
     def set_values(self, values: np.ndarray, highlight: int | None, unsure: bool) -> None:
         self._values = np.asarray(values, dtype=float)
