@@ -392,6 +392,8 @@ class MainWindow(QMainWindow):
         else:
             self._retrain_dialog.current_network = self.model.network
             self._retrain_dialog.current_accuracy = self.model.test_accuracy
+        self.labelling.ensure_loaded()
+        self._retrain_dialog.set_my_digits(self.labelling.collection.drawings)
         self._retrain_dialog.show()
         self._retrain_dialog.raise_()
         self._retrain_dialog.activateWindow()
@@ -412,13 +414,25 @@ class MainWindow(QMainWindow):
         self._my_digits_window = None
         self.my_digits_action = self._action("My &digits…", self.open_my_digits, ["Ctrl+D"],
                                              "Your labelled drawings: browse, relabel, export")
-        self.model_menu.insertAction(self.reset_action, self.my_digits_action)
+        self.learn_action = self._action("&Learn my handwriting…", self.learn_my_handwriting,
+                                         ["Ctrl+L"], "Fine-tune the current model on My digits")
+        self.model_menu.insertActions(self.reset_action,
+                                      [self.my_digits_action, self.learn_action])
         export = self._action("E&xport my digits…", lambda: self.open_my_digits().export_dialog())
         import_ = self._action("&Import digits…", lambda: self.open_my_digits().import_dialog())
         self.file_menu.insertActions(self.quit_action, [export, import_])
         self.file_menu.insertSeparator(self.quit_action)
         self.labelling.saved.connect(lambda *_: self._my_digits_window
                                      and self._my_digits_window.refresh())
+
+    def learn_my_handwriting(self):
+        """The retrain dialog set to fine-tune the current model on My digits, started."""
+        dialog = self.open_retrain_dialog()
+        if not dialog.is_running():
+            dialog.set_preset("personal")
+            dialog.my_digits_box.setChecked(True)
+            dialog.start()
+        return dialog
 
     def open_my_digits(self):
         from digitpad.my_digits_window import MyDigitsWindow
@@ -427,6 +441,7 @@ class MainWindow(QMainWindow):
         if self._my_digits_window is None:
             self._my_digits_window = MyDigitsWindow(self.labelling.collection,
                                                     self.model.network, self)
+            self._my_digits_window.learnRequested.connect(self.learn_my_handwriting)
         else:
             self._my_digits_window.set_network(self.model.network)
         self._my_digits_window.show()

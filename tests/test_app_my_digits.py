@@ -3,6 +3,7 @@ driven by real key and mouse events on the real widgets."""
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import pytest
@@ -124,3 +125,26 @@ def test_ten_thousand_drawings_open_in_under_a_second(window, qtbot, app_user_da
     assert seconds < 1.0, f"took {seconds:.2f} s"
     qtbot.waitUntil(lambda: "reads 10000 of them" in dialog.summary.text()
                     or "reads 0 of them" in dialog.summary.text(), timeout=60000)
+
+
+@pytest.mark.skipif(not os.environ.get("DIGITPAD_MNIST_DIR"),
+                    reason="DIGITPAD_MNIST_DIR is not set: Learn my handwriting needs MNIST")
+def test_learn_my_handwriting_fine_tunes_shows_before_and_after_and_can_be_kept(
+        shown, qtbot, app_draw):
+    send, _ = app_draw
+    for key in (Qt.Key.Key_4, Qt.Key.Key_4, Qt.Key.Key_4, Qt.Key.Key_4):
+        send(shown.canvas, STROKES)
+        qtbot.keyClick(shown.canvas, key)
+    before = shown.model.network
+    dialog = shown.learn_my_handwriting()
+    assert dialog.preset_box.currentText() == "personal" and dialog.my_digits_box.isChecked()
+    assert dialog.my_digits_box.text() == "Include my digits (4)"
+    qtbot.waitUntil(lambda: dialog.state() != "running", timeout=600000)
+    assert dialog.state() == "decide", dialog.result_label.text()
+    text = dialog.result_label.text()
+    assert "On your digits (each read by a model that never saw it)" in text
+    assert "MNIST test accuracy" in text
+    assert dialog.outcome.network is not before  # a fine-tuned copy, the current one untouched
+    assert dialog.outcome.network.layer_sizes == before.layer_sizes
+    assert dialog.keep()
+    assert shown.model.network is dialog.outcome.network
