@@ -94,3 +94,12 @@ def test_digitpad_train_fine_tunes_a_model_on_my_digits(tmp_path):
     assert metadata["training"]["preset"] == "personal"
     start, _ = load_model(model)
     assert not np.array_equal(start.weights[0], network.weights[0])
+
+
+def test_digitpad_eval_reads_an_exported_collection_leaving_out_not_a_digit(tmp_path):
+    mine = tmp_path / "mine.jsonl"
+    write_pen_digits(mine, drawings())
+    done = subprocess.run([sys.executable, "-m", "trainer.eval_cli", "--strokes", str(mine),
+                           "--json"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1])["n"] == 2

@@ -23,7 +23,7 @@ from trainer.evaluation import confusion_matrix, format_confusion_matrix
 from trainer.mnist import MnistError, load_mnist
 from trainer.model_io import ModelFileError, load_model
 from trainer.paths import shipped_model_path
-from trainer.pen_digits import PenDigitsError, read_pen_digits
+from trainer.pen_digits import NOT_A_DIGIT, PenDigitsError, read_pen_digits
 from trainer.strokes_to_input import StrokeError, strokes_to_input
 
 NO_INK = -1
@@ -78,9 +78,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def stroke_inputs(path) -> tuple[list[int], np.ndarray, list[str]]:
     """Every digit of a strokes file through the stroke function; a digit without ink becomes an
-    all-zero input, which ``main`` marks as the prediction NO_INK (always an error)."""
+    all-zero input, which ``main`` marks as the prediction NO_INK (always an error). Drawings
+    labelled "not-a-digit" (in a DigitPad collection) are no digits and are left out."""
     labels, rows, sources = [], [], []
     for digit in read_pen_digits(path):
+        if digit.label == NOT_A_DIGIT:
+            continue
         try:
             image = strokes_to_input(digit.strokes)
         except StrokeError as error:
