@@ -96,7 +96,7 @@ class DrawingsModel(QAbstractListModel):
         misread = verdict is not None and verdict != drawing.label
         if role == Qt.ItemDataRole.DisplayRole:
             text = label_text(drawing.label)
-            return f"{text} ✗ read {label_text(verdict)}" if misread else text
+            return f"{text}\n✗ read {label_text(verdict)}" if misread else text
         if role == Qt.ItemDataRole.DecorationRole:
             return self._pixmap(drawing)
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -138,7 +138,8 @@ class MyDigitsWindow(QDialog):
         self.grid.setMovement(QListView.Movement.Static)
         self.grid.setUniformItemSizes(True)
         self.grid.setIconSize(QSize(THUMBNAIL, THUMBNAIL))
-        self.grid.setGridSize(QSize(THUMBNAIL + 60, THUMBNAIL + 26))
+        self.grid.setGridSize(QSize(THUMBNAIL + 60, THUMBNAIL + 44))
+        self.grid.setWordWrap(True)
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.grid.setModel(self.model)
 
