@@ -83,7 +83,8 @@ def _check_digit(obj) -> PenDigit:
         raise ValueError("missing 'label'")
     label = obj["label"]
     if label != NOT_A_DIGIT:
-        if isinstance(label, bool) or not isinstance(label, numbers.Integral) or not 0 <= label <= 9:
+        if (isinstance(label, bool) or not isinstance(label, numbers.Integral)
+                or not 0 <= label <= 9):
             raise ValueError(f"'label' must be an integer 0-9 or {NOT_A_DIGIT!r}, got {label!r}")
         label = int(label)
     if "strokes" not in obj:
