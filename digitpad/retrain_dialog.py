@@ -167,9 +167,9 @@ class RetrainDialog(QDialog):
         self.my_digits_box.setToolTip("Also learn the drawings you labelled (My digits). The "
                                       "personal preset fine-tunes the current model on them.")
         self.set_my_digits([])
+        preset_row.addWidget(self.my_digits_box)
         form_column = QVBoxLayout()
         form_column.addLayout(preset_row)
-        form_column.addWidget(self.my_digits_box)
         for box in group_boxes:
             form_column.addWidget(box)
         form_column.addWidget(self.error_label)
@@ -263,9 +263,9 @@ class RetrainDialog(QDialog):
         self.preset_box.blockSignals(False)
 
     def set_my_digits(self, drawings: list) -> None:
-        """The user's labelled drawings that "Include my digits" adds to a run."""
+        """The user's labelled drawings that the "My digits (N)" box adds to a run."""
         self.my_digits = list(drawings)
-        self.my_digits_box.setText(f"Include my digits ({len(self.my_digits)})")
+        self.my_digits_box.setText(f"My digits ({len(self.my_digits)})")
         self.my_digits_box.setEnabled(bool(self.my_digits))
         if not self.my_digits:
             self.my_digits_box.setChecked(False)
@@ -377,7 +377,7 @@ class RetrainDialog(QDialog):
         fine_tune = self.preset_box.currentText() == "personal"
         if fine_tune and (not mine or self.current_network is None):
             self.error_label.setText("The personal preset fine-tunes the current model on your "
-                                     "digits: label some drawings and tick “Include my digits”.")
+                                     "digits: label some drawings and tick “My digits”.")
             return False
         self.error_label.clear()
         from digitpad.mnist_dialog import MnistDialog, mnist_available

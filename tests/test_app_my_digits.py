@@ -138,7 +138,7 @@ def test_learn_my_handwriting_fine_tunes_shows_before_and_after_and_can_be_kept(
     before = shown.model.network
     dialog = shown.learn_my_handwriting()
     assert dialog.preset_box.currentText() == "personal" and dialog.my_digits_box.isChecked()
-    assert dialog.my_digits_box.text() == "Include my digits (4)"
+    assert dialog.my_digits_box.text() == "My digits (4)"
     qtbot.waitUntil(lambda: dialog.state() != "running", timeout=600000)
     assert dialog.state() == "decide", dialog.result_label.text()
     text = dialog.result_label.text()
