@@ -57,6 +57,7 @@ class Labelling(QObject):
                                "its bar): the drawing joins My digits")
         self.button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.button.setMenu(menu)
+        self.button.setMinimumWidth(self.button.sizeHint().width())
         window.activations.bars.digitClicked.connect(self.save)
 
     def ensure_loaded(self) -> None:

@@ -94,9 +94,9 @@ class DrawingsModel(QAbstractListModel):
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
         drawing, verdict = self.drawings[index.row()], self.verdicts[index.row()]
         misread = verdict is not None and verdict != drawing.label
-        if role == Qt.ItemDataRole.DisplayRole:
-            text = label_text(drawing.label)
-            return f"{text}\n✗ read {label_text(verdict)}" if misread else text
+        if role == Qt.ItemDataRole.DisplayRole:  # always two lines: the items are of one size
+            read = "…" if verdict is None else f"✗ read {label_text(verdict)}" if misread else "✓"
+            return f"{label_text(drawing.label)}\n{read}"
         if role == Qt.ItemDataRole.DecorationRole:
             return self._pixmap(drawing)
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -175,7 +175,7 @@ class MyDigitsWindow(QDialog):
         layout.addWidget(self.grid, 1)
         layout.addLayout(buttons)
         self.resize(760, 520)
-        self.setMinimumSize(480, 320)
+        self.setMinimumSize(680, 360)
         self.refresh()
 
     def _action(self, text: str, slot, shortcut=None) -> QAction:

@@ -82,6 +82,8 @@ def test_my_digits_shows_counts_verdicts_and_deletes_and_relabels_with_undo(
     # two of them are misreads, marked in the grid
     marked = [dialog.model.data(dialog.model.index(r)) for r in range(3)]
     assert sum("✗ read" in text for text in marked) >= 1
+    assert all(text.split("\n")[1] == "✓" or text.split("\n")[1].startswith("✗ read ")
+               for text in marked)
     dialog.grid.setFocus()
     dialog.grid.setCurrentIndex(dialog.model.index(2))  # the 7 (sorted by label)
     qtbot.keyClick(dialog.grid, Qt.Key.Key_Delete)
