@@ -89,3 +89,9 @@ def test_an_import_of_a_bad_file_changes_nothing_and_says_why(collection, tmp_pa
     with pytest.raises(CollectionError, match="holds no drawings"):
         collection.import_file(empty)
     assert collection.path.read_bytes() == before
+
+
+def test_reading_a_collection_that_does_not_exist_creates_nothing(tmp_path):
+    collection = Collection(tmp_path / "user-data" / "my-digits.jsonl")
+    assert collection.load() == [] and collection.damaged == []
+    assert not (tmp_path / "user-data").exists()

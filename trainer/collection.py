@@ -155,7 +155,10 @@ class Collection:
     # --- reading -----------------------------------------------------------------------------
     def load(self) -> list[Drawing]:
         """Read the collection; damaged lines are moved to the ``.damaged`` file and listed in
-        ``self.damaged``. A missing file is an empty collection."""
+        ``self.damaged``. A missing file is an empty collection (and nothing is created)."""
+        if not self.path.exists():
+            self.drawings, self.damaged = [], []
+            return self.drawings
         with self._locked():
             drawings, damaged = self._read()
             if damaged:
