@@ -8,8 +8,8 @@ keep drawing. With no input the bars are empty and there is no verdict.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPaintEvent
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from trainer.verdict import NOT_SURE_THRESHOLD, State, decide
@@ -31,7 +31,12 @@ MAX_ROW_HEIGHT = 30.0
 
 class BarChart(QWidget):
     """Horizontal bars, one per output (ten digits, and "not a digit" when the model has it), its
-    label left and the percentage right; it lays out as many bars as it is given values."""
+    label left and the percentage right; it lays out as many bars as it is given values.
+
+    Clicking a bar emits ``digitClicked`` with its index (the user says what the drawing is; 10 is
+    "not a digit")."""
+
+    digitClicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -44,6 +49,17 @@ class BarChart(QWidget):
 
     def sizeHint(self) -> QSize:
         return QSize(260, 10 * 26)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        rows = len(self._values)
+        if event.button() == Qt.MouseButton.LeftButton and rows and self.height() > 0:
+            row = int(event.position().y() // self._row_height())
+            if 0 <= row < rows:
+                self.digitClicked.emit(row)
+        super().mousePressEvent(event)
+
+    def _row_height(self) -> float:
+        return min(MAX_ROW_HEIGHT, self.height() / max(len(self._values), 1))
 
     def set_values(self, values: np.ndarray, highlight: int | None, unsure: bool) -> None:
         self._values = np.asarray(values, dtype=float)
@@ -59,7 +75,7 @@ class BarChart(QWidget):
         label_w = metrics.horizontalAdvance("0") + 12
         pct_w = metrics.horizontalAdvance("100.0 %") + 10
         rows = len(self._values)
-        row_h = min(MAX_ROW_HEIGHT, self.height() / max(rows, 1))
+        row_h = self._row_height()
         bar_h = min(18.0, row_h * 0.62)
         bar_w = max(10.0, self.width() - label_w - pct_w)
         for digit in range(rows):

@@ -123,6 +123,7 @@ class MainWindow(QMainWindow):
         self._build_ui()
         self._build_menus()
         self._build_status_bar()
+        self._build_my_digits()
 
         self.canvas.strokesChanged.connect(self._strokes_changed)
         self.canvas.historyChanged.connect(self._history_changed)
@@ -175,6 +176,7 @@ class MainWindow(QMainWindow):
             b.setMinimumWidth(64)
             buttons.addWidget(b)
         buttons.addWidget(hint, 1)
+        self._canvas_buttons = buttons
         left = QVBoxLayout()
         left.setSpacing(8)
         left.addWidget(self.canvas, 1)
@@ -276,6 +278,7 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.clear_action)
         model_menu = bar.addMenu("&Model")
         model_menu.addActions([self.retrain_action, self.reset_action])
+        self.file_menu, self.model_menu = file_menu, model_menu
         model_menu.addSeparator()
         model_menu.addAction(self.model_info_action)
         help_menu = bar.addMenu("&Help")
@@ -444,6 +447,8 @@ class MainWindow(QMainWindow):
         else:
             self._retrain_dialog.current_network = self.model.network
             self._retrain_dialog.current_accuracy = self.model.test_accuracy
+        self.labelling.ensure_loaded()
+        self._retrain_dialog.set_my_digits(self.labelling.collection.drawings)
         self._retrain_dialog.show()
         self._retrain_dialog.raise_()
         self._retrain_dialog.activateWindow()
@@ -454,6 +459,49 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self.set_model(model_store.LoadedModel(network, metadata, Path(path), "user"))
         self.statusBar().showMessage("Now using the retrained model (also at the next start).", 6000)
+
+    # ------------------------------------------------------------------ my digits (issue 13)
+    def _build_my_digits(self) -> None:
+        from digitpad.labelling import Labelling
+
+        self.labelling = Labelling(self)
+        self._canvas_buttons.insertWidget(3, self.labelling.button)
+        self._my_digits_window = None
+        self.my_digits_action = self._action("My &digits…", self.open_my_digits, ["Ctrl+D"],
+                                             "Your labelled drawings: browse, relabel, export")
+        self.learn_action = self._action("&Learn my handwriting…", self.learn_my_handwriting,
+                                         ["Ctrl+L"], "Fine-tune the current model on My digits")
+        self.model_menu.insertActions(self.reset_action,
+                                      [self.my_digits_action, self.learn_action])
+        export = self._action("E&xport my digits…", lambda: self.open_my_digits().export_dialog())
+        import_ = self._action("&Import digits…", lambda: self.open_my_digits().import_dialog())
+        self.file_menu.insertActions(self.quit_action, [export, import_])
+        self.file_menu.insertSeparator(self.quit_action)
+        self.labelling.saved.connect(lambda *_: self._my_digits_window
+                                     and self._my_digits_window.refresh())
+
+    def learn_my_handwriting(self):
+        """The retrain dialog set to fine-tune the current model on My digits, started."""
+        dialog = self.open_retrain_dialog()
+        if not dialog.is_running():
+            dialog.set_preset("personal")
+            dialog.my_digits_box.setChecked(True)
+            dialog.start()
+        return dialog
+
+    def open_my_digits(self):
+        from digitpad.my_digits_window import MyDigitsWindow
+
+        self.labelling.ensure_loaded()
+        if self._my_digits_window is None:
+            self._my_digits_window = MyDigitsWindow(self.labelling.collection,
+                                                    self.model.network, self)
+            self._my_digits_window.learnRequested.connect(self.learn_my_handwriting)
+        else:
+            self._my_digits_window.set_network(self.model.network)
+        self._my_digits_window.show()
+        self._my_digits_window.raise_()
+        return self._my_digits_window
 
     # ------------------------------------------------------------------ dialogs
     def show_model_info(self) -> None:

@@ -190,6 +190,13 @@ class RetrainDialog(QDialog):
         preset_row = QHBoxLayout()
         preset_row.addWidget(QLabel("Preset"))
         preset_row.addWidget(self.preset_box, 1)
+        self.my_digits: list = []
+        self.my_digits_box = QCheckBox()
+        self.my_digits_box.setObjectName("includeMyDigits")
+        self.my_digits_box.setToolTip("Also learn the drawings you labelled (My digits). The "
+                                      "personal preset fine-tunes the current model on them.")
+        self.set_my_digits([])
+        preset_row.addWidget(self.my_digits_box)
         form_column = QVBoxLayout()
         form_column.addLayout(preset_row)
         for box in group_boxes:
@@ -307,6 +314,14 @@ class RetrainDialog(QDialog):
         self.preset_box.setCurrentText("custom")
         self.preset_box.blockSignals(False)
 
+    def set_my_digits(self, drawings: list) -> None:
+        """The user's labelled drawings that the "My digits (N)" box adds to a run."""
+        self.my_digits = list(drawings)
+        self.my_digits_box.setText(f"My digits ({len(self.my_digits)})")
+        self.my_digits_box.setEnabled(bool(self.my_digits))
+        if not self.my_digits:
+            self.my_digits_box.setChecked(False)
+
     def set_preset(self, name: str) -> None:
         """Fill the form with preset ``name`` ("custom" leaves the form as it is)."""
         if name not in self._presets:
@@ -413,6 +428,12 @@ class RetrainDialog(QDialog):
         except ValueError as exc:
             self.error_label.setText(str(exc))
             return False
+        mine = self.my_digits if self.my_digits_box.isChecked() else []
+        fine_tune = self.preset_box.currentText() == "personal"
+        if fine_tune and (not mine or self.current_network is None):
+            self.error_label.setText("The personal preset fine-tunes the current model on your "
+                                     "digits: label some drawings and tick “My digits”.")
+            return False
         self.error_label.clear()
         from digitpad.mnist_dialog import MnistDialog, mnist_available
 
@@ -441,7 +462,8 @@ class RetrainDialog(QDialog):
         self._progress_started = None
         self.worker = TrainingWorker(config, mnist_dir=self.mnist_dir,
                                      current_network=self.current_network,
-                                     current_accuracy=self.current_accuracy)
+                                     current_accuracy=self.current_accuracy, my_digits=mine,
+                                     fine_tune=fine_tune)
         self.worker.phase.connect(self.phase_label.setText)
         self.worker.batchProgress.connect(self._on_batch)
         self.worker.epochFinished.connect(self._on_epoch)
@@ -500,9 +522,15 @@ class RetrainDialog(QDialog):
             if new is not None and old is not None:
                 delta = 100 * (new - old)
                 comparison = f" ({'+' if delta >= 0 else '−'}{abs(delta):.2f} points)"
+            mine = ""
+            if outcome.my_digits_accuracy is not None:
+                before, after = outcome.my_digits_accuracy
+                mine = (f"On your digits (each read by a model that never saw it): "
+                        f"<b>{_percent(after)}</b>, before {_percent(before)}<br>")
+            notes = "".join(f"{note}<br>" for note in outcome.notes)
             self.result_label.setText(
-                f"New model: <b>{_percent(new)}</b> test accuracy{comparison}<br>"
-                f"Current model: {_percent(old)}<br>Keep the new model or discard it?")
+                f"{mine}New model: <b>{_percent(new)}</b> MNIST test accuracy{comparison}<br>"
+                f"Current model: {_percent(old)}<br>{notes}Keep the new model or discard it?")
             self.result_label.setStyleSheet("")
             self.phase_label.setText(f"Finished: {outcome.message}.")
             self._set_state("decide")

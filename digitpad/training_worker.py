@@ -27,6 +27,10 @@ class TrainingOutcome:
     current_test_accuracy: float | None = None
     epochs: list = field(default_factory=list)
     seconds: float = 0.0
+    #: With the user's drawings: their accuracy (before, after), each drawing measured by a model
+    #: fine-tuned without it (``trainer.personal.held_out_accuracy``); None when not measured.
+    my_digits_accuracy: tuple[float, float] | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def usable(self) -> bool:
@@ -60,8 +64,13 @@ class TrainingWorker(QObject):
     finished = Signal(object)
 
     def __init__(self, config, *, mnist_dir=None, current_network=None,
-                 current_accuracy: float | None = None) -> None:
+                 current_accuracy: float | None = None, my_digits=None,
+                 fine_tune: bool = False) -> None:
+        """``my_digits``: the user's drawings (with ``label`` and ``strokes``) to learn too;
+        ``fine_tune``: start from a copy of ``current_network`` instead of a fresh network."""
         super().__init__()
+        self.my_digits = list(my_digits or ())
+        self.fine_tune = fine_tune
         self.config = config
         self.mnist_dir = mnist_dir
         self.current_network = current_network
@@ -123,8 +132,13 @@ class TrainingWorker(QObject):
             return TrainingOutcome("failed", str(exc))
         if self._cancel.is_set():
             return TrainingOutcome(training.CANCELLED, "cancelled before training started")
-        data = training.split_for_training(mnist, config)
-        network = training.network_for(config)
+        from trainer import personal
+
+        network = (personal.copy_network(self.current_network) if self.fine_tune
+                   else training.network_for(config))
+        mine = personal.personal_set(self.my_digits, network.layer_sizes[-1])
+        data = (personal.personal_training_data(mine, mnist, config) if len(mine.labels)
+                else training.split_for_training(mnist, config))
         self.phase.emit("Preparing the trainer… (its first run compiles the training kernels)")
         train_started = time.perf_counter()
         result = training.train(
@@ -139,6 +153,11 @@ class TrainingWorker(QObject):
                 else training.DIVERGED
             return TrainingOutcome(status, result.message, epochs=list(result.epochs))
 
+        held_out = None
+        if len(mine.labels) and self.fine_tune:
+            self.phase.emit("Measuring on your drawings (each by a model that never saw it)…")
+            held_out = personal.held_out_accuracy(self.current_network, mine, mnist, config,
+                                                  cancel=self._cancel)
         self.phase.emit("Measuring test accuracy…")
         test_eval = evaluate(network, mnist.test_images, mnist.test_labels)
         current = self.current_accuracy
@@ -158,4 +177,5 @@ class TrainingWorker(QObject):
             name=f"retrained {time.strftime('%Y-%m-%d %H:%M')}", preset="app retrain dialog")
         return TrainingOutcome(result.status, result.message, network=network, metadata=metadata,
                                test_accuracy=test_eval.accuracy, current_test_accuracy=current,
-                               epochs=list(result.epochs))
+                               epochs=list(result.epochs), my_digits_accuracy=held_out,
+                               notes=mine.skipped)

@@ -105,9 +105,10 @@ def test_menus_hold_the_commands(window):
     entries = {name: [a.text().replace("&", "") for a in menu.actions() if not a.isSeparator()]
                for name, menu in titles.items()}
     assert entries == {
-        "File": ["Open model…", "Save model as…", "Quit"],
+        "File": ["Open model…", "Save model as…", "Export my digits…", "Import digits…", "Quit"],
         "Edit": ["Undo", "Redo", "Clear"],
-        "Model": ["Retrain…", "Reset to the shipped model", "About this model"],
+        "Model": ["Retrain…", "My digits…", "Learn my handwriting…",
+                  "Reset to the shipped model", "About this model"],
         "Help": ["Keyboard shortcuts", "About DigitPad"],
     }
 

@@ -5,10 +5,11 @@ One JSON object per line::
     {"id": "apa/apa00/app0032.dat#0", "source": "unipen-1a/apa", "writer": "apa/ArloReeves",
      "label": 9, "strokes": [[[x, y], [x, y], ...], ...]}
 
-``label`` (an integer 0–9; with ``any_label=True`` also any other short text, e.g. a letter, for
-measuring how the app answers things that are not digits) and ``strokes`` (a list of strokes, each
-a list of [x, y] points in screen pixels, y down) are required; ``source``, ``writer`` and ``id``
-are optional strings. Blank lines are skipped. A digit must have at least one point. Gzip is
+``label`` (an integer 0–9, or the string ``"not-a-digit"`` for a drawing its writer marked as no
+digit at all; with ``any_label=True`` also any other short text, e.g. a letter, for measuring how
+the app answers things that are not digits) and ``strokes`` (a list of strokes, each a list of
+[x, y] points in screen pixels, y down) are required; ``source``, ``writer`` and ``id`` are
+optional strings. Blank lines are skipped. A digit must have at least one point. Gzip is
 recognised by the file's content (magic bytes), so a compressed file is read whatever its name;
 :func:`write_pen_digits` compresses when the name ends in ``.gz``.
 
@@ -35,8 +36,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PenDigit", "PenDigitsError", "iter_pen_digits", "read_pen_digits",
+__all__ = ["NOT_A_DIGIT", "PenDigit", "PenDigitsError", "iter_pen_digits", "read_pen_digits",
            "write_pen_digits"]
+
+#: The label of a drawing that is not a digit (DigitPad's own collection marks them so).
+NOT_A_DIGIT = "not-a-digit"
 
 Point = tuple[float, float]
 Stroke = tuple[Point, ...]
@@ -74,7 +78,7 @@ class PenDigitsError(ValueError):
 class PenDigit:
     """One digit written with a pen: its label and its strokes (tuples of (x, y) float points)."""
 
-    label: int | str
+    label: int | str  # 0-9, NOT_A_DIGIT, or (any_label) another short text
     strokes: tuple[Stroke, ...]
     source: str | None = None
     writer: str | None = None
@@ -94,10 +98,10 @@ def _check_digit(obj, any_label: bool = False) -> PenDigit:
     if "label" not in obj:
         raise ValueError("missing 'label'")
     label = obj["label"]
-    if any_label and isinstance(label, str) and 0 < len(label) <= 32:
+    if label == NOT_A_DIGIT or (any_label and isinstance(label, str) and 0 < len(label) <= 32):
         return _with_label(obj, label)
     if isinstance(label, bool) or not isinstance(label, numbers.Integral) or not 0 <= label <= 9:
-        raise ValueError(f"'label' must be an integer 0-9, got {label!r}")
+        raise ValueError(f"'label' must be an integer 0-9 or {NOT_A_DIGIT!r}, got {label!r}")
     return _with_label(obj, int(label))
 
 

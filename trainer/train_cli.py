@@ -3,6 +3,7 @@
     digitpad-train --preset nielsen
     digitpad-train --preset keras --epochs 5 --out keras.npz --json
     digitpad-train --preset default --hidden 256,256 --optimizer momentum --lr 0.05
+    digitpad-train --from model.npz --my-digits mine.jsonl --preset personal --out me.npz
 
 Prints a progress bar within each epoch and one line per epoch, the way Keras does; with ``--json``
 the last line printed is a JSON object with ``test_accuracy`` and the per-epoch records.
@@ -25,8 +26,11 @@ from tqdm import tqdm
 from trainer.config import NEGATIVES_SHARE, PRESETS, ConfigError, TrainingConfig
 from trainer.evaluation import evaluate
 from trainer.mnist import MnistError, load_mnist
-from trainer.model_io import (ModelFileError, check_writable, remove_stale_temporaries,
-                              save_model)
+from trainer.model_io import (ModelFileError, check_writable, load_model,
+                              remove_stale_temporaries, save_model)
+from trainer.network import Network
+from trainer.pen_digits import PenDigitsError, read_pen_digits
+from trainer.personal import personal_set, personal_training_data
 from trainer.terminal import EXIT_BAD_INPUT, EXIT_DIVERGED, printable, run_cli
 from trainer.training import (BatchProgress, EpochRecord, epochs_phrase, model_metadata,
                               network_for, split_for_training, train)
@@ -85,7 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
                              "else the cache, else download)")
     parser.add_argument("--no-download", action="store_true",
                         help="fail instead of downloading MNIST when it is not found")
-    parser.add_argument("--out", metavar="PATH", help="save the trained model here (.npz); without it nothing is saved")
+    parser.add_argument("--from", dest="from_model", metavar="MODEL",
+                        help="continue training this model (.npz) instead of a new network; "
+                             "its architecture replaces the preset's")
+    parser.add_argument("--my-digits", action="append", metavar="FILE",
+                        help="also learn these drawings (pen-digits .jsonl[.gz]); repeatable. "
+                             "With --from and --preset personal: learn someone's handwriting")
+    parser.add_argument("--out", metavar="PATH",
+                        help="save the trained model here (.npz); without it nothing is saved")
     parser.add_argument("--name", help="a name for the model, stored in its metadata")
     parser.add_argument("--json", action="store_true",
                         help="print a JSON summary as the last line")
@@ -108,18 +119,41 @@ def config_from_args(args: argparse.Namespace) -> TrainingConfig:
     return PRESETS[args.preset].replace(**changes).validate()
 
 
+def starting_network(model_path: str | None, config: TrainingConfig
+                     ) -> tuple[Network, TrainingConfig]:
+    """A new network as the config says, or the model at ``model_path`` with the config's
+    architecture fields replaced by the model's (so the saved metadata tells the truth)."""
+    if model_path is None:
+        return network_for(config), config
+    network, _ = load_model(model_path)
+    return network, config.replace(
+        hidden_layers=tuple(network.layer_sizes[1:-1]),
+        hidden_activation=network.hidden_activation,
+        output_activation=network.output_activation, cost=network.cost, init=network.init)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = config_from_args(args)
+        if args.preset == "personal" and not args.from_model:
+            raise ConfigError("the personal preset fine-tunes a model: give --from MODEL.npz")
         if args.out:
             remove_stale_temporaries(check_writable(args.out))
+        network, config = starting_network(args.from_model, config)
+        drawings = [d for name in args.my_digits or () for d in read_pen_digits(name)]
         mnist = load_mnist(args.mnist_dir, download=not args.no_download)
-    except (ConfigError, MnistError, ModelFileError) as error:
+    except (ConfigError, MnistError, ModelFileError, PenDigitsError) as error:
         print(f"digitpad-train: {printable(error)}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    data = split_for_training(mnist, config)
-    network = network_for(config)
+    started = time.perf_counter()
+    if args.my_digits:
+        mine = personal_set(drawings, network.layer_sizes[-1])
+        for note in mine.skipped:
+            print(f"digitpad-train: {printable(note)}", file=sys.stderr)
+        data = personal_training_data(mine, mnist, config)
+    else:
+        data = split_for_training(mnist, config)
     print(f"Training {'-'.join(map(str, config.layer_sizes))} ({config.hidden_activation}, "
           f"{config.output_activation}, {config.cost}, {config.optimizer} η={config.learning_rate:g},"
           f" batch {config.batch_size}, {epochs_phrase(config.epochs)}"
@@ -130,7 +164,6 @@ def main(argv: list[str] | None = None) -> int:
     if not args.out:
         print(NOT_SAVED, file=sys.stderr)
     reporter = _EpochReporter(config.epochs, quiet=args.quiet)
-    started = time.perf_counter()
     result = train(network, config, data, on_batch=reporter.batch, on_epoch=reporter.epoch)
     reporter.close()
     seconds = time.perf_counter() - started

@@ -31,6 +31,9 @@ from trainer.network import Network
 
 #: The running cost of an epoch may not exceed this multiple of the cost the run started with.
 DIVERGENCE_FACTOR = 10.0
+#: ... or, when the run starts from a trained network (a fine-tune: its cost starts near zero, and a
+#: harder batch can easily cost ten times more), the multiple of this floor.
+DIVERGENCE_FLOOR = 0.05
 #: A network still at chance level after half an epoch (and at least this many samples) has
 #: collapsed: with Nielsen's η = 100 every sigmoid saturates and the cost stays finite, but nothing
 #: is learnt any more.
@@ -211,7 +214,7 @@ class _Run:
             if math.isnan(self.initial_loss):
                 self.initial_loss = running
             if (not finite or not math.isfinite(running)
-                    or running > DIVERGENCE_FACTOR * self.initial_loss):
+                    or running > DIVERGENCE_FACTOR * max(self.initial_loss, DIVERGENCE_FLOOR)):
                 return DIVERGED, _divergence_advice(config, epoch + 1)
             if seen >= max(COLLAPSE_MIN_SAMPLES, n // 2) and correct < COLLAPSE_ACCURACY * seen:
                 return DIVERGED, _collapse_advice(config, epoch + 1, correct / seen)
