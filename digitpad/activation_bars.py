@@ -146,7 +146,8 @@ class ActivationPanel(QWidget):
             self._verdict = None
             self.bars.set_values(p, best, True)
             self._set_verdict_text("?", UNSURE_TOP_COLOR,
-                                   f"Not sure – best guess {best}\u00a0({100 * confidence:.0f}\u00a0%)")
+                                   f"Not sure – best guess {best}"
+                                   f"\u00a0({100 * confidence:.0f}\u00a0%)")
 
     def _set_verdict_text(self, text: str, color: QColor, detail: str) -> None:
         self.verdict_label.setText(text)
