@@ -233,8 +233,11 @@ class DrawingCanvas(QWidget):
         self._strokes = [moved(s) for s in self._strokes]
         if self._current is not None:
             self._current = moved(self._current)
-        self._undo = [_Action(a.kind, tuple(tuple(moved(s)) for s in a.strokes)) for a in self._undo]
-        self._redo = [_Action(a.kind, tuple(tuple(moved(s)) for s in a.strokes)) for a in self._redo]
+        def moved_action(action: _Action) -> _Action:
+            return _Action(action.kind, tuple(tuple(moved(s)) for s in action.strokes))
+
+        self._undo = [moved_action(a) for a in self._undo]
+        self._redo = [moved_action(a) for a in self._redo]
 
     def _history_changed(self) -> None:
         self._rebuild()

@@ -91,7 +91,8 @@ class CurveChart(QWidget):
         if self.percent and hi - lo > step:
             lo, hi = max(0.0, lo), min(1.0, hi)
 
-        labels = [self._format(lo + i * step, step) for i in range(int(round((hi - lo) / step)) + 1)]
+        labels = [self._format(lo + i * step, step)
+                  for i in range(int(round((hi - lo) / step)) + 1)]
         left = max(metrics.horizontalAdvance(t) for t in labels) + 10
         # Title and legend; in a narrow chart the legend goes below the title, not over it.
         legend_w = sum(metrics.horizontalAdvance(name) + 32 for name in self._series)

@@ -84,7 +84,8 @@ class MnistDialog(QDialog):
         self._close_when_done = False
 
         intro = QLabel(
-            "Training needs the MNIST database of handwritten digits (60\u00a0000 training and 10\u00a0000 "
+            "Training needs the MNIST database of handwritten digits (60\u00a0000 training and "
+            "10\u00a0000 "
             f"test images, {DOWNLOAD_SIZE_TEXT}). Download it from the public mirrors into your "
             "cache folder, or choose a folder that already holds the four files "
             "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "

@@ -1,4 +1,4 @@
-"""A clear message instead of Qt's when its platform plugin cannot start (e.g. missing X11 libraries).
+"""A clear message instead of Qt's when its platform plugin cannot start (missing X11 libraries).
 
 When Qt cannot load its platform plugin it aborts the process from inside the ``QApplication``
 constructor, after a message that misleads on a desktop that lacks Qt's X11 libraries: "xcb-cursor0
@@ -18,7 +18,7 @@ from pathlib import Path
 from PySide6.QtCore import QLibraryInfo, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
-#: What Qt's X11 platform plugin needs on a Debian/Ubuntu desktop (also in the README's Quick start).
+#: What Qt's X11 platform plugin needs on a Debian/Ubuntu desktop (also in the README).
 X11_PACKAGES = ("libxcb-cursor0", "libxcb-icccm4", "libxcb-image0", "libxcb-keysyms1",
                 "libxcb-render-util0", "libxcb-shape0", "libxkbcommon-x11-0")
 #: Libraries whose Debian package name does not follow the soname rule of :func:`debian_package`.

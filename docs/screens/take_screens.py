@@ -23,6 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREEN = (1366, 768)
+#: The MNIST dialog's reason, as on a computer without MNIST.
+MISSING = "MNIST is not on this computer yet (looked in ~/.cache/digitpad/mnist)."
 #: (picture in DIR, name in docs/) copied by --keep.
 KEPT = (("main-1366x768.png", "main-window.png"), ("retrain-1366x768.png", "retrain-dialog.png"))
 
@@ -39,8 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         return take_all(out)
     missing = [tool for tool in ("Xvfb", "openbox", "import") if not shutil.which(tool)]
     if missing:
-        print(f"take_screens: needs {', '.join(missing)} (apt-get install xvfb openbox imagemagick)",
-              file=sys.stderr)
+        print(f"take_screens: needs {', '.join(missing)} "
+              "(apt-get install xvfb openbox imagemagick)", file=sys.stderr)
         return 2
     status = run_under_xvfb(out)
     if status == 0 and args.keep:
@@ -97,13 +99,13 @@ def take_all(out: Path) -> int:
         print(out / f"{name}.png")
 
     def mnist_after_error():
-        dialog = MnistDialog("MNIST is not on this computer yet (looked in ~/.cache/digitpad/mnist).",
-                             window)
+        dialog = MnistDialog(MISSING, window)
         dialog.show()
         dialog.show_error("download failed: every mirror failed: "
-                          "https://ossci-datasets.s3.amazonaws.com/mnist/: <urlopen error [Errno -3] "
-                          "Temporary failure in name resolution>; https://storage.googleapis.com/"
-                          "cvdf-datasets/mnist/: <urlopen error [Errno -3] Temporary failure>")
+                          "https://ossci-datasets.s3.amazonaws.com/mnist/: <urlopen error "
+                          "[Errno -3] Temporary failure in name resolution>; https://storage."
+                          "googleapis.com/cvdf-datasets/mnist/: <urlopen error [Errno -3] "
+                          "Temporary failure>")
         return dialog
 
     def close_question():
@@ -123,8 +125,7 @@ def take_all(out: Path) -> int:
         "about": lambda: about_dialog(window),
         "model-info": lambda: model_info_dialog(window.model, window),
         "shortcuts": lambda: shortcuts_dialog(window),
-        "mnist": lambda: MnistDialog("MNIST is not on this computer yet (looked in "
-                                     "~/.cache/digitpad/mnist).", window),
+        "mnist": lambda: MnistDialog(MISSING, window),
         "mnist-error": mnist_after_error,
         "retrain-close-question": close_question,
     }
