@@ -3,6 +3,7 @@
     python bench/bench_ui_responsiveness.py                 # both
     python bench/bench_ui_responsiveness.py --pen-lag       # only the first
     python bench/bench_ui_responsiveness.py --pen-lag --numpy-path   # ... with the NumPy path
+    python bench/bench_ui_responsiveness.py --pen-lag --network-view both  # dock hidden, shown
     python bench/bench_ui_responsiveness.py --training      # only the second
     python bench/bench_ui_responsiveness.py --cold-jit      # also: Cancel during the first JIT compile
     add --json for one JSON line at the end
@@ -16,6 +17,8 @@
    ``assets/model.npz`` (784-800-800-10) or, without it, a random network of the same shape.
    ``--numpy-path``: with the plain NumPy path the app reads drawings with until Numba's kernels
    are ready (the first seconds of a first start), instead of the compiled kernels.
+   ``--network-view hidden|shown|both``: with the "Inside the network" dock hidden or shown (by
+   default as the app would start); ``both`` measures hidden, shown, hidden, shown back to back.
 2. **Event-loop stalls while retraining.** One epoch of the ``default`` preset (784-800-800-10,
    Adam, dropout, augmentation, slashed zeros, all of MNIST) runs in the app's TrainingWorker — it
    keeps both cores busy — while a QTimer beats every 5 ms in the GUI thread; the longest gap
@@ -115,7 +118,8 @@ def figure_eight(n: int, width: int, height: int) -> list[tuple[float, float]]:
     return [(float(x), float(y)) for x, y in zip(xs, ys)]
 
 
-def measure_pen_lag(moves: int = 2000, numpy_path: bool = False) -> dict:
+def measure_pen_lag(moves: int = 2000, numpy_path: bool = False,
+                    network_view: str | None = None) -> dict:
     from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPointF, Qt
     from PySide6.QtGui import QMouseEvent
     from PySide6.QtWidgets import QApplication
@@ -126,6 +130,8 @@ def measure_pen_lag(moves: int = 2000, numpy_path: bool = False) -> dict:
     path, model_name = _model_path()
     window = MainWindow(path)
     window.resize(1000, 640)
+    if network_view is not None:
+        window.network_view.setVisible(network_view == "shown")
     window.show()
     for _ in range(20):
         app.processEvents()
@@ -209,6 +215,7 @@ def measure_pen_lag(moves: int = 2000, numpy_path: bool = False) -> dict:
     final = [1000 * (at_shown - arrived[-1][1]) for g, at_shown in shown if g >= arrived[-1][0]]
     window.close()
     return {"model": model_name, "path": "NumPy" if numpy_path else "compiled", "moves": moves,
+            "network_view": "hidden" if window.network_view.isHidden() else "shown",
             "replay_seconds": round(seconds, 2),
             "moves_per_second": round(moves / seconds),
             "results_shown": len(shown), "lag_ms": _percentiles(lags),
@@ -336,6 +343,8 @@ def main() -> int:
                         help="also Cancel + Close during the first run's JIT compilation")
     parser.add_argument("--numpy-path", action="store_true",
                         help="pen lag with the NumPy path instead of the compiled kernels")
+    parser.add_argument("--network-view", choices=("hidden", "shown", "both"),
+                        help="pen lag with the network view dock hidden, shown, or both in turn")
     parser.add_argument("--moves", type=int, default=2000)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--mnist-dir", type=Path,
@@ -346,9 +355,12 @@ def main() -> int:
     report = {"machine": _busy_machine_note()}
     print(report["machine"], flush=True)
     if args.pen_lag or both:
-        report["pen_lag"] = lag = measure_pen_lag(args.moves, args.numpy_path)
-        print(f"pen lag over {lag['moves']} moves ({lag['model']}, {lag['path']} path, "
-              f"{lag['moves_per_second']} "
+        views = {"both": ["hidden", "shown"] * 2, None: [None]}.get(args.network_view,
+                                                                   [args.network_view])
+        report["pen_lag"] = [measure_pen_lag(args.moves, args.numpy_path, v) for v in views]
+    for lag in report.get("pen_lag", []):
+        print(f"pen lag over {lag['moves']} moves ({lag['model']}, {lag['path']} path, network "
+              f"view {lag['network_view']}, {lag['moves_per_second']} "
               f"moves/s, {lag['results_shown']} results shown): p50 {lag['lag_ms']['p50']} ms, "
               f"p99 {lag['lag_ms']['p99']} ms, max {lag['lag_ms']['max']} ms (until the bars are "
               f"repainted: p50 {lag['lag_until_bars_painted_ms']['p50']} ms, p99 "

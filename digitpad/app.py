@@ -40,6 +40,7 @@ from digitpad.activation_bars import ActivationPanel
 from digitpad.canvas import DrawingCanvas
 from digitpad.input_preview import InputPreview
 from digitpad.live_predictor import LivePredictor, prepare_compiled
+from digitpad.network_view import install as install_network_view
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
         self._build_ui()
         self._build_menus()
         self._build_status_bar()
+        self.network_view = install_network_view(self)
 
         self.canvas.strokesChanged.connect(self._strokes_changed)
         self.canvas.historyChanged.connect(self._history_changed)
@@ -433,6 +435,8 @@ class MainWindow(QMainWindow):
     def _show_prediction(self, x, probabilities) -> None:
         self.preview.set_input(x)
         self.activations.set_probabilities(probabilities)
+        self.network_view.show_input(self.predictor.network if probabilities is not None else None,
+                                     x)
         if probabilities is not None:
             self.timing_label.setText(f"{1000 * self.predictor.last_seconds:.1f} ms")
 
@@ -449,6 +453,16 @@ class MainWindow(QMainWindow):
         """The (784,) input currently shown in the 28×28 preview."""
         return self.preview.values()
 
+    def hidden_activations(self):
+        """One 1-D array per hidden layer: the activations the network view shows for the input
+        the window shows (an empty list without input or model)."""
+        return self.network_view.hidden_activations()
+
+    def attribution(self, d: int):
+        """The (784,) attribution map of output ``d`` for the input the window shows: each
+        pixel's share of the output's score minus its score for an empty canvas."""
+        return self.network_view.attribution(d)
+
     def wait_for_prediction(self, timeout_ms: int = 10000) -> bool:
         """Process events until the shown prediction matches the current strokes."""
         return self.predictor.wait_until_idle(timeout_ms)
@@ -457,6 +471,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._retrain_dialog is not None:
             self._retrain_dialog.close()
+        self.network_view.save_shown()
+        self.network_view.shutdown()
         self.predictor.shutdown()
         super().closeEvent(event)
 
