@@ -40,7 +40,9 @@ from digitpad.activation_bars import ActivationPanel
 from digitpad.canvas import DrawingCanvas
 from digitpad.input_preview import InputPreview
 from digitpad.live_predictor import LivePredictor, prepare_compiled
+from digitpad.mistakes import add_action as add_mistakes_action
 from digitpad.network_view import install as install_network_view
+from digitpad.small_model import add_action as add_small_model_action
 
 log = logging.getLogger(__name__)
 
@@ -249,6 +251,8 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.clear_action)
         model_menu = bar.addMenu("&Model")
         model_menu.addActions([self.retrain_action, self.reset_action])
+        self.small_model_action = add_small_model_action(self, model_menu)
+        self.mistakes_action = add_mistakes_action(self, model_menu)
         model_menu.addSeparator()
         model_menu.addAction(self.model_info_action)
         help_menu = bar.addMenu("&Help")

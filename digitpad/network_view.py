@@ -39,6 +39,7 @@ from digitpad.inside_worker import InsideComputer
 TOP_UNITS = 4          # weight pictures of the units that did most for the verdict
 MARKED_UNITS = 5       # strongest units ringed in each heat map
 SETTINGS_KEY = "networkView/shown"
+DOCK_WIDTH = 320       # the dock's least width; the window grows its own minimum by it
 HEADING_STYLE = "font-weight: 600; color: #1d2430;"
 NOTE_STYLE = "color: #4a5260;"
 
@@ -181,13 +182,13 @@ class NetworkView(QDockWidget):
         column.addStretch(1)
         content = QWidget()
         content.setLayout(column)
-        content.setMinimumWidth(360)
+        content.setMinimumWidth(DOCK_WIDTH)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(content)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setWidget(scroll)
-        self.setMinimumWidth(200)
+        self.setMinimumWidth(DOCK_WIDTH)
         self._show_inside(None)
 
     def _build_for_network(self, network) -> None:
@@ -449,5 +450,16 @@ def install(window) -> NetworkView:
         bar.addMenu(menu)
     else:
         bar.insertMenu(model, menu)  # File, Edit, View, Model, Help
+    base_width = window.minimumWidth()
+
+    def make_room(*_args) -> None:
+        """The window's own minimum width holds the docked view too (a set minimum size
+        overrides what the layout needs): the main panels are never clipped."""
+        docked = not view.isHidden() and not view.isFloating()
+        window.setMinimumWidth(base_width + (DOCK_WIDTH if docked else 0))
+
+    view.visibilityChanged.connect(make_room)
+    view.topLevelChanged.connect(make_room)
     view.setVisible(NetworkView.shown_last_time())
+    make_room()
     return view

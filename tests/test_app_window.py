@@ -108,7 +108,8 @@ def test_menus_hold_the_commands(window):
         "File": ["Open model…", "Save model as…", "Quit"],
         "Edit": ["Undo", "Redo", "Clear"],
         "View": ["Inside the network"],
-        "Model": ["Retrain…", "Reset to the shipped model", "About this model"],
+        "Model": ["Retrain…", "Reset to the shipped model", "Load a small model to explore",
+                  "Mistakes…", "About this model"],
         "Help": ["Keyboard shortcuts", "About DigitPad"],
     }
 
