@@ -136,30 +136,36 @@ class NetworkView(QDockWidget):
             item, image = plots.image_plot(plots.DIVERGING)
             self.units_plot.addItem(item, 0, i)
             self.top_items.append((item, image))
-        self.weight_bar = plots.colour_bar(plots.DIVERGING, "incoming weight")
-        self.units_plot.addItem(self.weight_bar, 0, TOP_UNITS)
-        self.units_plot.setFixedHeight(150)
-        self.units_note = _Note("Red: ink on those pixels turns the unit on; blue: turns it off.")
+        self.units_plot.setFixedHeight(130)
+        self.units_note = _Note("Each picture is a unit's 784 incoming weights. Red: ink on those "
+                                "pixels turns the unit on; blue: turns it off. The number is the "
+                                "unit's share of the verdict's score.")
 
         self.unit_heading = _Heading("Unit")
+        self.unit_heading.setWordWrap(True)
         self.unit_heading.setObjectName("unitHeading")
         self.unit_plot = pg.GraphicsLayoutWidget()
         self.unit_plot.setObjectName("unitDetailPlot")
         self.unit_item, self.unit_image = plots.image_plot(plots.DIVERGING)
         self.unit_plot.addItem(self.unit_item, 0, 0)
+        self.weight_bar = plots.colour_bar(plots.DIVERGING, "incoming weight")
+        self.unit_plot.addItem(self.weight_bar, 0, 1)
         self.contribution_item = pg.PlotItem()
         self.contribution_item.setMenuEnabled(False)
         self.contribution_item.hideButtons()
         self.contribution_item.setMouseEnabled(False, False)
-        self.contribution_item.setLabel("left", "contribution to score")
+        self.contribution_item.setLabel("left", "share of the score")
+        self.contribution_item.getAxis("left").enableAutoSIPrefix(False)
         self.contribution_item.setLabel("bottom", "output")
         self.contribution_item.showGrid(y=True, alpha=0.25)
         self.contribution_bars = pg.BarGraphItem(x=[], height=[], width=0.7)
         self.contribution_item.addItem(self.contribution_bars)
         self.contribution_item.addItem(pg.InfiniteLine(pos=0, angle=0, pen=plots.TEXT_COLOR))
-        self.unit_plot.addItem(self.contribution_item, 0, 1)
-        self.unit_plot.ci.layout.setColumnStretchFactor(1, 2)
+        self.unit_plot.addItem(self.contribution_item, 0, 2)
+        self.unit_plot.ci.layout.setColumnStretchFactor(2, 2)
         self.unit_plot.setFixedHeight(170)
+        self.unit_note = _Note("Bars: how much this unit moved each output's score, compared "
+                               "with an empty canvas (its change of activation × its influence).")
 
         column = QVBoxLayout()
         column.setContentsMargins(8, 6, 8, 8)
@@ -179,10 +185,11 @@ class NetworkView(QDockWidget):
         column.addWidget(self.units_note)
         column.addWidget(self.unit_heading)
         column.addWidget(self.unit_plot)
+        column.addWidget(self.unit_note)
         column.addStretch(1)
         content = QWidget()
         content.setLayout(column)
-        content.setMinimumWidth(DOCK_WIDTH)
+        content.setMinimumWidth(DOCK_WIDTH - 24)  # room for the vertical scroll bar
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(content)
@@ -391,9 +398,9 @@ class NetworkView(QDockWidget):
                                  f"Why not “{name}”? (the verdict is “{plots.output_name(verdict)}”)")
         score, empty = self.inside.scores[d], self.inside.empty_scores[d]
         self.why_note.setText(
-            f"Red pixels pushed the score of “{name}” up, blue ones down. All pixels together: "
-            f"{score - empty:+.2f} = its score {score:.2f} minus {empty:.2f} for an empty canvas. "
-            f"Click a digit above to ask about it.")
+            f"Red pixels pushed the score of “{name}” up, blue ones down. Together they add up "
+            f"to {score - empty:+.2f}: its score {score:.2f} here, {empty:.2f} for an empty "
+            f"canvas. Click a digit above to ask about it.")
 
     def _draw_unit(self) -> None:
         unit = self.shown_unit()
@@ -404,10 +411,11 @@ class NetworkView(QDockWidget):
             return
         layer, index = unit
         activation = float(self.inside.hidden[layer][index])
+        empty = float(self.inside.empty_hidden[layer][index])
         shares = self.inside.unit_contribution[layer][index]
         how = {None: "", self._hovered_unit: " (hovered)", self._clicked_unit: " (clicked)"}
         self.unit_heading.setText(f"Layer {layer + 1}, unit {index}{how.get(unit, '')}: "
-                                  f"activation {activation:.3f}")
+                                  f"activation {activation:.3f} (empty canvas: {empty:.3f})")
         if layer == 0:
             plots.set_picture(self.unit_image, self._network.weights[0][:, index],
                               self._weight_levels)

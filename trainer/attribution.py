@@ -40,6 +40,7 @@ class Inside:
 
     x                   (n_in,) the input
     hidden              one (n_units,) activation array per hidden layer
+    empty_hidden        the same for the empty input
     output              (n_out,) output activations (probabilities)
     scores              (n_out,) output pre-activations for x
     empty_scores        (n_out,) output pre-activations for the empty input
@@ -50,6 +51,7 @@ class Inside:
 
     x: np.ndarray
     hidden: list[np.ndarray]
+    empty_hidden: list[np.ndarray]
     output: np.ndarray
     scores: np.ndarray
     empty_scores: np.ndarray
@@ -96,7 +98,8 @@ def look_inside(network, x, empty=None) -> Inside:
     pixel_attribution = np.zeros((x.size, to_outputs.shape[1]))
     inked = np.flatnonzero(x)  # the empty input is the reference: blank pixels contribute nothing
     pixel_attribution[inked] = x[inked, None] * _product(network.weights[0][inked], to_outputs)
-    return Inside(x=x, hidden=[a for _z, a in drawn[:hidden_layers]], output=drawn[-1][1],
+    return Inside(x=x, hidden=[a for _z, a in drawn[:hidden_layers]],
+                  empty_hidden=[a for _z, a in empty[:hidden_layers]], output=drawn[-1][1],
                   scores=drawn[-1][0].astype(np.float64),
                   empty_scores=empty[-1][0].astype(np.float64),
                   pixel_attribution=pixel_attribution, unit_contribution=unit_contribution)
