@@ -41,18 +41,20 @@ class Verdicts:
     confidence: np.ndarray     # (10000,) its probability
     matrix: np.ndarray         # (10, outputs)
 
-    def mistakes(self, true: int | None = None, said: int | None = None) -> np.ndarray:
-        """Indices of wrong digits (optionally of one cell), most confident first."""
-        wrong = self.said != self.labels
-        if true is not None:
-            wrong &= self.labels == true
-        if said is not None:
-            wrong &= self.said == said
-        indices = np.flatnonzero(wrong)
+    def mistakes(self) -> np.ndarray:
+        """Indices of the wrong digits, most confident first."""
+        return self._most_confident_first(np.flatnonzero(self.said != self.labels))
+
+    def cell(self, true: int, said: int) -> np.ndarray:
+        """Indices of the digits ``true`` read as ``said``, most confident first."""
+        return self._most_confident_first(
+            np.flatnonzero((self.labels == true) & (self.said == said)))
+
+    def _most_confident_first(self, indices: np.ndarray) -> np.ndarray:
         return indices[np.argsort(-self.confidence[indices], kind="stable")]
 
 
-def read_test_set(network, images: np.ndarray, labels: np.ndarray) -> Verdicts:
+def verdicts_for(network, images: np.ndarray, labels: np.ndarray) -> Verdicts:
     from trainer.forward import predict_proba
 
     p = np.concatenate([predict_proba(network, images[i:i + 1000])
@@ -60,6 +62,12 @@ def read_test_set(network, images: np.ndarray, labels: np.ndarray) -> Verdicts:
     said = p.argmax(axis=1)
     return Verdicts(images, labels, said, p[np.arange(len(p)), said],
                        confusion_matrix(labels, said, p.shape[1]))
+
+
+def cell_title(true: int, said: int) -> str:
+    if true == said:
+        return f"{true}s read right"
+    return f"{true}s read as {plots.output_name(said)}"
 
 
 class _Evaluation(QObject):
@@ -74,7 +82,7 @@ class _Evaluation(QObject):
 
         try:
             mnist = load_mnist(download=False)
-            self.done.emit(read_test_set(network, mnist.test_images, mnist.test_labels), "")
+            self.done.emit(verdicts_for(network, mnist.test_images, mnist.test_labels), "")
         except Exception as exc:  # no MNIST, a broken model: a message in the window
             self.done.emit(None, str(exc) or type(exc).__name__)
 
@@ -83,6 +91,39 @@ def _thumbnail(x: np.ndarray) -> QIcon:
     ink = (255 - np.clip(x, 0, 1) * 220).astype(np.uint8).reshape(28, 28)
     image = QImage(ink.tobytes(), 28, 28, 28, QImage.Format.Format_Grayscale8).copy()
     return QIcon(QPixmap.fromImage(image).scaled(THUMBNAIL, THUMBNAIL))
+
+
+class DigitBrowser(QListWidget):
+    """Thumbnails of some digits of a :class:`Verdicts`, each with "true → said" and the
+    confidence; :attr:`digitClicked` gives the clicked digit's index."""
+
+    digitClicked = Signal(int)
+    LIMIT = 500  # thumbnails shown at most
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("digitBrowser")
+        self.setViewMode(QListWidget.ViewMode.IconMode)
+        self.setIconSize(QSize(THUMBNAIL, THUMBNAIL))
+        self.setGridSize(QSize(THUMBNAIL + 44, THUMBNAIL + 40))
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.setMovement(QListWidget.Movement.Static)
+        self.setWordWrap(True)
+        self.itemClicked.connect(
+            lambda item: self.digitClicked.emit(int(item.data(Qt.ItemDataRole.UserRole))))
+
+    def show_digits(self, verdicts: Verdicts, indices: np.ndarray) -> None:
+        self.clear()
+        for i in indices[:self.LIMIT]:
+            label, chosen = int(verdicts.labels[i]), int(verdicts.said[i])
+            confidence = 100 * verdicts.confidence[i]
+            item = QListWidgetItem(_thumbnail(verdicts.images[i]),
+                                   f"{label} → {plots.output_tick(chosen)}\n{confidence:.0f} %")
+            item.setData(Qt.ItemDataRole.UserRole, int(i))
+            item.setToolTip(f"Digit #{i}: a {label}, read as {plots.output_name(chosen)} with "
+                            f"{confidence:.1f} % confidence")
+            item.setForeground(QColor(plots.TEXT_COLOR))
+            self.addItem(item)
 
 
 class MistakesDialog(QDialog):
@@ -107,15 +148,9 @@ class MistakesDialog(QDialog):
         matrix_note.setStyleSheet("color: #4a5260;")
         self.list_label = QLabel("Mistakes, most confident first:")
         self.list_label.setObjectName("mistakesListLabel")
-        self.browser = QListWidget()
+        self.browser = DigitBrowser()
         self.browser.setObjectName("mistakesBrowser")
-        self.browser.setViewMode(QListWidget.ViewMode.IconMode)
-        self.browser.setIconSize(QSize(THUMBNAIL, THUMBNAIL))
-        self.browser.setGridSize(QSize(THUMBNAIL + 44, THUMBNAIL + 40))
-        self.browser.setResizeMode(QListWidget.ResizeMode.Adjust)
-        self.browser.setMovement(QListWidget.Movement.Static)
-        self.browser.setWordWrap(True)
-        self.browser.itemClicked.connect(self._item_clicked)
+        self.browser.digitClicked.connect(self.choose)
         self.all_button = QPushButton("Show all mistakes")
         self.all_button.clicked.connect(lambda: self.show_cell(None, None))
 
@@ -161,26 +196,12 @@ class MistakesDialog(QDialog):
         """List the mistakes of one cell (true digit, chosen output), or all of them."""
         if self.results is None:
             return
-        indices = self.results.mistakes(true, said)
         if true is None:
-            what = "All mistakes"
-        elif true == said:
-            what = f"{int(self.results.matrix[true, said])} digits {true} read right; mistakes"
-            indices = indices[:0]
+            what, indices = "All mistakes", self.results.mistakes()
         else:
-            what = f"True {true}, read as {plots.output_name(said)}"
+            what, indices = cell_title(true, said), self.results.cell(true, said)
         self.list_label.setText(f"{what}, most confident first: {len(indices)}")
-        self.browser.clear()
-        for i in indices[:500]:
-            label, chosen = int(self.results.labels[i]), int(self.results.said[i])
-            item = QListWidgetItem(
-                _thumbnail(self.results.images[i]),
-                f"{label} → {plots.output_tick(chosen)}\n{100 * self.results.confidence[i]:.0f} %")
-            item.setData(Qt.ItemDataRole.UserRole, int(i))
-            item.setToolTip(f"Test digit #{i}: a {label}, read as {plots.output_name(chosen)} "
-                            f"with {100 * self.results.confidence[i]:.1f} % confidence")
-            item.setForeground(QColor(plots.TEXT_COLOR))
-            self.browser.addItem(item)
+        self.browser.show_digits(self.results, indices)
 
     def choose(self, index: int) -> None:
         """Show test digit ``index`` in the network view."""
@@ -188,9 +209,6 @@ class MistakesDialog(QDialog):
         caption = (f"MNIST test digit #{index}, a {label} read as "
                    f"{plots.output_name(chosen)}")
         self.digitChosen.emit(self.results.images[index], caption)
-
-    def _item_clicked(self, item: QListWidgetItem) -> None:
-        self.choose(int(item.data(Qt.ItemDataRole.UserRole)))
 
 
 def add_action(window, menu) -> QAction:
