@@ -40,7 +40,6 @@ from digitpad.activation_bars import ActivationPanel
 from digitpad.canvas import DrawingCanvas
 from digitpad.input_preview import InputPreview
 from digitpad.live_predictor import LivePredictor, prepare_compiled
-from digitpad.mistakes import add_action as add_mistakes_action
 from digitpad.network_view import install as install_network_view
 from digitpad.small_model import add_action as add_small_model_action
 
@@ -252,7 +251,10 @@ class MainWindow(QMainWindow):
         model_menu = bar.addMenu("&Model")
         model_menu.addActions([self.retrain_action, self.reset_action])
         self.small_model_action = add_small_model_action(self, model_menu)
-        self.mistakes_action = add_mistakes_action(self, model_menu)
+        self.mistakes_action = self._action("&Mistakes…", self.open_mistakes, (),
+                                            "The model's confusion matrix and wrong digits on "
+                                            "the MNIST test set")
+        model_menu.addAction(self.mistakes_action)
         model_menu.addSeparator()
         model_menu.addAction(self.model_info_action)
         help_menu = bar.addMenu("&Help")
@@ -407,6 +409,12 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Now using the retrained model (also at the next start).", 6000)
 
     # ------------------------------------------------------------------ dialogs
+    def open_mistakes(self):
+        from digitpad.mistakes import open_mistakes
+
+        self.mistakes_dialog = open_mistakes(self)
+        return self.mistakes_dialog
+
     def show_model_info(self) -> None:
         from digitpad.about import model_info_dialog
 

@@ -11,8 +11,10 @@ network, mostly in matrix products that release the GIL) runs beside it.
 """
 from __future__ import annotations
 
+import atexit
 import functools
 import time
+import weakref
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
@@ -20,6 +22,17 @@ from trainer import attribution
 
 #: The view is redrawn at most this often while the user draws (10 times a second).
 MIN_INTERVAL_MS = 100
+
+
+#: Computers whose thread runs: stopped at interpreter exit if nobody closed their window (a
+#: QThread destroyed while running aborts the process).
+_running: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all() -> None:
+    for computer in list(_running):
+        computer.shutdown()
 
 
 @functools.lru_cache(maxsize=2)
@@ -70,6 +83,7 @@ class InsideComputer(QObject):
         self._worker.done.connect(self._on_done)
         self._thread.finished.connect(self._worker.deleteLater)
         self._thread.start()
+        _running.add(self)
 
     def request(self, network, x) -> None:
         """Compute for ``network`` and ``x`` soon (an input with no ink or no network: at once)."""
@@ -97,6 +111,7 @@ class InsideComputer(QObject):
         self._finish_latest(None if network is None or x is None else look_inside(network, x))
 
     def shutdown(self) -> None:
+        _running.discard(self)
         self._timer.stop()
         try:
             if self._thread.isRunning():

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QObject, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QIcon, QImage, QPixmap
+from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -211,30 +211,20 @@ class MistakesDialog(QDialog):
         self.digitChosen.emit(self.results.images[index], caption)
 
 
-def add_action(window, menu) -> QAction:
-    """Add "Mistakes…" to ``menu``: opens a :class:`MistakesDialog` for the current model."""
-    action = QAction("&Mistakes…", window)
-    action.setStatusTip("The model's confusion matrix and wrong digits on the MNIST test set")
+def open_mistakes(window) -> MistakesDialog | None:
+    """Open a :class:`MistakesDialog` for ``window``'s model; its digits go to the network view."""
+    network = window.model.network
+    if network is None:
+        return None
+    dialog = MistakesDialog(network, window)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
-    def open_dialog() -> MistakesDialog | None:
-        network = window.model.network
-        if network is None:
-            return None
-        dialog = MistakesDialog(network, window)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    def show(x, caption: str) -> None:
+        view = window.network_view
+        view.show()
+        view.raise_()
+        view.show_input(network, x, caption)
 
-        def show(x, caption: str) -> None:
-            view = window.network_view
-            view.show()
-            view.raise_()
-            view.show_input(network, x, caption)
-
-        dialog.digitChosen.connect(show)
-        window.mistakes_dialog = dialog
-        dialog.show()
-        return dialog
-
-    action.triggered.connect(open_dialog)
-    menu.addAction(action)
-    window.open_mistakes = open_dialog
-    return action
+    dialog.digitChosen.connect(show)
+    dialog.show()
+    return dialog

@@ -18,7 +18,6 @@ from PySide6.QtGui import QAction
 
 from digitpad import model_store
 from digitpad.training_worker import TrainingOutcome, TrainingWorker
-from trainer.config import PRESETS
 
 EPOCHS = 10
 NAME = "small 784-30-10 sigmoid net to explore"
@@ -35,7 +34,7 @@ class SmallModelTrainer(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.config = PRESETS["nielsen"].replace(epochs=EPOCHS)
+        self.config = None  # the nielsen preset with EPOCHS epochs, unless a test changes it
         self.worker: TrainingWorker | None = None
 
     def is_running(self) -> bool:
@@ -44,6 +43,10 @@ class SmallModelTrainer(QObject):
     def start(self) -> None:
         if self.is_running():
             return
+        if self.config is None:
+            from trainer.config import PRESETS  # imports Numba: not on the way to a ready window
+
+            self.config = PRESETS["nielsen"].replace(epochs=EPOCHS)
         self.worker = TrainingWorker(self.config)
         self.worker.phase.connect(self.progress)
         self.worker.batchProgress.connect(self._batch)

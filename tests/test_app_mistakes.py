@@ -79,15 +79,15 @@ def test_mistakes_window_counts_lists_and_shows_wrong_digits(window, qtbot, mnis
     np.testing.assert_allclose(window.hidden_activations()[0],
                                np.maximum(mnist_env.test_images[index] @ network.weights[0]
                                           + network.biases[0], 0), atol=1e-4)
-    assert f"#{index}" in window.network_view.source_label.text()
+    assert f"#{index}" in window.network_view.panel.source_label.text()
     dialog.close()
 
 
 def test_load_a_small_model_to_explore_trains_and_uses_one(window, qtbot, mnist_env):
     from digitpad.small_model import NAME
+    from trainer.config import PRESETS
 
-    window.small_model_trainer.config = window.small_model_trainer.config.replace(
-        epochs=1, train_subset=3000)
+    window.small_model_trainer.config = PRESETS["nielsen"].replace(epochs=1, train_subset=3000)
     window.small_model_action.trigger()
     assert not window.small_model_action.isEnabled() and window.busy_bar.isVisibleTo(window)
     qtbot.waitUntil(lambda: window.model.metadata.get("name") == NAME, timeout=240000)

@@ -11,7 +11,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QToolButton
 
-from digitpad.network_view import grid_shape
+from digitpad.network_panel import grid_shape
 
 TWO = [[(60, 80), (110, 50), (160, 80), (150, 130), (70, 210), (170, 210)]]
 
@@ -50,7 +50,8 @@ def move_to(widget, point: QPointF, kind=QEvent.Type.MouseMove, button=Qt.MouseB
 
 
 def unit_point(view, layer: int, unit: int) -> QPointF:
-    """Where unit ``unit`` of hidden layer ``layer`` is drawn, in the heat map's viewport."""
+    """Where unit ``unit`` of hidden layer ``layer`` is drawn, in the heat map's viewport
+    (``view``: the dock's panel)."""
     item = view._layers[layer][0]
     rows, columns = grid_shape(view._network.layer_sizes[layer + 1])
     scene = item.getViewBox().mapViewToScene(QPointF(unit % columns + 0.5, unit // columns + 0.5))
@@ -58,12 +59,15 @@ def unit_point(view, layer: int, unit: int) -> QPointF:
 
 
 def test_the_view_is_shown_the_first_time_and_follows_the_drawing(shown, qtbot, app_draw):
-    view = shown.findChild(type(shown.network_view), "networkView")
-    assert view is shown.network_view and view.isVisible()
-    assert view.inside is None and shown.hidden_activations() == []
+    dock = shown.findChild(type(shown.network_view), "networkView")
+    assert dock is shown.network_view and dock.isVisible()
     draw(shown, app_draw)
-    qtbot.waitUntil(lambda: view.inside is not None, timeout=3000)  # without the hooks' help
-    np.testing.assert_array_equal(view.inside.x, shown.input_image())
+    # built and computed without the hooks' help, on the event loop
+    qtbot.waitUntil(lambda: dock._panel is not None and dock._panel.inside is not None,
+                    timeout=5000)
+    np.testing.assert_array_equal(dock.panel.inside.x, shown.input_image())
+    qtbot.keyClick(shown.canvas, Qt.Key.Key_Escape)
+    assert shown.hidden_activations() == [] and dock.panel.inside is None
 
 
 def test_hidden_activations_and_attributions_match_a_plain_forward_pass(shown, app_draw):
@@ -86,7 +90,7 @@ def test_hidden_activations_and_attributions_match_a_plain_forward_pass(shown, a
 
 def test_hovering_and_clicking_a_unit_shows_its_incoming_weights(shown, qtbot, app_draw):
     draw(shown, app_draw)
-    view = shown.network_view
+    view = shown.network_view.panel
     view.flush()
     weights = shown.model.network.weights[0]
     viewport = view.layers_plot.viewport()
@@ -109,7 +113,7 @@ def test_hovering_and_clicking_a_unit_shows_its_incoming_weights(shown, qtbot, a
 
 def test_clicking_a_digit_explains_that_digit(shown, qtbot, app_draw):
     draw(shown, app_draw)
-    view = shown.network_view
+    view = shown.network_view.panel
     view.flush()
     verdict = int(np.argmax(view.inside.output))
     other = (verdict + 3) % 10

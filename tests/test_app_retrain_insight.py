@@ -41,6 +41,7 @@ def test_unit_pictures_follow_the_epochs_and_the_validation_matrix_is_clickable(
     off = expected - np.diag(np.diag(expected))
     true, chosen = np.unravel_index(np.argmax(off), off.shape)
     qtbot.waitExposed(view.matrix_plot)
+    qtbot.wait(200)  # laid out, as on screen before anyone can click
     click(view.matrix_plot.viewport(), view.matrix_plot.cell_centre(int(true), int(chosen)))
     browser = view.browser
     assert browser.count() == min(expected[true, chosen], browser.LIMIT) > 0
