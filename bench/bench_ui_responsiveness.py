@@ -19,6 +19,8 @@
    are ready (the first seconds of a first start), instead of the compiled kernels.
    ``--network-view hidden|shown|both``: with the "Inside the network" dock hidden or shown (by
    default as the app would start); ``both`` measures hidden, shown, hidden, shown back to back.
+   With the dock shown, also reported: the view's own work on the GUI thread (each redraw, and
+   each repaint of its plots), count, p50 and p99.
 2. **Event-loop stalls while retraining.** One epoch of the ``default`` preset (784-800-800-10,
    Adam, dropout, augmentation, slashed zeros, all of MNIST) runs in the app's TrainingWorker — it
    keeps both cores busy — while a QTimer beats every 5 ms in the GUI thread; the longest gap
@@ -133,6 +135,7 @@ def measure_pen_lag(moves: int = 2000, numpy_path: bool = False,
     if network_view is not None:
         window.network_view.setVisible(network_view == "shown")
     window.show()
+    view_work = [] if window.network_view.isHidden() else _watch_network_view(window)
     for _ in range(20):
         app.processEvents()
     canvas, predictor = window.canvas, window.predictor
@@ -221,7 +224,46 @@ def measure_pen_lag(moves: int = 2000, numpy_path: bool = False,
             "results_shown": len(shown), "lag_ms": _percentiles(lags),
             "lag_until_bars_painted_ms": _percentiles(lags_until(painted)),
             "computation_ms": _percentiles(computations),
-            "lag_after_release_ms": round(final[0], 2) if final else None}
+            "lag_after_release_ms": round(final[0], 2) if final else None,
+            "network_view_work_ms": _percentiles(view_work) if view_work else None}
+
+
+def _watch_network_view(window) -> list[float]:
+    """Build the dock's panel now, and record how long each of its redraws and plot repaints
+    keeps the GUI thread (ms) from then on."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+
+    work: list[float] = []
+    panel = window.network_view.panel
+    redraw = panel._show_inside
+
+    def timed_redraw(inside) -> None:
+        started = time.perf_counter()
+        redraw(inside)
+        work.append(1000 * (time.perf_counter() - started))
+
+    panel.computer.computed.disconnect(redraw)
+    panel.computer.computed.connect(timed_redraw)
+
+    class PaintTimer(QObject):
+        def eventFilter(self, watched, event) -> bool:
+            if event.type() != QEvent.Type.Paint:
+                return False
+            watched.removeEventFilter(self)
+            started = time.perf_counter()
+            QApplication.sendEvent(watched, event)
+            work.append(1000 * (time.perf_counter() - started))
+            watched.installEventFilter(self)
+            return True
+
+    window._paint_timer = PaintTimer()
+    for plot in (panel.why_plot, panel.layers_plot, panel.units_plot, panel.unit_plot):
+        plot.viewport().installEventFilter(window._paint_timer)
+    for _ in range(20):
+        QApplication.processEvents()
+    work.clear()
+    return work
 
 
 # --- 2. stalls while retraining -----------------------------------------------------------------
@@ -366,6 +408,10 @@ def main() -> int:
               f"repainted: p50 {lag['lag_until_bars_painted_ms']['p50']} ms, p99 "
               f"{lag['lag_until_bars_painted_ms']['p99']} ms); one computation p50 "
               f"{lag['computation_ms']['p50']} ms", flush=True)
+        if lag["network_view_work_ms"]:
+            work = lag["network_view_work_ms"]
+            print(f"  network view on the GUI thread: {work['n']} redraws and repaints, p50 "
+                  f"{work['p50']} ms, p99 {work['p99']} ms, max {work['max']} ms", flush=True)
     if args.training or both:
         report["training"] = run = measure_training_stalls(args.mnist_dir, args.epochs)
         during = run["stall_ms_during_epochs"]

@@ -20,8 +20,9 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from trainer import attribution
 
-#: The view is redrawn at most this often while the user draws (10 times a second).
-MIN_INTERVAL_MS = 100
+#: The view is computed and redrawn at most this often while the user draws (about 7 times a
+#: second): its redraws cost the GUI thread a few milliseconds each (bench_ui_responsiveness.py).
+MIN_INTERVAL_MS = 150
 
 
 #: Computers whose thread runs: stopped at interpreter exit if nobody closed their window (a

@@ -70,6 +70,7 @@ class NetworkPanel(QScrollArea):
         self._network = None
         self._x = None
         self._caption = ""
+        self._live = False
         self._weight_levels = (-1.0, 1.0)
         self._chosen_output: int | None = None   # None: follow the verdict
         self._clicked_unit: tuple[int, int] | None = None
@@ -218,15 +219,16 @@ class NetworkPanel(QScrollArea):
         self._chosen_output = None
 
     # ------------------------------------------------------------------ input
-    def show_input(self, network, x, caption: str, compute: bool) -> None:
+    def show_input(self, network, x, caption: str, compute: bool, live: bool = False) -> None:
         """Show what ``network`` computes for ``x`` ((784,) or None): soon (see the module) if
-        ``compute``, else when :meth:`refresh` is called."""
+        ``compute``, else when :meth:`refresh` is called. ``live``: the pen is still moving."""
         if network is not self._network:
             self._network = network
             if network is not None:
                 self._build_for_network(network)
         self._x = x
         self._caption = caption
+        self._live = live
         if compute:
             self.refresh()
 
@@ -303,22 +305,25 @@ class NetworkPanel(QScrollArea):
 
     # ------------------------------------------------------------------ drawing
     def _show_inside(self, inside) -> None:
+        """Draw ``inside``; while the pen moves (``live``) only the pictures that follow it —
+        heat maps and the attribution map — the rest once the drawing settles."""
         self.inside = inside
-        if inside is None:
-            self.source_label.setText("Draw a digit: this panel shows what happens inside the "
-                                      "network while it reads it.")
-        else:
-            self.source_label.setText(f"Showing: {self._caption}.")
-        if inside is None:
-            for item, image, rings, bar in self._layers:
+        for item, image, rings, bar in self._layers:
+            if inside is None:
                 image.clear()
                 rings.units = None
                 rings.setData([])
-        else:
+        if inside is not None:
             for (item, image, rings, bar), activation in zip(self._layers, inside.hidden):
                 self._draw_layer(image, rings, bar, activation)
+        self._draw_attribution_map()
+        if self._live and inside is not None:
+            return
+        self.source_label.setText(
+            "Draw a digit: this panel shows what happens inside the network while it reads it."
+            if inside is None else f"Showing: {self._caption}.")
+        self._draw_attribution_text()
         self._draw_top_units()
-        self._draw_attribution()
         self._draw_unit()
 
     def _draw_layer(self, image, rings, bar, activation: np.ndarray) -> None:
@@ -351,18 +356,27 @@ class NetworkPanel(QScrollArea):
             f"First-layer units that did most for “{plots.output_name(verdict)}”")
 
     def _draw_attribution(self) -> None:
+        self._draw_attribution_map()
+        self._draw_attribution_text()
+
+    def _draw_attribution_map(self) -> None:
         d = self.chosen_output()
-        for button in self.output_buttons.buttons():
-            button.setChecked(self.output_buttons.id(button) == d)
         if self.inside is None or d is None:
             self.why_image.clear()
-            self.why_heading.setText("Why this verdict?")
-            self.why_note.setText("")
             return
         shares = self.inside.pixel_attribution[:, d]
         levels = plots.symmetric(shares)
         plots.set_picture(self.why_image, shares, levels)
         plots.set_levels(self.why_bar, levels)
+
+    def _draw_attribution_text(self) -> None:
+        d = self.chosen_output()
+        for button in self.output_buttons.buttons():
+            button.setChecked(self.output_buttons.id(button) == d)
+        if self.inside is None or d is None:
+            self.why_heading.setText("Why this verdict?")
+            self.why_note.setText("")
+            return
         name = plots.output_name(d)
         verdict = int(np.argmax(self.inside.output))
         self.why_heading.setText(f"Why “{name}”?" if d == verdict else

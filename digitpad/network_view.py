@@ -37,7 +37,7 @@ class NetworkView(QDockWidget):
         placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setWidget(placeholder)
         self._panel = None
-        self._input = (None, None, "your drawing")  # network, x, caption
+        self._input = (None, None, "your drawing", False)  # network, x, caption, live
         self._build_soon = QTimer(self)
         self._build_soon.setSingleShot(True)
         self._build_soon.timeout.connect(lambda: self.panel)
@@ -51,14 +51,16 @@ class NetworkView(QDockWidget):
 
             self._panel = NetworkPanel(self)
             self.setWidget(self._panel)
-            self._panel.show_input(*self._input, compute=not self.isHidden())
+            network, x, caption, live = self._input
+            self._panel.show_input(network, x, caption, not self.isHidden(), live)
         return self._panel
 
-    def show_input(self, network, x, caption: str = "your drawing") -> None:
-        """Show what ``network`` computes for ``x`` ((784,) or None); nothing while hidden."""
-        self._input = (network, x, caption)
+    def show_input(self, network, x, caption: str = "your drawing", *, live: bool = False) -> None:
+        """Show what ``network`` computes for ``x`` ((784,) or None); nothing while hidden.
+        ``live``: the pen is still moving (the panel then redraws only its live pictures)."""
+        self._input = (network, x, caption, live)
         if self._panel is not None:
-            self._panel.show_input(network, x, caption, compute=not self.isHidden())
+            self._panel.show_input(network, x, caption, not self.isHidden(), live)
         elif not self.isHidden():
             self._build_soon.start(0)
 

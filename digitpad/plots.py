@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtWidgets import QGraphicsItem
 
 SIDE = 28
 #: Blue (negative) – white (zero) – red (positive), ColorBrewer's RdBu.
@@ -33,10 +34,18 @@ def output_tick(index: int) -> str:
     return str(index) if index < 10 else "none"
 
 
+def cached(item: QGraphicsItem) -> QGraphicsItem:
+    """Paint ``item`` from a pixmap until it changes: colour bars and titles change rarely, and
+    repainting them with every live update cost more than the pictures themselves."""
+    item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    return item
+
+
 def image_plot(colour_map: pg.ColorMap, title: str = "") -> tuple[pg.PlotItem, pg.ImageItem]:
     """A plot without axes holding one image in ``colour_map``, row 0 at the top, square pixels,
     no mouse zoom."""
     plot = pg.PlotItem(title=title)
+    cached(plot.titleLabel)
     plot.hideAxis("left")
     plot.hideAxis("bottom")
     plot.setMenuEnabled(False)
@@ -61,8 +70,9 @@ def set_title(plot: pg.PlotItem, text: str, size: str = "9pt") -> None:
 
 def colour_bar(colour_map: pg.ColorMap, label: str, levels=(-1.0, 1.0)) -> pg.ColorBarItem:
     """A vertical colour bar with a label along it and numbers at its ticks (not draggable)."""
-    return pg.ColorBarItem(values=levels, colorMap=colour_map, label=label, interactive=False,
-                           width=12, pen=TEXT_COLOR, rounding=1e-4, colorMapMenu=False)
+    return cached(pg.ColorBarItem(values=levels, colorMap=colour_map, label=label,
+                                  interactive=False, width=12, pen=TEXT_COLOR, rounding=1e-4,
+                                  colorMapMenu=False))
 
 
 def nice_ceiling(value: float) -> float:
