@@ -66,6 +66,8 @@ def test_the_view_is_shown_the_first_time_and_follows_the_drawing(shown, qtbot, 
     qtbot.waitUntil(lambda: dock._panel is not None and dock._panel.inside is not None,
                     timeout=5000)
     np.testing.assert_array_equal(dock.panel.inside.x, shown.input_image())
+    # the stroke has ended: the texts are drawn too, not only the live pictures
+    qtbot.waitUntil(lambda: dock.panel.why_note.text().startswith("Red pixels"), timeout=3000)
     qtbot.keyClick(shown.canvas, Qt.Key.Key_Escape)
     assert shown.hidden_activations() == [] and dock.panel.inside is None
 
