@@ -7,33 +7,23 @@ its own worker thread when the previous computation has ended and at least
 :data:`MIN_INTERVAL_MS` have passed since the last one started, and reports the result through
 :attr:`InsideComputer.computed`. So the GUI thread only ever stores an array and, a few times a
 second, draws the result; the arithmetic (a few milliseconds in NumPy for a 784-800-800-10
-network, mostly in matrix products that release the GIL) runs beside it.
+network, mostly in matrix products that release the GIL) runs beside it, on a plain daemon
+thread fed through a queue (nothing to stop at exit).
 """
 from __future__ import annotations
 
-import atexit
 import functools
+import queue
+import threading
 import time
-import weakref
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from trainer import attribution
 
 #: The view is computed and redrawn at most this often while the user draws (about 7 times a
 #: second): its redraws cost the GUI thread a few milliseconds each (bench_ui_responsiveness.py).
 MIN_INTERVAL_MS = 150
-
-
-#: Computers whose thread runs: stopped at interpreter exit if nobody closed their window (a
-#: QThread destroyed while running aborts the process).
-_running: weakref.WeakSet = weakref.WeakSet()
-
-
-@atexit.register
-def _stop_all() -> None:
-    for computer in list(_running):
-        computer.shutdown()
 
 
 @functools.lru_cache(maxsize=2)
@@ -46,24 +36,13 @@ def look_inside(network, x):
     return attribution.look_inside(network, x, _empty_input_layers(network))
 
 
-class _Worker(QObject):
-    done = Signal(int, object, str)  # job number, Inside or None, error
-
-    @Slot(int, object, object)
-    def run(self, job: int, network, x) -> None:
-        try:
-            self.done.emit(job, look_inside(network, x), "")
-        except Exception as exc:  # a broken model: reported, never fatal
-            self.done.emit(job, None, str(exc) or type(exc).__name__)
-
-
 class InsideComputer(QObject):
     """Throttled, coalescing computation of :func:`trainer.attribution.look_inside`."""
 
-    #: (job, Inside) for the newest input sent; ``None`` for no input or no network.
+    #: The Inside of the newest input sent; ``None`` for no input or no network.
     computed = Signal(object)
     failed = Signal(str)
-    _submit = Signal(int, object, object)
+    _done = Signal(int, object, str)  # job number, Inside or None, error (queued to this thread)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -76,15 +55,9 @@ class InsideComputer(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._send_pending)
-        self._thread = QThread(self)
-        self._thread.setObjectName("InsideComputer")
-        self._worker = _Worker()
-        self._worker.moveToThread(self._thread)
-        self._submit.connect(self._worker.run)
-        self._worker.done.connect(self._on_done)
-        self._thread.finished.connect(self._worker.deleteLater)
-        self._thread.start()
-        _running.add(self)
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._done.connect(self._on_done)
+        threading.Thread(target=self._work, name="digitpad-inside", daemon=True).start()
 
     def request(self, network, x) -> None:
         """Compute for ``network`` and ``x`` soon (an input with no ink or no network: at once)."""
@@ -95,8 +68,7 @@ class InsideComputer(QObject):
             self._finish_latest(None)
             return
         if not self._in_flight and not self._timer.isActive():
-            wait_ms = MIN_INTERVAL_MS - 1000 * (time.perf_counter() - self._last_start)
-            self._timer.start(max(0, int(wait_ms)))
+            self._schedule()
 
     def is_fresh(self) -> bool:
         """Whether :attr:`computed` has delivered the result of the newest request."""
@@ -112,14 +84,22 @@ class InsideComputer(QObject):
         self._finish_latest(None if network is None or x is None else look_inside(network, x))
 
     def shutdown(self) -> None:
-        _running.discard(self)
+        """Stop the worker thread after the computation in flight (if any)."""
         self._timer.stop()
-        try:
-            if self._thread.isRunning():
-                self._thread.quit()
-                self._thread.wait(5000)
-        except RuntimeError:  # the C++ side is already gone
-            pass
+        self._jobs.put(None)
+
+    def _work(self) -> None:
+        """The worker thread: one job at a time until :meth:`shutdown`."""
+        while (job := self._jobs.get()) is not None:
+            number, network, x = job
+            try:
+                inside, error = look_inside(network, x), ""
+            except Exception as exc:  # a broken model: reported, never fatal
+                inside, error = None, str(exc) or type(exc).__name__
+            try:
+                self._done.emit(number, inside, error)
+            except RuntimeError:  # the window, and this object with it, is gone
+                return
 
     def _finish_latest(self, inside) -> None:
         self._pending = None
@@ -136,7 +116,7 @@ class InsideComputer(QObject):
         self._job += 1
         self._in_flight = True
         self._last_start = time.perf_counter()
-        self._submit.emit(self._job, network, x)
+        self._jobs.put((self._job, network, x))
 
     @Slot(int, object, str)
     def _on_done(self, job: int, inside, error: str) -> None:
@@ -148,5 +128,9 @@ class InsideComputer(QObject):
             else:
                 self.computed.emit(inside)
         if self._pending is not None:
-            wait_ms = MIN_INTERVAL_MS - 1000 * (time.perf_counter() - self._last_start)
-            self._timer.start(max(0, int(wait_ms)))
+            self._schedule()
+
+    def _schedule(self) -> None:
+        """Send the pending request once MIN_INTERVAL_MS have passed since the last one."""
+        wait_ms = MIN_INTERVAL_MS - 1000 * (time.perf_counter() - self._last_start)
+        self._timer.start(max(0, int(wait_ms)))

@@ -79,6 +79,7 @@ class NetworkPanel(QScrollArea):
         self.computer = InsideComputer(self)
         self.computer.computed.connect(self._show_inside)
         self._build()
+        self.computer.failed.connect(self.source_label.setText)
 
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
@@ -155,21 +156,20 @@ class NetworkPanel(QScrollArea):
         column.setContentsMargins(8, 6, 8, 8)
         column.setSpacing(6)
         column.addWidget(self.source_label)
-        column.addWidget(self.why_heading)
-        column.addLayout(self.output_row)
-        column.addWidget(self.why_plot)
-        column.addWidget(self.why_note)
-        column.addSpacing(6)
-        column.addWidget(self.layers_heading)
-        column.addWidget(self.layers_plot)
-        column.addWidget(self.layers_note)
-        column.addSpacing(6)
-        column.addWidget(self.units_heading)
-        column.addWidget(self.units_plot)
-        column.addWidget(self.units_note)
-        column.addWidget(self.unit_heading)
-        column.addWidget(self.unit_plot)
-        column.addWidget(self.unit_note)
+        sections = (
+            (self.why_heading, self.output_row, self.why_plot, self.why_note),
+            (self.layers_heading, self.layers_plot, self.layers_note),
+            (self.units_heading, self.units_plot, self.units_note,
+             self.unit_heading, self.unit_plot, self.unit_note),
+        )
+        for i, parts in enumerate(sections):
+            if i:
+                column.addSpacing(6)
+            for part in parts:
+                if isinstance(part, QWidget):
+                    column.addWidget(part)
+                else:
+                    column.addLayout(part)
         column.addStretch(1)
         content = QWidget()
         content.setLayout(column)

@@ -16,12 +16,16 @@ from digitpad.network_panel import grid_shape
 TWO = [[(60, 80), (110, 50), (160, 80), (150, 130), (70, 210), (170, 210)]]
 
 
+def on_screen(win, qtbot):
+    win.resize(1200, 700)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
 @pytest.fixture
 def shown(window, qtbot):
-    window.resize(1200, 700)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
+    return on_screen(window, qtbot)
 
 
 def draw(window, app_draw, strokes=TWO):
@@ -134,7 +138,7 @@ def test_view_menu_hides_it_and_the_choice_is_remembered(qtbot, app_user_data, a
 
     first = MainWindow(app_random_model)
     qtbot.addWidget(first)
-    first.show()
+    on_screen(first, qtbot)
     view_menu = next(a.menu() for a in first.menuBar().actions() if a.text() == "&View")
     toggle = view_menu.actions()[0]
     assert toggle.isChecked()
@@ -143,5 +147,5 @@ def test_view_menu_hides_it_and_the_choice_is_remembered(qtbot, app_user_data, a
     first.close()
     second = MainWindow(app_random_model)
     qtbot.addWidget(second)
-    second.show()
+    on_screen(second, qtbot)
     assert second.network_view.isHidden()
