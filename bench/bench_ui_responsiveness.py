@@ -6,6 +6,7 @@
     python bench/bench_ui_responsiveness.py --pen-lag --network-view both  # dock hidden, shown
     python bench/bench_ui_responsiveness.py --training      # only the second
     python bench/bench_ui_responsiveness.py --cold-jit      # also: Cancel during the first JIT compile
+    python bench/bench_ui_responsiveness.py --start-up      # only: stalls while the kernels load
     add --json for one JSON line at the end
 
 1. **Pen lag.** A stroke of 2 000 mouse moves (real ``QMouseEvent``s sent to the canvas) is replayed
@@ -29,6 +30,11 @@
 3. ``--cold-jit`` (in a child process with an empty Numba cache, twice): Start, then Cancel and
    Close 0.5 s (network set-up) and 4 s (the training loop's compilation) into the first run's JIT
    compilation; the longest stall, how long Close took, and when the cancelled run really ended.
+
+4. ``--start-up`` (in a child process, first with an empty cache, then with the cache it filled):
+   the app starts as ``main()`` does; between the ready window (NumPy path) and the moment the
+   loader thread has the compiled kernels, the longest gap between 5 ms heartbeats of the GUI
+   thread (Numba's compiler and its import hold the GIL in stretches).
 
 Timings are only meaningful on an otherwise idle machine: the script says so when it finds a
 ``digitpad-train`` running.
@@ -377,12 +383,59 @@ def measure_cold_jit(mnist_dir: Path, after_seconds: float) -> dict:
             **json.loads(done.stdout.strip().splitlines()[-1]), "returncode": done.returncode}
 
 
+_START_UP_CHILD = """
+import json, os, sys, time
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+sys.path.insert(0, sys.argv[1])
+from bench.bench_ui_responsiveness import Heartbeat, _app, _model_path
+from digitpad.app import MainWindow
+app = _app()
+window = MainWindow(_model_path()[0], background=True)
+initial = window.model
+window.show()
+heartbeat = Heartbeat()
+while window.model is initial:
+    app.processEvents()
+    time.sleep(0.001)
+ready = time.perf_counter()
+while not window.predictor.is_compiled():
+    app.processEvents()
+    time.sleep(0.001)  # an idle GUI thread, as when nobody draws
+compiled = time.perf_counter()
+gaps = heartbeat.gaps_ms(ready, compiled)
+print(json.dumps({"compiled_after_ready_s": round(compiled - ready, 2),
+                  "max_stall_ms": round(max(gaps), 1),
+                  "stalls_over_50ms": sum(g > 50 for g in gaps),
+                  "stalls_over_100ms": sum(g > 100 for g in gaps)}))
+window.close()
+"""
+
+
+def measure_start_up_stalls() -> dict:
+    """GUI-thread stalls while the loader thread prepares the kernels: first and later start."""
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "XDG_CACHE_HOME": str(Path(tmp) / "cache"),
+               "XDG_DATA_HOME": str(Path(tmp) / "data")}
+        for name in ("NUMBA_CACHE_DIR", "NUMBA_CACHE_LOCATOR_CLASSES"):
+            env.pop(name, None)
+        for kind in ("first start", "later start"):
+            done = subprocess.run([sys.executable, "-c", _START_UP_CHILD, str(ROOT)],
+                                  capture_output=True, text=True, timeout=900, cwd=tmp, env=env)
+            if done.returncode != 0:
+                return {"error": done.stderr[-2000:], "returncode": done.returncode}
+            results[kind] = json.loads(done.stdout.strip().splitlines()[-1])
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pen-lag", action="store_true", help="only the pen-lag measurement")
     parser.add_argument("--training", action="store_true", help="only the retraining measurement")
     parser.add_argument("--cold-jit", action="store_true",
                         help="also Cancel + Close during the first run's JIT compilation")
+    parser.add_argument("--start-up", action="store_true",
+                        help="only the stalls while the kernels are prepared at start-up")
     parser.add_argument("--numpy-path", action="store_true",
                         help="pen lag with the NumPy path instead of the compiled kernels")
     parser.add_argument("--network-view", choices=("hidden", "shown", "both"),
@@ -393,9 +446,13 @@ def main() -> int:
                         default=Path(os.environ.get("DIGITPAD_MNIST_DIR") or DEFAULT_MNIST))
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    both = not (args.pen_lag or args.training)
+    both = not (args.pen_lag or args.training or args.start_up)
     report = {"machine": _busy_machine_note()}
     print(report["machine"], flush=True)
+    if args.start_up:
+        report["start_up"] = stalls = measure_start_up_stalls()
+        for kind, figures in stalls.items():
+            print(f"{kind}: {figures}", flush=True)
     if args.pen_lag or both:
         views = {"both": ["hidden", "shown"] * 2, None: [None]}.get(args.network_view,
                                                                    [args.network_view])

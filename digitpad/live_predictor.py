@@ -19,7 +19,7 @@ mouse move. So:
   a drawing is read as soon as the model is loaded, even on a first start with no compiled kernels
   cached. The app's loader thread then compiles the kernels (or loads them from Numba's cache) with
   :func:`prepare_compiled` and calls :meth:`LivePredictor.use_compiled`: from then on the compiled
-  kernels run (about ten times faster per drawing, and without the GIL). Both give the same
+  kernels run (several times faster per drawing, and mostly without holding the GIL). Both give the same
   probabilities within 1e-5 (``tests/test_forward_paths.py``).
 """
 from __future__ import annotations
@@ -112,8 +112,6 @@ class LivePredictor(QObject):
     predicted = Signal(object, object)
     #: A computation failed (e.g. non-finite coordinates); the message is for the status bar.
     failed = Signal(str)
-    #: From now on the compiled kernels compute (:meth:`use_compiled`).
-    compiledReady = Signal()
     _submit = Signal(int, object, object, bool)
 
     def __init__(self, strokes_source: StrokeSource, network=None, parent: QObject | None = None) -> None:
@@ -167,9 +165,7 @@ class LivePredictor(QObject):
     @Slot()
     def use_compiled(self) -> None:
         """Compute with the compiled kernels from now on (:func:`prepare_compiled` has run)."""
-        if not self._compiled:
-            self._compiled = True
-            self.compiledReady.emit()
+        self._compiled = True
 
     def request(self) -> None:
         """The strokes changed while drawing: recompute on the worker, coalescing requests."""

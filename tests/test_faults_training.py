@@ -233,6 +233,7 @@ def test_cancel_at_any_moment_again_and_again(window, qtbot, mnist_env, app_user
             qtbot.waitUntil(lambda: any("MNIST" in p for p in seen), timeout=30000)
         elif moment == "first batch":
             qtbot.waitUntil(lambda: dialog.batch_bar.value() > 0, timeout=30000)
+            assert any(p.startswith("Preparing the trainer…") for p in seen), seen
         elif moment == "mid-epoch":
             qtbot.waitUntil(lambda: dialog.batch_bar.value() > dialog.batch_bar.maximum() // 3,
                             timeout=30000)
