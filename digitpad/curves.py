@@ -39,7 +39,9 @@ class CurveChart(QWidget):
         plot.showGrid(x=False, y=True, alpha=0.25)
         plot.setMouseEnabled(False, False)
         plot.hideButtons()
-        self.legend = plot.addLegend(offset=(-10, 10), labelTextColor=plots.TEXT_COLOR)
+        # Where the curves are not: top left for accuracy (it rises), top right for loss (it falls).
+        self.legend = plot.addLegend(offset=(60, 10) if percent else (-10, 10),
+                                     labelTextColor=plots.TEXT_COLOR)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(220, 150)
         self._update_range()
@@ -79,6 +81,9 @@ class CurveChart(QWidget):
     def _update_range(self) -> None:
         epochs = max([self._epochs_planned, 1] + [len(v) for v in self._series.values()])
         self.plot_item.setXRange(0.8, max(epochs, 2) + 0.2, padding=0)
+        step = max(1, math.ceil(epochs / 8))  # whole epochs only, at most about eight labels
+        self.plot_item.getAxis("bottom").setTicks(
+            [[(e, str(e)) for e in range(1, epochs + 1) if (e - 1) % step == 0 or e == epochs]])
         finite = [v for vs in self._series.values() for v in vs if math.isfinite(v)]
         if self.percent:
             low = min(finite, default=0.0)

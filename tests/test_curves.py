@@ -23,6 +23,7 @@ def test_curves_plot_one_point_per_epoch(qtbot):
     assert np.isnan(y[0]) and y[1] == 85
     assert chart.series("training") == [0.5, 0.8, 0.9]
     assert chart.plot_item.getAxis("bottom").labelText == "epoch"
+    assert chart.plot_item.getAxis("bottom")._tickLevels == [[(1, "1"), (2, "2"), (3, "3")]]
     assert [label.text for _sample, label in chart.legend.items] == ["training", "validation"]
     chart.clear()
     x, _y = chart._lines["training"].getData()
