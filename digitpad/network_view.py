@@ -89,8 +89,13 @@ class NetworkView(QDockWidget):
 
     # ------------------------------------------------------------------ life
     def save_shown(self) -> None:
-        """Remember whether the dock is shown, for the next start."""
-        settings().setValue(SETTINGS_KEY, not self.isHidden())
+        """Remember whether the dock is shown, for the next start. Only a hidden dock is written
+        down: shown is the default, and a start that changes nothing writes no file."""
+        stored = settings()
+        if self.isHidden():
+            stored.setValue(SETTINGS_KEY, False)
+        elif stored.contains(SETTINGS_KEY):
+            stored.remove(SETTINGS_KEY)
 
     @staticmethod
     def shown_last_time() -> bool:

@@ -149,3 +149,17 @@ def test_view_menu_hides_it_and_the_choice_is_remembered(qtbot, app_user_data, a
     qtbot.addWidget(second)
     on_screen(second, qtbot)
     assert second.network_view.isHidden()
+    second.network_view.show()
+    second.close()
+    third = on_screen(MainWindow(app_random_model), qtbot)
+    qtbot.addWidget(third)
+    assert not third.network_view.isHidden()
+
+
+def test_a_start_that_changes_nothing_writes_no_settings(qtbot, app_user_data, app_random_model):
+    from digitpad.app import MainWindow
+
+    window = on_screen(MainWindow(app_random_model), qtbot)
+    qtbot.addWidget(window)
+    window.close()
+    assert not (app_user_data / "settings.ini").exists()
