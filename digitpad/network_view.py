@@ -3,15 +3,21 @@ shown on a first start and afterwards as the user left it.
 
 Its content (``digitpad/network_panel.py``: heat maps, unit pictures, attribution maps) is drawn
 with pyqtgraph, whose import takes the better part of a second; so the dock is an empty shell
-when the window appears, and builds its content once the event loop runs (or when a test hook
-asks). Nothing on the way to a ready window imports pyqtgraph, Numba or the panel.
+when the window appears. When the window first has something to show (the model is loaded: the
+window is ready), a background thread imports the panel's module, and the dock builds the panel
+once that is done (or at once when a test hook asks). Nothing on the way to a ready window
+imports pyqtgraph, Numba or the panel.
 """
 from __future__ import annotations
+
+import importlib
+import threading
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QWidget
 
+PANEL_MODULE = "digitpad.network_panel"
 SETTINGS_KEY = "networkView/shown"
 DOCK_WIDTH = 320       # the dock's least width; the window grows its own minimum by it
 
@@ -38,18 +44,19 @@ class NetworkView(QDockWidget):
         self.setWidget(placeholder)
         self._panel = None
         self._input = (None, None, "your drawing", False)  # network, x, caption, live
+        self._import: threading.Thread | None = None  # imports the panel's module
         self._build_soon = QTimer(self)
         self._build_soon.setSingleShot(True)
-        self._build_soon.timeout.connect(lambda: self.panel)
+        self._build_soon.setInterval(50)
+        self._build_soon.timeout.connect(self._build_when_imported)
         self.visibilityChanged.connect(self._visibility_changed)
 
     @property
     def panel(self):
         """The content (a ``digitpad.network_panel.NetworkPanel``), built now if need be."""
         if self._panel is None:
-            from digitpad.network_panel import NetworkPanel
-
-            self._panel = NetworkPanel(self)
+            self._build_soon.stop()
+            self._panel = importlib.import_module(PANEL_MODULE).NetworkPanel(self)
             self.setWidget(self._panel)
             network, x, caption, live = self._input
             self._panel.show_input(network, x, caption, not self.isHidden(), live)
@@ -62,15 +69,29 @@ class NetworkView(QDockWidget):
         if self._panel is not None:
             self._panel.show_input(network, x, caption, not self.isHidden(), live)
         elif not self.isHidden():
-            self._build_soon.start(0)
+            self._build_later()
 
     def _visibility_changed(self, visible: bool) -> None:
         if not visible:
             return
-        if self._panel is None:
-            self._build_soon.start(0)
-        else:
+        if self._panel is not None:
             self._panel.refresh()
+        elif self._import is not None:  # the window has had something to show
+            self._build_later()
+
+    def _build_later(self) -> None:
+        """Import the panel's module on a background thread, then build the panel."""
+        if self._import is None:
+            self._import = threading.Thread(target=importlib.import_module, args=(PANEL_MODULE,),
+                                            name="digitpad-import-panel", daemon=True)
+            self._import.start()
+        self._build_soon.start()
+
+    def _build_when_imported(self) -> None:
+        if self._import.is_alive():
+            self._build_soon.start()
+        elif not self.isHidden():
+            self.panel  # noqa: B018 (builds it)
 
     # ------------------------------------------------------------------ test hooks
     def hidden_activations(self) -> list[np.ndarray]:
