@@ -10,6 +10,7 @@ imports pyqtgraph, Numba or the panel.
 """
 from __future__ import annotations
 
+import atexit
 import importlib
 import threading
 
@@ -18,8 +19,29 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QWidget
 
 PANEL_MODULE = "digitpad.network_panel"
+IMPORT_WAIT_S = 30     # exiting waits at most this long for the panel's import to end
 SETTINGS_KEY = "networkView/shown"
 DOCK_WIDTH = 320       # the dock's least width; the window grows its own minimum by it
+
+
+_panel_import: threading.Thread | None = None
+
+
+def import_panel_in_background() -> threading.Thread:
+    """Start importing the panel's module on a daemon thread (once per process)."""
+    global _panel_import
+    if _panel_import is None:
+        _panel_import = threading.Thread(target=importlib.import_module, args=(PANEL_MODULE,),
+                                         name="digitpad-import-panel", daemon=True)
+        _panel_import.start()
+    return _panel_import
+
+
+@atexit.register
+def _wait_for_the_panel_import() -> None:
+    """An import still running on a daemon thread while Python shuts down crashes the process."""
+    if _panel_import is not None:
+        _panel_import.join(IMPORT_WAIT_S)
 
 
 def settings() -> QSettings:
@@ -81,10 +103,7 @@ class NetworkView(QDockWidget):
 
     def _build_later(self) -> None:
         """Import the panel's module on a background thread, then build the panel."""
-        if self._import is None:
-            self._import = threading.Thread(target=importlib.import_module, args=(PANEL_MODULE,),
-                                            name="digitpad-import-panel", daemon=True)
-            self._import.start()
+        self._import = import_panel_in_background()
         self._build_soon.start()
 
     def _build_when_imported(self) -> None:
