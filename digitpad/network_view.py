@@ -107,9 +107,11 @@ class NetworkView(QDockWidget):
         self._build_soon.start()
 
     def _build_when_imported(self) -> None:
+        """Build the panel once imported, and only on screen: building it keeps the GUI thread
+        for a few hundred milliseconds, which a window nobody sees need not spend."""
         if self._import.is_alive():
             self._build_soon.start()
-        elif not self.isHidden():
+        elif self.isVisible():
             self.panel  # noqa: B018 (builds it)
 
     # ------------------------------------------------------------------ test hooks
