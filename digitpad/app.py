@@ -447,8 +447,7 @@ class MainWindow(QMainWindow):
     def _show_prediction(self, x, probabilities) -> None:
         self.preview.set_input(x)
         self.activations.set_probabilities(probabilities)
-        self.network_view.show_input(self.predictor.network if probabilities is not None else None,
-                                     x, live=self.canvas.is_drawing())
+        self.network_view.show_input(self.predictor.network, x, live=self.canvas.is_drawing())
         if probabilities is not None:
             self.timing_label.setText(f"{1000 * self.predictor.last_seconds:.1f} ms")
 
