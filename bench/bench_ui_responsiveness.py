@@ -3,6 +3,7 @@
     python bench/bench_ui_responsiveness.py                 # both
     python bench/bench_ui_responsiveness.py --pen-lag       # only the first
     python bench/bench_ui_responsiveness.py --pen-lag --numpy-path   # ... with the NumPy path
+    python bench/bench_ui_responsiveness.py --pen-lag --network-view both  # dock hidden, shown
     python bench/bench_ui_responsiveness.py --training      # only the second
     python bench/bench_ui_responsiveness.py --cold-jit      # also: Cancel during the first JIT compile
     python bench/bench_ui_responsiveness.py --start-up      # only: stalls while the kernels load
@@ -17,6 +18,10 @@
    ``assets/model.npz`` (784-800-800-10) or, without it, a random network of the same shape.
    ``--numpy-path``: with the plain NumPy path the app reads drawings with until Numba's kernels
    are ready (the first seconds of a first start), instead of the compiled kernels.
+   ``--network-view hidden|shown|both``: with the "Inside the network" dock hidden or shown (by
+   default as the app would start); ``both`` measures hidden, shown, hidden, shown back to back.
+   With the dock shown, also reported: the view's own work on the GUI thread (each redraw, and
+   each repaint of its plots), count, p50 and p99.
 2. **Event-loop stalls while retraining.** One epoch of the ``default`` preset (784-800-800-10,
    Adam, dropout, augmentation, slashed zeros, all of MNIST) runs in the app's TrainingWorker — it
    keeps both cores busy — while a QTimer beats every 5 ms in the GUI thread; the longest gap
@@ -121,7 +126,8 @@ def figure_eight(n: int, width: int, height: int) -> list[tuple[float, float]]:
     return [(float(x), float(y)) for x, y in zip(xs, ys)]
 
 
-def measure_pen_lag(moves: int = 2000, numpy_path: bool = False) -> dict:
+def measure_pen_lag(moves: int = 2000, numpy_path: bool = False,
+                    network_view: str | None = None) -> dict:
     from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPointF, Qt
     from PySide6.QtGui import QMouseEvent
     from PySide6.QtWidgets import QApplication
@@ -132,7 +138,10 @@ def measure_pen_lag(moves: int = 2000, numpy_path: bool = False) -> dict:
     path, model_name = _model_path()
     window = MainWindow(path)
     window.resize(1000, 640)
+    if network_view is not None:
+        window.network_view.setVisible(network_view == "shown")
     window.show()
+    view_work = [] if window.network_view.isHidden() else _watch_network_view(window)
     for _ in range(20):
         app.processEvents()
     canvas, predictor = window.canvas, window.predictor
@@ -215,12 +224,52 @@ def measure_pen_lag(moves: int = 2000, numpy_path: bool = False) -> dict:
     final = [1000 * (at_shown - arrived[-1][1]) for g, at_shown in shown if g >= arrived[-1][0]]
     window.close()
     return {"model": model_name, "path": "NumPy" if numpy_path else "compiled", "moves": moves,
+            "network_view": "hidden" if window.network_view.isHidden() else "shown",
             "replay_seconds": round(seconds, 2),
             "moves_per_second": round(moves / seconds),
             "results_shown": len(shown), "lag_ms": _percentiles(lags),
             "lag_until_bars_painted_ms": _percentiles(lags_until(painted)),
             "computation_ms": _percentiles(computations),
-            "lag_after_release_ms": round(final[0], 2) if final else None}
+            "lag_after_release_ms": round(final[0], 2) if final else None,
+            "network_view_work_ms": _percentiles(view_work) if view_work else None}
+
+
+def _watch_network_view(window) -> list[float]:
+    """Build the dock's panel now, and record how long each of its redraws and plot repaints
+    keeps the GUI thread (ms) from then on."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+
+    work: list[float] = []
+    panel = window.network_view.panel
+    redraw = panel._show_inside
+
+    def timed_redraw(inside) -> None:
+        started = time.perf_counter()
+        redraw(inside)
+        work.append(1000 * (time.perf_counter() - started))
+
+    panel.computer.computed.disconnect(redraw)
+    panel.computer.computed.connect(timed_redraw)
+
+    class PaintTimer(QObject):
+        def eventFilter(self, watched, event) -> bool:
+            if event.type() != QEvent.Type.Paint:
+                return False
+            watched.removeEventFilter(self)
+            started = time.perf_counter()
+            QApplication.sendEvent(watched, event)
+            work.append(1000 * (time.perf_counter() - started))
+            watched.installEventFilter(self)
+            return True
+
+    window._paint_timer = PaintTimer()
+    for plot in (panel.why_plot, panel.layers_plot, panel.units_plot, panel.unit_plot):
+        plot.viewport().installEventFilter(window._paint_timer)
+    for _ in range(20):
+        QApplication.processEvents()
+    work.clear()
+    return work
 
 
 # --- 2. stalls while retraining -----------------------------------------------------------------
@@ -389,6 +438,8 @@ def main() -> int:
                         help="only the stalls while the kernels are prepared at start-up")
     parser.add_argument("--numpy-path", action="store_true",
                         help="pen lag with the NumPy path instead of the compiled kernels")
+    parser.add_argument("--network-view", choices=("hidden", "shown", "both"),
+                        help="pen lag with the network view dock hidden, shown, or both in turn")
     parser.add_argument("--moves", type=int, default=2000)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--mnist-dir", type=Path,
@@ -403,14 +454,21 @@ def main() -> int:
         for kind, figures in stalls.items():
             print(f"{kind}: {figures}", flush=True)
     if args.pen_lag or both:
-        report["pen_lag"] = lag = measure_pen_lag(args.moves, args.numpy_path)
-        print(f"pen lag over {lag['moves']} moves ({lag['model']}, {lag['path']} path, "
-              f"{lag['moves_per_second']} "
+        views = {"both": ["hidden", "shown"] * 2, None: [None]}.get(args.network_view,
+                                                                   [args.network_view])
+        report["pen_lag"] = [measure_pen_lag(args.moves, args.numpy_path, v) for v in views]
+    for lag in report.get("pen_lag", []):
+        print(f"pen lag over {lag['moves']} moves ({lag['model']}, {lag['path']} path, network "
+              f"view {lag['network_view']}, {lag['moves_per_second']} "
               f"moves/s, {lag['results_shown']} results shown): p50 {lag['lag_ms']['p50']} ms, "
               f"p99 {lag['lag_ms']['p99']} ms, max {lag['lag_ms']['max']} ms (until the bars are "
               f"repainted: p50 {lag['lag_until_bars_painted_ms']['p50']} ms, p99 "
               f"{lag['lag_until_bars_painted_ms']['p99']} ms); one computation p50 "
               f"{lag['computation_ms']['p50']} ms", flush=True)
+        if lag["network_view_work_ms"]:
+            work = lag["network_view_work_ms"]
+            print(f"  network view on the GUI thread: {work['n']} redraws and repaints, p50 "
+                  f"{work['p50']} ms, p99 {work['p99']} ms, max {work['max']} ms", flush=True)
     if args.training or both:
         report["training"] = run = measure_training_stalls(args.mnist_dir, args.epochs)
         during = run["stall_ms_during_epochs"]

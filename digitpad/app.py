@@ -40,8 +40,10 @@ from digitpad.activation_bars import ActivationPanel
 from digitpad.canvas import DrawingCanvas
 from digitpad.input_preview import InputPreview
 from digitpad.live_predictor import LivePredictor, prepare_compiled
+from digitpad.network_view import install as install_network_view
 from digitpad.plain_text import make_plain, set_plain_tooltip, warn
 from digitpad.platform_hint import application_or_hint
+from digitpad.small_model import add_action as add_small_model_action
 from trainer.verdict import ink_extent
 
 log = logging.getLogger(__name__)
@@ -124,6 +126,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_status_bar()
         self._build_my_digits()
+        self.network_view = install_network_view(self)
 
         self.canvas.strokesChanged.connect(self._strokes_changed)
         self.canvas.historyChanged.connect(self._history_changed)
@@ -279,6 +282,11 @@ class MainWindow(QMainWindow):
         model_menu = bar.addMenu("&Model")
         model_menu.addActions([self.retrain_action, self.reset_action])
         self.file_menu, self.model_menu = file_menu, model_menu
+        self.small_model_action = add_small_model_action(self, model_menu)
+        self.mistakes_action = self._action("&Mistakes…", self.open_mistakes, (),
+                                            "The model's confusion matrix and wrong digits on "
+                                            "the MNIST test set")
+        model_menu.addAction(self.mistakes_action)
         model_menu.addSeparator()
         model_menu.addAction(self.model_info_action)
         help_menu = bar.addMenu("&Help")
@@ -504,6 +512,12 @@ class MainWindow(QMainWindow):
         return self._my_digits_window
 
     # ------------------------------------------------------------------ dialogs
+    def open_mistakes(self):
+        from digitpad.mistakes import open_mistakes
+
+        self.mistakes_dialog = open_mistakes(self)
+        return self.mistakes_dialog
+
     def show_model_info(self) -> None:
         from digitpad.about import model_info_dialog
 
@@ -536,6 +550,7 @@ class MainWindow(QMainWindow):
     def _show_prediction(self, x, probabilities) -> None:
         self.preview.set_input(x)
         self.activations.set_probabilities(probabilities, ink_extent(self.canvas.strokes()))
+        self.network_view.show_input(self.predictor.network, x, live=self.canvas.is_drawing())
         if probabilities is not None:
             self.timing_label.setText(f"read in {1000 * self.predictor.last_seconds:.1f}\u00a0ms")
 
@@ -554,6 +569,16 @@ class MainWindow(QMainWindow):
         """The (784,) input currently shown in the 28×28 preview."""
         return self.preview.values()
 
+    def hidden_activations(self):
+        """One 1-D array per hidden layer: the activations the network view shows for the input
+        the window shows (an empty list without input or model)."""
+        return self.network_view.hidden_activations()
+
+    def attribution(self, d: int):
+        """The (784,) attribution map of output ``d`` for the input the window shows: each
+        pixel's share of the output's score minus its score for an empty canvas."""
+        return self.network_view.attribution(d)
+
     def wait_for_prediction(self, timeout_ms: int = 10000) -> bool:
         """Process events until the shown prediction matches the current strokes."""
         return self.predictor.wait_until_idle(timeout_ms)
@@ -563,6 +588,8 @@ class MainWindow(QMainWindow):
         if self._retrain_dialog is not None and not self._retrain_dialog.close():
             event.ignore()  # the user chose to go on training or to decide about the new model
             return
+        self.network_view.save_shown()
+        self.network_view.shutdown()
         self.predictor.shutdown()
         super().closeEvent(event)
 

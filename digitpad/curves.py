@@ -1,174 +1,92 @@
-"""A small QPainter line chart: one value per epoch for a few named series (no matplotlib)."""
+"""Learning curves in the Retrain dialog: one value per epoch for a few named series, drawn with
+pyqtgraph (labelled axes, a legend, hover for exact values, right-click to export)."""
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPaintEvent, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
-AXIS_COLOR = QColor("#9aa3ad")
-GRID_COLOR = QColor("#eceef2")
-TEXT_COLOR = QColor("#4a525c")
-SERIES_COLORS = (QColor("#3b6fd4"), QColor("#d0611e"), QColor("#1f9d55"), QColor("#8e44ad"))
+from digitpad import plots
 
-
-def _nice_step(span: float, ticks: int = 4) -> float:
-    """A round tick spacing (1, 2 or 5 times a power of ten) giving about ``ticks`` intervals."""
-    if span <= 0 or not math.isfinite(span):
-        return 1.0
-    raw = span / ticks
-    power = 10 ** math.floor(math.log10(raw))
-    for m in (1, 2, 5, 10):
-        if m * power >= raw:
-            return m * power
-    return 10 * power
+SERIES_COLORS = ("#3b6fd4", "#d0611e", "#1f9d55", "#8e44ad")
 
 
 class CurveChart(QWidget):
-    """Plots named series against the epoch number (1, 2, ...); non-finite values are skipped."""
+    """Plots named series against the epoch number (1, 2, ...); non-finite values are gaps.
+
+    A QWidget holding a ``pg.PlotWidget`` rather than one: PlotWidget replaces some of its own
+    methods (``clear`` among them) with its plot's at construction.
+    """
 
     def __init__(self, title: str, *, percent: bool = False, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.title = title
         self.percent = percent
         self._series: dict[str, list[float]] = {}
+        self._lines: dict[str, pg.PlotDataItem] = {}
         self._epochs_planned = 0
+        self.view = pg.PlotWidget()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        self.plot_item = plot = self.view.getPlotItem()
+        plot.setTitle(title, size="10pt")
+        plot.setLabel("bottom", "epoch")
+        plot.setLabel("left", f"{title.lower()}{' (%)' if percent else ''}")
+        plot.getAxis("left").enableAutoSIPrefix(False)
+        plot.showGrid(x=False, y=True, alpha=0.25)
+        plot.setMouseEnabled(False, False)
+        plot.hideButtons()
+        # Where the curves are not: top left for accuracy (it rises), top right for loss (it falls).
+        self.legend = plot.addLegend(offset=(60, 10) if percent else (-10, 10),
+                                     labelTextColor=plots.TEXT_COLOR)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(220, 150)
-
-    def sizeHint(self) -> QSize:
-        return QSize(320, 200)
+        self._update_range()
 
     def set_epochs_planned(self, epochs: int) -> None:
         """Fix the x axis to ``epochs`` so the curves grow from left to right."""
         self._epochs_planned = max(0, int(epochs))
-        self.update()
+        self._update_range()
 
     def add_series(self, name: str) -> None:
-        self._series.setdefault(name, [])
-        self.update()
+        if name in self._lines:
+            return
+        self._series[name] = []
+        colour = SERIES_COLORS[len(self._lines) % len(SERIES_COLORS)]
+        self._lines[name] = self.plot_item.plot(
+            [], [], name=name, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=5,
+            symbolBrush=colour, symbolPen=None, connect="finite")
 
     def append(self, name: str, value: float | None) -> None:
-        self._series.setdefault(name, []).append(float("nan") if value is None else float(value))
-        self.update()
+        self.add_series(name)
+        self._series[name].append(float("nan") if value is None else float(value))
+        self._redraw(name)
 
     def clear(self) -> None:
-        for values in self._series.values():
+        for name, values in self._series.items():
             values.clear()
-        self.update()
+            self._redraw(name)
 
     def series(self, name: str) -> list[float]:
         return list(self._series.get(name, []))
 
-    def _format(self, value: float, step: float) -> str:
-        """An axis label; percentages all get the decimals the ``step`` needs ("0 %" and
-        "100 %", "97.5 %" and "98.0 %"), never a mix."""
-        if self.percent:
-            decimals = max(0, -math.floor(math.log10(100 * step) + 1e-9))
-            return f"{100 * value:.{decimals}f}\u00a0%"
-        return f"{value:.3g}"
+    def _redraw(self, name: str) -> None:
+        values = np.asarray(self._series[name], dtype=float) * (100 if self.percent else 1)
+        self._lines[name].setData(np.arange(1, values.size + 1), values)
+        self._update_range()
 
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        metrics = QFontMetricsF(self.font())
-        line_h = metrics.height()
+    def _update_range(self) -> None:
+        epochs = max([self._epochs_planned, 1] + [len(v) for v in self._series.values()])
+        self.plot_item.setXRange(0.8, max(epochs, 2) + 0.2, padding=0)
+        step = max(1, math.ceil(epochs / 8))  # whole epochs only, at most about eight labels
+        self.plot_item.getAxis("bottom").setTicks(
+            [[(e, str(e)) for e in range(1, epochs + 1) if (e - 1) % step == 0 or e == epochs]])
         finite = [v for vs in self._series.values() for v in vs if math.isfinite(v)]
-        n_epochs = max([self._epochs_planned, 1] + [len(vs) for vs in self._series.values()])
-
-        # Value range with round limits.
-        if finite:
-            lo, hi = min(finite), max(finite)
-        else:
-            lo, hi = (0.0, 1.0)
         if self.percent:
-            lo, hi = max(0.0, lo), min(1.0, hi)
-        if hi - lo < 1e-9:
-            lo, hi = lo - 0.5 * max(abs(lo), 0.01), hi + 0.5 * max(abs(hi), 0.01)
-        step = _nice_step(hi - lo)
-        lo, hi = math.floor(lo / step) * step, math.ceil(hi / step) * step
-        if self.percent and hi - lo > step:
-            lo, hi = max(0.0, lo), min(1.0, hi)
-
-        labels = [self._format(lo + i * step, step)
-                  for i in range(int(round((hi - lo) / step)) + 1)]
-        left = max(metrics.horizontalAdvance(t) for t in labels) + 10
-        # Title and legend; in a narrow chart the legend goes below the title, not over it.
-        legend_w = sum(metrics.horizontalAdvance(name) + 32 for name in self._series)
-        below = metrics.horizontalAdvance(self.title) + 16 + legend_w > self.width()
-        legend_y = line_h * 1.3 if below else 0.0
-        top = line_h * 2.0 + legend_y
-        plot = QRectF(left, top, self.width() - left - 10, self.height() - top - line_h * 2.4)
-        painter.setPen(TEXT_COLOR)
-        painter.drawText(QRectF(0, 0, self.width(), line_h * 1.4),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.title)
-        x = self.width() - 8.0
-        for i, name in reversed(list(enumerate(self._series))):
-            color = SERIES_COLORS[i % len(SERIES_COLORS)]
-            w = metrics.horizontalAdvance(name)
-            x -= w
-            painter.setPen(TEXT_COLOR)
-            painter.drawText(QRectF(x, legend_y, w + 2, line_h * 1.4),
-                             Qt.AlignmentFlag.AlignVCenter, name)
-            x -= 20
-            painter.setPen(QPen(color, 2.5))
-            painter.drawLine(QPointF(x, legend_y + line_h * 0.7),
-                             QPointF(x + 14, legend_y + line_h * 0.7))
-            x -= 12
-        if plot.width() < 10 or plot.height() < 10:
-            painter.end()
-            return
-
-        def to_point(epoch: int, value: float) -> QPointF:
-            fx = 0.5 if n_epochs <= 1 else (epoch - 1) / (n_epochs - 1)
-            fy = (value - lo) / (hi - lo)
-            return QPointF(plot.left() + fx * plot.width(), plot.bottom() - fy * plot.height())
-
-        # Grid and y labels.
-        for i, text in enumerate(labels):
-            y = plot.bottom() - i * step / (hi - lo) * plot.height()
-            painter.setPen(QPen(GRID_COLOR, 1))
-            painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
-            painter.setPen(TEXT_COLOR)
-            painter.drawText(QRectF(0, y - line_h / 2, left - 6, line_h),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
-        painter.setPen(QPen(AXIS_COLOR, 1))
-        painter.drawLine(plot.bottomLeft(), plot.bottomRight())
-        # Epoch labels: first, last and a few between.
-        tick_every = max(1, math.ceil(n_epochs / 8))
-        painter.setPen(TEXT_COLOR)
-        for epoch in range(1, n_epochs + 1):
-            if epoch == 1 or epoch == n_epochs or (epoch % tick_every == 0 and n_epochs - epoch >= tick_every / 2):
-                p = to_point(epoch, lo)
-                painter.drawText(QRectF(p.x() - 20, plot.bottom() + 2, 40, line_h),
-                                 Qt.AlignmentFlag.AlignCenter, str(epoch))
-        painter.drawText(QRectF(plot.left(), plot.bottom() + line_h * 1.2, plot.width(), line_h),
-                         Qt.AlignmentFlag.AlignCenter, "epoch")
-
-        # The series.
-        for i, (name, values) in enumerate(self._series.items()):
-            color = SERIES_COLORS[i % len(SERIES_COLORS)]
-            path = QPainterPath()
-            started = False
-            points = []
-            for epoch, value in enumerate(values, start=1):
-                if not math.isfinite(value):
-                    started = False
-                    continue
-                value = min(max(value, lo), hi)
-                p = to_point(epoch, value)
-                points.append(p)
-                if started:
-                    path.lineTo(p)
-                else:
-                    path.moveTo(p)
-                    started = True
-            painter.setPen(QPen(color, 2.2, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
-                                Qt.PenJoinStyle.RoundJoin))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawPath(path)
-            painter.setBrush(color)
-            for p in points:
-                painter.drawEllipse(p, 2.8, 2.8)
-        painter.end()
+            low = min(finite, default=0.0)
+            self.plot_item.setYRange(max(0.0, math.floor(low * 10) * 10), 100, padding=0.02)
+        else:
+            self.plot_item.enableAutoRange(axis="y")

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -39,7 +40,8 @@ from PySide6.QtWidgets import (
 from digitpad import settings
 from digitpad.curves import CurveChart
 from digitpad.plain_text import make_plain, warn
-from digitpad.training_worker import TrainingOutcome, TrainingWorker
+from digitpad.training_insight import UnitWeightsStrip, ValidationMistakes
+from digitpad.training_worker import WATCHED_UNITS, TrainingOutcome, TrainingWorker
 
 ERROR_STYLE = "color: #b3261e;"
 GOOD_STYLE = "color: #1f7a45;"
@@ -245,8 +247,18 @@ class RetrainDialog(QDialog):
         progress_column.addWidget(self.phase_label)
         progress_column.addLayout(bars)
         progress_column.addWidget(self.time_label)
-        progress_column.addWidget(self.loss_chart, 1)
-        progress_column.addWidget(self.accuracy_chart, 1)
+        curves = QWidget()
+        curves_layout = QVBoxLayout(curves)
+        curves_layout.setContentsMargins(0, 0, 0, 0)
+        curves_layout.addWidget(self.loss_chart, 1)
+        curves_layout.addWidget(self.accuracy_chart, 1)
+        self.unit_weights = UnitWeightsStrip(WATCHED_UNITS)
+        self.validation_view = ValidationMistakes()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(curves, "Learning curves")
+        self.tabs.addTab(self.unit_weights, "Unit weights")
+        self.tabs.addTab(self.validation_view, "Validation mistakes")
+        progress_column.addWidget(self.tabs, 1)
         progress_column.addWidget(self.result_label)
 
         # --- buttons
@@ -467,6 +479,8 @@ class RetrainDialog(QDialog):
         self.worker.phase.connect(self.phase_label.setText)
         self.worker.batchProgress.connect(self._on_batch)
         self.worker.epochFinished.connect(self._on_epoch)
+        self.worker.unitWeights.connect(self.unit_weights.show_weights)
+        self.validation_view.show_verdicts(None)
         self.worker.finished.connect(self._on_finished)
         self._set_state("running")
         self.phase_label.setText("Starting…")
@@ -533,6 +547,7 @@ class RetrainDialog(QDialog):
                 f"Current model: {_percent(old)}<br>{notes}Keep the new model or discard it?")
             self.result_label.setStyleSheet("")
             self.phase_label.setText(f"Finished: {outcome.message}.")
+            self.validation_view.show_verdicts(outcome.validation)
             self._set_state("decide")
         else:
             titles = {"cancelled": "Cancelled", "diverged": "Training diverged",

@@ -31,6 +31,8 @@ class TrainingOutcome:
     #: fine-tuned without it (``trainer.personal.held_out_accuracy``); None when not measured.
     my_digits_accuracy: tuple[float, float] | None = None
     notes: tuple[str, ...] = ()
+    #: what the new network says about each validation digit (``digitpad.mistakes.Verdicts``)
+    validation: object | None = None
 
     @property
     def usable(self) -> bool:
@@ -42,6 +44,8 @@ class TrainingOutcome:
 #: compilation did: the cancelled run only ends once the compilation has).
 _started: set = set()
 EXIT_WAIT_MS = 120_000
+#: First-layer units whose weight pictures the Retrain dialog shows epoch by epoch.
+WATCHED_UNITS = 6
 
 
 @atexit.register
@@ -60,6 +64,9 @@ class TrainingWorker(QObject):
     batchProgress = Signal(int, int, int, int, float)
     #: One finished epoch: ``trainer.training.EpochRecord``.
     epochFinished = Signal(object)
+    #: (epoch, (784, k) copy of the first layer's incoming weights of units 0..k-1): before the
+    #: first epoch (epoch 0) and after each one.
+    unitWeights = Signal(int, object)
     #: The run ended (in any way): a :class:`TrainingOutcome`.
     finished = Signal(object)
 
@@ -139,13 +146,14 @@ class TrainingWorker(QObject):
         mine = personal.personal_set(self.my_digits, network.layer_sizes[-1])
         data = (personal.personal_training_data(mine, mnist, config) if len(mine.labels)
                 else training.split_for_training(mnist, config))
+        self._emit_unit_weights(0, network)
         self.phase.emit("Preparing the trainer… (its first run compiles the training kernels)")
         train_started = time.perf_counter()
         result = training.train(
             network, config, data,
             on_batch=lambda b: self.batchProgress.emit(b.epoch, b.epochs, b.batch, b.batches,
                                                        float(b.running_loss)),
-            on_epoch=self.epochFinished.emit,
+            on_epoch=lambda record: self._epoch_finished(record, network),
             cancel=self._cancel)
         seconds = time.perf_counter() - train_started
         if not result.usable:
@@ -175,7 +183,17 @@ class TrainingWorker(QObject):
         metadata = training.model_metadata(
             config, result, test_eval, mnist, seconds,
             name=f"retrained {time.strftime('%Y-%m-%d %H:%M')}", preset="app retrain dialog")
+        from digitpad.mistakes import verdicts_for
+
         return TrainingOutcome(result.status, result.message, network=network, metadata=metadata,
                                test_accuracy=test_eval.accuracy, current_test_accuracy=current,
                                epochs=list(result.epochs), my_digits_accuracy=held_out,
-                               notes=mine.skipped)
+                               notes=mine.skipped,
+                               validation=verdicts_for(network, data.val_images, data.val_labels))
+
+    def _epoch_finished(self, record, network) -> None:
+        self._emit_unit_weights(record.epoch, network)
+        self.epochFinished.emit(record)
+
+    def _emit_unit_weights(self, epoch: int, network) -> None:
+        self.unitWeights.emit(epoch, network.weights[0][:, :WATCHED_UNITS].copy())

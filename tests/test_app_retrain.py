@@ -288,11 +288,3 @@ def test_progress_bars_appear_with_a_run_and_agree_with_the_text(dialog, qtbot, 
     assert dialog.epoch_bar.text() == "0 of 2 epochs done"
     dialog.cancel()  # pytest-qt closes the window before the dialog fixture's teardown
     qtbot.waitUntil(lambda: not dialog.is_running(), timeout=10000)
-
-
-def test_percent_axis_labels_have_the_same_decimals():
-    from digitpad.curves import CurveChart
-
-    chart = CurveChart("Accuracy", percent=True)
-    assert [chart._format(v, 0.5) for v in (0.0, 0.5, 1.0)] == ["0\u00a0%", "50\u00a0%", "100\u00a0%"]
-    assert [chart._format(v, 0.005) for v in (0.975, 0.98)] == ["97.5\u00a0%", "98.0\u00a0%"]

@@ -101,14 +101,16 @@ def test_undo_and_clear_via_menu_shortcuts(window, app_draw, qtbot):
 
 def test_menus_hold_the_commands(window):
     titles = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
-    assert list(titles) == ["File", "Edit", "Model", "Help"]
+    assert list(titles) == ["File", "Edit", "View", "Model", "Help"]
     entries = {name: [a.text().replace("&", "") for a in menu.actions() if not a.isSeparator()]
                for name, menu in titles.items()}
     assert entries == {
         "File": ["Open model…", "Save model as…", "Export my digits…", "Import digits…", "Quit"],
         "Edit": ["Undo", "Redo", "Clear"],
+        "View": ["Inside the network"],
         "Model": ["Retrain…", "My digits…", "Learn my handwriting…",
-                  "Reset to the shipped model", "About this model"],
+                  "Reset to the shipped model", "Load a small model to explore", "Mistakes…",
+                  "About this model"],
         "Help": ["Keyboard shortcuts", "About DigitPad"],
     }
 

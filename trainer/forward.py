@@ -19,17 +19,24 @@ def forward_activations(network, x) -> list[np.ndarray]:
     ReLU zeroes many hidden units), without BLAS, whose threads would compete with the GUI thread
     for the cores, as ``kernels.infer`` does; a batch uses the matrix product.
     """
+    return [a for _z, a in forward_layers(network, x)]
+
+
+def forward_layers(network, x) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(pre-activation z, activation a) of every layer after the input, as
+    :func:`forward_activations` computes them; the attribution maps (``trainer/attribution.py``)
+    need the pre-activations too."""
     a = np.asarray(x, dtype=network.dtype)
     if a.ndim not in (1, 2) or a.shape[-1] != network.layer_sizes[0]:
         raise ValueError(f"expected inputs of {network.layer_sizes[0]} values, got shape "
                          f"{a.shape}")
-    activations = []
+    layers = []
     last = len(network.weights) - 1
     for l, (w, b) in enumerate(zip(network.weights, network.biases)):
         z = (_nonzero_product(a, w) if a.ndim == 1 else a @ w) + b
         a = activate(z, network.output_activation if l == last else network.hidden_activation)
-        activations.append(a)
-    return activations
+        layers.append((z, a))
+    return layers
 
 
 def predict_proba(network, x) -> np.ndarray:

@@ -1,0 +1,165 @@
+"""The "Inside the network" dock on the real window, driven by real mouse events: it follows the
+drawing, its hidden activations equal a plain NumPy forward pass, its attribution maps add up,
+hovering and clicking a unit show that unit's 784 incoming weights, a click on a digit explains
+that digit, and the View menu shows and hides it, remembered across starts."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QToolButton
+
+from digitpad.network_panel import grid_shape
+
+TWO = [[(60, 80), (110, 50), (160, 80), (150, 130), (70, 210), (170, 210)]]
+
+
+def on_screen(win, qtbot):
+    win.resize(1200, 700)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+@pytest.fixture
+def shown(window, qtbot):
+    return on_screen(window, qtbot)
+
+
+def draw(window, app_draw, strokes=TWO):
+    send, _fit = app_draw
+    send(window.canvas, strokes)
+    assert window.wait_for_prediction()
+
+
+def reference(network, x):
+    a = np.asarray(x, dtype=np.float64)
+    hidden = []
+    for w, b in zip(network.weights[:-1], network.biases[:-1]):
+        a = 1 / (1 + np.exp(-(a @ w + b))) if network.hidden_activation == "sigmoid" else \
+            np.maximum(a @ w + b, 0)
+        hidden.append(a)
+    return hidden, a @ network.weights[-1] + network.biases[-1]
+
+
+def move_to(widget, point: QPointF, kind=QEvent.Type.MouseMove, button=Qt.MouseButton.NoButton):
+    """A real mouse event; pyqtgraph's scene drops moves closer together than a screen refresh,
+    so wait that long first, as a hand would."""
+    QTest.qWait(40)
+    event = QMouseEvent(kind, point, widget.mapToGlobal(point), button, button,
+                        Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
+
+
+def unit_point(view, layer: int, unit: int) -> QPointF:
+    """Where unit ``unit`` of hidden layer ``layer`` is drawn, in the heat map's viewport
+    (``view``: the dock's panel)."""
+    item = view._layers[layer][0]
+    rows, columns = grid_shape(view._network.layer_sizes[layer + 1])
+    scene = item.getViewBox().mapViewToScene(QPointF(unit % columns + 0.5, unit // columns + 0.5))
+    return QPointF(view.layers_plot.mapFromScene(scene))
+
+
+def test_the_view_is_shown_the_first_time_and_follows_the_drawing(shown, qtbot, app_draw):
+    dock = shown.findChild(type(shown.network_view), "networkView")
+    assert dock is shown.network_view and dock.isVisible()
+    draw(shown, app_draw)
+    # built and computed without the hooks' help, on the event loop
+    qtbot.waitUntil(lambda: dock._panel is not None and dock._panel.inside is not None,
+                    timeout=5000)
+    np.testing.assert_array_equal(dock.panel.inside.x, shown.input_image())
+    # the stroke has ended: the texts are drawn too, not only the live pictures
+    qtbot.waitUntil(lambda: dock.panel.why_note.text().startswith("Red pixels"), timeout=3000)
+    qtbot.keyClick(shown.canvas, Qt.Key.Key_Escape)
+    assert shown.hidden_activations() == [] and dock.panel.inside is None
+
+
+def test_hidden_activations_and_attributions_match_a_plain_forward_pass(shown, app_draw):
+    draw(shown, app_draw)
+    network = shown.model.network
+    x = shown.input_image()
+    hidden, scores = reference(network, x)
+    _, empty = reference(network, np.zeros(784))
+    shown_hidden = shown.hidden_activations()
+    assert [a.shape for a in shown_hidden] == [(30,)]
+    np.testing.assert_allclose(shown_hidden[0], hidden[0], rtol=0, atol=1e-4)
+    for d in range(10):
+        change = scores[d] - empty[d]
+        assert abs(shown.attribution(d).sum() - change) <= 0.02 * abs(change) + 1e-6
+    # drawn: the hooks report the new input
+    draw(shown, app_draw, [[(40, 40), (200, 200)]])
+    np.testing.assert_allclose(shown.hidden_activations()[0],
+                               reference(network, shown.input_image())[0][0], atol=1e-4)
+
+
+def test_hovering_and_clicking_a_unit_shows_its_incoming_weights(shown, qtbot, app_draw):
+    draw(shown, app_draw)
+    view = shown.network_view.panel
+    view.flush()
+    weights = shown.model.network.weights[0]
+    viewport = view.layers_plot.viewport()
+    move_to(viewport, unit_point(view, 0, 17))
+    assert view.shown_unit() == (0, 17)
+    assert "unit 17" in view.unit_heading.text() and "hovered" in view.unit_heading.text()
+    np.testing.assert_array_equal(view.unit_weights_shown(), weights[:, 17])
+    assert f"{shown.hidden_activations()[0][17]:.3f}" in view.unit_heading.text()
+    np.testing.assert_allclose(view.contribution_bars.opts["height"],
+                               view.inside.unit_contribution[0][17])
+
+    point = unit_point(view, 0, 5)
+    move_to(viewport, point)
+    move_to(viewport, point, QEvent.Type.MouseButtonPress, Qt.MouseButton.LeftButton)
+    move_to(viewport, point, QEvent.Type.MouseButtonRelease, Qt.MouseButton.LeftButton)
+    move_to(viewport, QPointF(2, 2))  # the pointer leaves the heat map: the clicked unit stays
+    assert view.shown_unit() == (0, 5) and "clicked" in view.unit_heading.text()
+    np.testing.assert_array_equal(view.unit_weights_shown(), weights[:, 5])
+
+
+def test_clicking_a_digit_explains_that_digit(shown, qtbot, app_draw):
+    draw(shown, app_draw)
+    view = shown.network_view.panel
+    view.flush()
+    verdict = int(np.argmax(view.inside.output))
+    other = (verdict + 3) % 10
+    button = view.findChild(QToolButton, f"whyOutput{other}")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert view.chosen_output() == other and button.isChecked()
+    assert view.why_heading.text().startswith(f"Why not “{other}”?")
+    np.testing.assert_allclose(np.asarray(view.why_image.image).reshape(-1),
+                               shown.attribution(other), rtol=1e-6, atol=1e-7)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # again: back to the verdict
+    assert view.chosen_output() == verdict
+
+
+def test_view_menu_hides_it_and_the_choice_is_remembered(qtbot, app_user_data, app_random_model):
+    from digitpad.app import MainWindow
+
+    first = MainWindow(app_random_model)
+    qtbot.addWidget(first)
+    on_screen(first, qtbot)
+    view_menu = next(a.menu() for a in first.menuBar().actions() if a.text() == "&View")
+    toggle = view_menu.actions()[0]
+    assert toggle.isChecked()
+    toggle.trigger()
+    assert first.network_view.isHidden()
+    first.close()
+    second = MainWindow(app_random_model)
+    qtbot.addWidget(second)
+    on_screen(second, qtbot)
+    assert second.network_view.isHidden()
+    second.network_view.show()
+    second.close()
+    third = on_screen(MainWindow(app_random_model), qtbot)
+    qtbot.addWidget(third)
+    assert not third.network_view.isHidden()
+
+
+def test_a_start_that_changes_nothing_writes_no_settings(qtbot, app_user_data, app_random_model):
+    from digitpad.app import MainWindow
+
+    window = on_screen(MainWindow(app_random_model), qtbot)
+    qtbot.addWidget(window)
+    window.close()
+    assert not (app_user_data / "settings.ini").exists()
