@@ -300,5 +300,6 @@ def test_percent_axis_labels_have_the_same_decimals():
     from digitpad.curves import CurveChart
 
     chart = CurveChart("Accuracy", percent=True)
-    assert [chart._format(v, 0.5) for v in (0.0, 0.5, 1.0)] == ["0\u00a0%", "50\u00a0%", "100\u00a0%"]
+    assert [chart._format(v, 0.5) for v in (0.0, 0.5, 1.0)] == [
+        "0\u00a0%", "50\u00a0%", "100\u00a0%"]
     assert [chart._format(v, 0.005) for v in (0.975, 0.98)] == ["97.5\u00a0%", "98.0\u00a0%"]

@@ -74,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "else the cache, else download)")
     parser.add_argument("--no-download", action="store_true",
                         help="fail instead of downloading MNIST when it is not found")
-    parser.add_argument("--out", metavar="PATH", help="save the trained model here (.npz); without it nothing is saved")
+    parser.add_argument("--out", metavar="PATH",
+                        help="save the trained model here (.npz); without it nothing is saved")
     parser.add_argument("--name", help="a name for the model, stored in its metadata")
     parser.add_argument("--json", action="store_true",
                         help="print a JSON summary as the last line")
