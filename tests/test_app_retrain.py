@@ -296,7 +296,7 @@ def test_progress_bars_appear_with_a_run_and_agree_with_the_text(dialog, qtbot, 
     qtbot.waitUntil(lambda: not dialog.is_running(), timeout=10000)
 
 
-def test_percent_axis_labels_have_the_same_decimals():
+def test_percent_axis_labels_have_the_same_decimals(qtbot):
     from digitpad.curves import CurveChart
 
     chart = CurveChart("Accuracy", percent=True)
