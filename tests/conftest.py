@@ -151,3 +151,21 @@ def app_answer_next_question(qtbot, choice: str, asked: list[str]) -> None:
 def answer_question(qtbot):
     """App tests: ``answer_question(choice, asked)``, see :func:`app_answer_next_question`."""
     return lambda choice, asked: app_answer_next_question(qtbot, choice, asked)
+
+
+@_pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item):
+    """Before pytest-qt closes a test's windows: stop any training run and drop any unkept model
+    of a Retrain dialog, so that closing never waits for an answer to "stop the run?" (a test
+    that failed half-way would otherwise hang the whole suite)."""
+    import sys
+
+    retrain = sys.modules.get("digitpad.retrain_dialog")
+    if retrain is not None:
+        from PySide6.QtWidgets import QApplication
+
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, retrain.RetrainDialog):
+                widget.cancel()
+                widget.discard()
+    return (yield)

@@ -284,7 +284,13 @@ def test_progress_bars_appear_with_a_run_and_agree_with_the_text(dialog, qtbot, 
     quick(dialog, epochs=2)
     assert dialog.start()
     assert dialog.epoch_bar.isVisible() and dialog.batch_bar.isVisible()
-    qtbot.waitUntil(lambda: "Training: epoch 1 of 2" in dialog.phase_label.text(), timeout=60000)
-    assert dialog.epoch_bar.text() == "0 of 2 epochs done"
+    seen = []  # (the text's running epoch, the bar's text), after each batch the dialog shows
+    dialog.worker.batchProgress.connect(lambda epoch, *_: seen.append(
+        (epoch, dialog.epoch_bar.text())))
+    qtbot.waitUntil(lambda: dialog.state() != "running", timeout=60000)
+    assert {epoch for epoch, _ in seen} == {1, 2}
+    for epoch, bar in seen:  # "epoch 2 of 2" running: 1 done (2 once its last batch is in)
+        assert bar in (f"{epoch - 1} of 2 epochs done", f"{epoch} of 2 epochs done")
+    assert any(bar == f"{epoch - 1} of 2 epochs done" for epoch, bar in seen)
     dialog.cancel()  # pytest-qt closes the window before the dialog fixture's teardown
     qtbot.waitUntil(lambda: not dialog.is_running(), timeout=10000)

@@ -138,7 +138,8 @@ def train(network: Network, config: TrainingConfig, data: TrainingData, *,
                     best = min(result.epochs, key=lambda r: r.val_loss).epoch
                     result.status = EARLY_STOPPED
                     result.message = (f"stopped after epoch {epoch + 1}: no better validation loss "
-                                      f"for {epochs_phrase(stale)}; kept the weights of epoch {best}")
+                                      f"for {epochs_phrase(stale)}; "
+                                      f"kept the weights of epoch {best}")
                     return result
     if best_parameters is not None:
         network.set_parameters(*best_parameters)
