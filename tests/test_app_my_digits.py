@@ -38,7 +38,10 @@ def test_a_digit_key_saves_the_drawing_clears_the_canvas_and_says_so(shown, qtbo
     assert shown.statusBar().currentMessage() == "Saved as 7 · 1 of your digits"
     record = json.loads(shown.labelling.collection.path.read_text())
     assert record["canvas"] == [shown.canvas.width(), shown.canvas.height()]
-    assert record["strokes"][0][0] == [60.0, 40.0]
+    paper = shown.canvas.paper()  # the stroke begins on the square paper (at its edge if beside)
+    x, y = STROKES[0][0]
+    assert record["strokes"][0][0] == [min(max(x, paper.left()), paper.right()),
+                                       min(max(y, paper.top()), paper.bottom())]
 
 
 def test_a_click_on_a_bar_and_the_not_a_digit_key_label_too(shown, qtbot, app_draw):
