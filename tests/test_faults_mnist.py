@@ -79,10 +79,17 @@ CONTENT_FAULTS = {
 TRANSFER_FAULTS = {
     "cut": "transfer cut off",                 # announces the full length, sends half, closes
     "cut-no-length": "not a complete gzip file",  # no Content-Length, half the body, closes
-    "reset": "transfer failed",                # half the body, then a TCP reset
+    # half the body, then a TCP reset: whether the reset or the short body is seen first is up to
+    # the kernel's timing, and either is a true account of what happened
+    "reset": ("transfer failed", "transfer cut off"),
     "stall": "no answer within",               # half the body, then silence
     "missing": "HTTP error 404",
 }
+
+
+def _says(reason: str | tuple[str, ...], text: str) -> bool:
+    """Whether ``text`` gives the reason (or one of the reasons) expected for a fault."""
+    return any(r in text for r in ((reason,) if isinstance(reason, str) else reason))
 
 
 class FaultyMirror(LocalServer):
@@ -158,7 +165,7 @@ def test_bad_mirror_is_reported_and_leaves_nothing(mirror, cache, kind):
         download_mnist(cache, mirrors=[mirror.url(kind)], progress=lambda *a: None, timeout=1.0)
     message = str(caught.value)
     assert f"could not download {FIRST} into {cache}" in message
-    assert f"{mirror.url(kind)}{FIRST}: " in message and reason in message, message
+    assert f"{mirror.url(kind)}{FIRST}: " in message and _says(reason, message), message
     assert _left_in(cache) == []
 
 
@@ -173,7 +180,7 @@ def test_load_mnist_through_every_bad_mirror_leaves_the_cache_empty(mirror, cach
     lines = message.splitlines()
     for kind in kinds:  # every mirror is listed with its own reason
         line = next(line for line in lines if f"{mirror.url(kind)}{FIRST}: " in line)
-        assert {**CONTENT_FAULTS, **TRANSFER_FAULTS}[kind] in line, line
+        assert _says({**CONTENT_FAULTS, **TRANSFER_FAULTS}[kind], line), line
     assert _left_in(cache) == []
     assert find_mnist_dir() is None
 
