@@ -171,19 +171,21 @@ class MainWindow(QMainWindow):
         hint = QLabel("Right-click erases the last stroke · Esc clears")
         hint.setStyleSheet(CAPTION_STYLE)
         hint.setWordWrap(True)  # two lines in a narrow window, never cut off
-        hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         buttons = QHBoxLayout()
         buttons.setContentsMargins(0, 0, 0, 0)
         for b in (self.undo_button, self.redo_button, self.clear_button):
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             b.setMinimumWidth(64)
             buttons.addWidget(b)
-        buttons.addWidget(hint, 1)
+        buttons.addStretch(1)
         self._canvas_buttons = buttons
         left = QVBoxLayout()
         left.setSpacing(8)
         left.addWidget(self.canvas, 1)
         left.addLayout(buttons)
+        # Its own line under the buttons: beside them (and "That's a…") it had no room in a
+        # narrow window and wrapped word by word.
+        left.addWidget(hint)
 
         # Right: input preview and verdict side by side, the bars below.
         preview_caption = QLabel("What the network sees (28×28)")
