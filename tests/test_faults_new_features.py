@@ -105,3 +105,25 @@ def test_full_folder_append_reports_and_keeps_the_collection(tmp_path):
     assert "refused: could not save" in result.stdout, (result.stdout, result.stderr[-300:])
     collection = Collection(path)
     assert [d.label for d in collection.load()] == [3]
+
+
+@pytest.mark.parametrize("content, reason", [
+    ("", "the files hold no drawings"),
+    ('{"label":"not-a-digit","strokes":[[[1,2],[3,4]]]}\n',
+     'skipped: this model has no "not a digit" output'),
+])
+def test_my_digits_with_nothing_learnable_exits_2_before_training(tmp_path, content, reason):
+    """Before: the fine-tune ran on MNIST alone and saved a model as if it had learnt the
+    writer's handwriting."""
+    from trainer.model_io import save_model
+    from trainer.network import Network
+    model, mine, out = tmp_path / "model.npz", tmp_path / "mine.jsonl", tmp_path / "me.npz"
+    save_model(Network([784, 16, 10]), model)
+    mine.write_text(content)
+    done = subprocess.run([sys.executable, "-m", "trainer.train_cli", "--from", str(model),
+                           "--my-digits", str(mine), "--preset", "personal", "--subset", "200",
+                           "--out", str(out), "--no-download"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2, done.stderr[-500:]
+    assert "--my-digits: no drawing to learn from" in done.stderr and reason in done.stderr
+    assert not out.exists()
