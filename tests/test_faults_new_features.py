@@ -127,3 +127,14 @@ def test_my_digits_with_nothing_learnable_exits_2_before_training(tmp_path, cont
     assert done.returncode == 2, done.stderr[-500:]
     assert "--my-digits: no drawing to learn from" in done.stderr and reason in done.stderr
     assert not out.exists()
+
+
+def test_float_label_is_set_aside_so_the_collection_stays_readable_by_the_tools(tmp_path):
+    """Before: "label": 1.0 was accepted (1.0 == 1) and exported as 1.0, which digitpad-train
+    --my-digits and digitpad-eval --strokes refuse, so the whole collection became unusable."""
+    from trainer.pen_digits import read_pen_digits
+    path = tmp_path / "my-digits.jsonl"
+    path.write_text('{"label":1.0,"strokes":[[[1,2],[3,4]]]}\n' + GOOD + "\n")
+    collection = Collection(path)
+    assert [d.label for d in collection.load()] == [3]
+    assert [d.label for d in read_pen_digits(path)] == [3]

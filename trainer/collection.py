@@ -108,7 +108,8 @@ def _is_unicode(text: str) -> bool:
 
 
 def _checked_label(label):
-    if isinstance(label, bool) or label not in LABELS:
+    # 1.0 == 1, but digitpad-train and digitpad-eval refuse a float label: keep ints and the string
+    if isinstance(label, bool) or not isinstance(label, (int, str)) or label not in LABELS:
         raise ValueError(f"a label is a digit 0-9 or {NOT_A_DIGIT!r}, got {label!r}")
     return label
 
