@@ -138,3 +138,17 @@ def test_float_label_is_set_aside_so_the_collection_stays_readable_by_the_tools(
     collection = Collection(path)
     assert [d.label for d in collection.load()] == [3]
     assert [d.label for d in read_pen_digits(path)] == [3]
+
+
+def test_from_a_12_output_model_exits_2_naming_the_outputs(tmp_path):
+    from trainer.model_io import save_model
+    from trainer.network import Network
+    model, mine = tmp_path / "twelve.npz", tmp_path / "mine.jsonl"
+    save_model(Network([784, 16, 12]), model)
+    mine.write_text(GOOD + "\n")
+    done = subprocess.run([sys.executable, "-m", "trainer.train_cli", "--from", str(model),
+                           "--my-digits", str(mine), "--preset", "personal", "--no-download"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2, done.stderr[-500:]
+    assert "maps 784 inputs to 12 outputs" in done.stderr
+    assert "Traceback" not in done.stderr
