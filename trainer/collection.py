@@ -36,6 +36,7 @@ from trainer import paths
 from trainer.model_io import _fsync_directory as fsync_directory
 from trainer.pen_digits import (MAX_TEXT_BYTES, NOT_A_DIGIT, PenDigit, PenDigitsError,
                                 read_pen_digits, write_pen_digits)
+from trainer.pen_digits import _is_unicode_text as is_unicode_text
 
 FILE_NAME = "my-digits.jsonl"
 LABELS = (*range(10), NOT_A_DIGIT)
@@ -93,18 +94,10 @@ def drawing_from_line(line: str) -> Drawing:
     if when is not None and not isinstance(when, str):
         raise ValueError(f"'time' must be a string, got {when!r}")
     ident = record.get("id")
-    if not (isinstance(ident, str) and _is_unicode(ident)):
+    if not (isinstance(ident, str) and is_unicode_text(ident)):
         ident = uuid.uuid4().hex  # a lone surrogate in an id would make every export fail
     return Drawing(ident, label, strokes, when,
                    tuple(canvas) if canvas else None)
-
-
-def _is_unicode(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _checked_label(label):
