@@ -23,6 +23,7 @@ import datetime
 import fcntl
 import json
 import os
+import stat
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -33,8 +34,9 @@ import numpy as np
 
 from trainer import paths
 from trainer.model_io import _fsync_directory as fsync_directory
-from trainer.pen_digits import (NOT_A_DIGIT, PenDigit, PenDigitsError, read_pen_digits,
-                                write_pen_digits)
+from trainer.pen_digits import (MAX_TEXT_BYTES, NOT_A_DIGIT, PenDigit, PenDigitsError,
+                                read_pen_digits, write_pen_digits)
+from trainer.pen_digits import _is_unicode_text as is_unicode_text
 
 FILE_NAME = "my-digits.jsonl"
 LABELS = (*range(10), NOT_A_DIGIT)
@@ -92,12 +94,15 @@ def drawing_from_line(line: str) -> Drawing:
     if when is not None and not isinstance(when, str):
         raise ValueError(f"'time' must be a string, got {when!r}")
     ident = record.get("id")
-    return Drawing(ident if isinstance(ident, str) else uuid.uuid4().hex, label, strokes, when,
+    if not (isinstance(ident, str) and is_unicode_text(ident)):
+        ident = uuid.uuid4().hex  # a lone surrogate in an id would make every export fail
+    return Drawing(ident, label, strokes, when,
                    tuple(canvas) if canvas else None)
 
 
 def _checked_label(label):
-    if isinstance(label, bool) or label not in LABELS:
+    # 1.0 == 1, but digitpad-train and digitpad-eval refuse a float label: keep ints and the string
+    if isinstance(label, bool) or not isinstance(label, (int, str)) or label not in LABELS:
         raise ValueError(f"a label is a digit 0-9 or {NOT_A_DIGIT!r}, got {label!r}")
     return label
 
@@ -169,6 +174,7 @@ class Collection:
 
     def _read(self) -> tuple[list[Drawing], list[DamagedLine]]:
         try:
+            self._check_regular_file()
             data = self.path.read_bytes()
         except FileNotFoundError:
             return [], []
@@ -185,6 +191,18 @@ class Collection:
                 damaged.append(DamagedLine(number, str(error), text))
         return drawings, damaged
 
+    def _check_regular_file(self) -> None:
+        """CollectionError unless the collection (or what its link points to) is a regular file
+        of sane size: reading ``/dev/zero`` never ends and opening a FIFO blocks the app.
+        FileNotFoundError passes through (a missing file is an empty collection)."""
+        status = self.path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            raise CollectionError(f"{self.path} is not a regular file (a FIFO, a device or a "
+                                  f"folder); move it away to start a new collection")
+        if status.st_size > MAX_TEXT_BYTES:
+            raise CollectionError(f"{self.path} is {status.st_size} bytes, more than "
+                                  f"{MAX_TEXT_BYTES // 1024**2} MiB; too large for a collection")
+
     def _set_aside(self, damaged: list[DamagedLine]) -> None:
         payload = "".join(line.text + "\n" for line in damaged).encode("utf-8")
         _append_synced(self.damaged_path, payload)
@@ -195,6 +213,7 @@ class Collection:
         line = (drawing.to_json() + "\n").encode("utf-8")
         with self._locked():
             try:
+                self._check_regular_file()
                 with open(self.path, "rb") as existing:
                     existing.seek(0, os.SEEK_END)
                     if existing.tell() > 0:

@@ -142,13 +142,16 @@ def main(argv: list[str] | None = None) -> int:
             remove_stale_temporaries(check_writable(args.out))
         network, config = starting_network(args.from_model, config)
         drawings = [d for name in args.my_digits or () for d in read_pen_digits(name)]
+        mine = personal_set(drawings, network.layer_sizes[-1]) if args.my_digits else None
+        if mine is not None and not len(mine.labels):
+            raise ConfigError("--my-digits: no drawing to learn from ("
+                              + ("; ".join(mine.skipped) or "the files hold no drawings") + ")")
         mnist = load_mnist(args.mnist_dir, download=not args.no_download)
     except (ConfigError, MnistError, ModelFileError, PenDigitsError) as error:
         print(f"digitpad-train: {printable(error)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     started = time.perf_counter()
-    if args.my_digits:
-        mine = personal_set(drawings, network.layer_sizes[-1])
+    if mine is not None:
         for note in mine.skipped:
             print(f"digitpad-train: {printable(note)}", file=sys.stderr)
         data = personal_training_data(mine, mnist, config)
