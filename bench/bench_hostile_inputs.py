@@ -23,9 +23,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from hostile_inputs import (metadata_text, model_arrays, run_measured,  # noqa: E402
-                            write_gzip_bomb, write_metadata_model, write_model, write_strokes,
-                            write_zip_with_entries)
+from hostile_inputs import (  # noqa: E402
+    metadata_text,
+    model_arrays,
+    run_measured,
+    write_gzip_bomb,
+    write_metadata_model,
+    write_model,
+    write_strokes,
+    write_zip_with_entries,
+)
 
 PEN_DIGITS = ROOT.parent / "shared/data/pen-digits-dev.jsonl.gz"
 NO_MNIST = ["--mnist-dir", "/nonexistent", "--no-download"]

@@ -35,7 +35,7 @@ from trainer.mnist import load_mnist
 from trainer.model_io import load_model
 from trainer.pen_digits import read_pen_digits
 from trainer.strokes_to_input import strokes_to_input
-from trainer.verdict import State, decide, ink_extent
+from trainer.verdict import decide, ink_extent
 
 DATA = Path(__file__).resolve().parents[2] / "shared/data"
 #: Letters that people write like digits (O/o/D/Q like 0, I/l/i/J/T/t like 1 or 7, Z/z like 2,

@@ -42,7 +42,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-
 Point = tuple[float, float]
 Stroke = list[Point]
 

@@ -33,7 +33,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QElapsedTimer, QObject, QThread, Signal, Slot
 
-
 log = logging.getLogger(__name__)
 
 StrokeSource = Callable[[], Sequence[Sequence[tuple[float, float]]]]

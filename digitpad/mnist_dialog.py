@@ -27,7 +27,6 @@ from digitpad import settings
 from digitpad.dialog_size import fit_height
 from digitpad.plain_text import make_plain
 
-
 DOWNLOAD_SIZE_TEXT = "about 11 MB"
 
 

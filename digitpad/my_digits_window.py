@@ -88,8 +88,8 @@ class DrawingsModel(QAbstractListModel):
             self._inputs[drawing.id] = np.zeros(784, np.float32) if image is None else image
         return self._inputs[drawing.id]
 
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.drawings)
+    def rowCount(self, parent: QModelIndex | None = None) -> int:
+        return 0 if parent is not None and parent.isValid() else len(self.drawings)
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
         drawing, verdict = self.drawings[index.row()], self.verdicts[index.row()]

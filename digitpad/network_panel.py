@@ -308,13 +308,13 @@ class NetworkPanel(QScrollArea):
         """Draw ``inside``; while the pen moves (``live``) only the pictures that follow it —
         heat maps and the attribution map — the rest once the drawing settles."""
         self.inside = inside
-        for item, image, rings, bar in self._layers:
+        for _item, image, rings, _bar in self._layers:
             if inside is None:
                 image.clear()
                 rings.units = None
                 rings.setData([])
         if inside is not None:
-            for (item, image, rings, bar), activation in zip(self._layers, inside.hidden):
+            for (_item, image, rings, bar), activation in zip(self._layers, inside.hidden):
                 self._draw_layer(image, rings, bar, activation)
         self._draw_attribution_map()
         if self._live and inside is not None:

@@ -241,7 +241,7 @@ def run_selftest(model: str | None = None, qt_args: list[str] | tuple[str, ...] 
                          f"network reads the {label} ({ident}) as {guess}, p = {p[guess]:.4f}")
 
         # 3. The same digits drawn on the window's canvas: the verdict the window shows.
-        for label, ident, strokes in KNOWN_DIGITS:
+        for label, _ident, strokes in KNOWN_DIGITS:
             window.canvas.clear()
             _draw(window.canvas, strokes)
             settled = window.wait_for_prediction(10000)

@@ -14,7 +14,7 @@ _USER_FOLDERS = _tempfile.TemporaryDirectory(prefix="digitpad-tests-")
 _os.environ["XDG_DATA_HOME"] = _os.path.join(_USER_FOLDERS.name, "data")
 _os.environ["XDG_CONFIG_HOME"] = _os.path.join(_USER_FOLDERS.name, "config")
 
-import pytest as _pytest
+import pytest as _pytest  # noqa: E402  (the environment above must be set before anything imports Qt)
 
 
 @_pytest.fixture(autouse=True)

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtWidgets import QCheckBox, QWidget
+from test_not_a_digit import always
 
 from trainer.model_io import save_model
-
-from test_not_a_digit import always
 
 pytestmark = pytest.mark.usefixtures("app_user_data")
 

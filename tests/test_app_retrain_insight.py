@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-
 from test_app_mistakes import click, mnist_env  # noqa: F401 (a fixture)
 from test_app_retrain import quick
 

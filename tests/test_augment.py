@@ -73,7 +73,10 @@ def horizontal_bar() -> np.ndarray:
     return img.reshape(784)
 
 
-def augment(images: np.ndarray, seed: int, params: AugmentParams = AugmentParams(), **kw):
+DEFAULT_PARAMS = AugmentParams()
+
+
+def augment(images: np.ndarray, seed: int, params: AugmentParams = DEFAULT_PARAMS, **kw):
     out = np.empty_like(images)
     augment_images(images, out, seed, params, **kw)
     return out

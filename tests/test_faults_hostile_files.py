@@ -11,10 +11,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hostile_inputs import (
+    digit_line,
+    metadata_text,
+    model_arrays,
+    run_measured,
+    write_gzip_bomb,
+    write_metadata_model,
+    write_model,
+    write_strokes,
+    write_zip_with_entries,
+)
 
-from hostile_inputs import (digit_line, metadata_text, model_arrays, run_measured, write_gzip_bomb,
-                            write_metadata_model, write_model, write_strokes,
-                            write_zip_with_entries)
 from trainer import eval_cli, limits
 from trainer.model_io import ModelFileError, load_model
 from trainer.pen_digits import PenDigitsError, read_pen_digits

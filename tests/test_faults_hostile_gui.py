@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from event_loop import Heartbeat
 from hostile_inputs import model_arrays, write_model
 

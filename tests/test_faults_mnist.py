@@ -46,7 +46,7 @@ def _idx(name: str, count: int, *, magic: int | None = None, header_count: int |
     return head + bytes(i % 10 for i in range(count))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _bad_content(kind: str, name: str) -> bytes:
     """The body a mirror of ``kind`` serves for ``name`` (a ``.gz`` file name)."""
     base = name[:-3]

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from trainer.collection import Collection, CollectionError, new_drawing
+from trainer.collection import Collection, CollectionError
 
 GOOD = '{"label":3,"strokes":[[[1,2],[3,4]]]}'
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import errno
 import os
 import random
-import shutil
 import shlex
+import shutil
 import signal
 import subprocess
 import sys

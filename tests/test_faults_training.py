@@ -15,14 +15,13 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from synthetic_data import separable
 from event_loop import Heartbeat
+from synthetic_data import separable
 
 from trainer import paths, train_cli
 from trainer.config import PRESETS, ConfigError, TrainingConfig

@@ -2,7 +2,6 @@
 import errno
 import io
 import json
-import os
 import zipfile
 
 import numpy as np

@@ -7,8 +7,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from synthetic_data import separable
+
 from trainer import negatives
 from trainer.config import NEGATIVES_SHARE, PRESETS, ConfigError, TrainingConfig
 from trainer.model_io import ModelFileError, load_model, save_model

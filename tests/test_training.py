@@ -8,8 +8,16 @@ from synthetic_data import separable
 
 from trainer.config import PRESETS, TrainingConfig
 from trainer.network import Network
-from trainer.training import (CANCELLED, COMPLETED, DIVERGED, EARLY_STOPPED, TrainingData,
-                              network_for, split_for_training, train)
+from trainer.training import (
+    CANCELLED,
+    COMPLETED,
+    DIVERGED,
+    EARLY_STOPPED,
+    TrainingData,
+    network_for,
+    split_for_training,
+    train,
+)
 
 needs_mnist = pytest.mark.skipif(
     not os.environ.get("DIGITPAD_MNIST_DIR"),

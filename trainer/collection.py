@@ -26,16 +26,22 @@ import os
 import stat
 import tempfile
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 import numpy as np
 
 from trainer import paths
 from trainer.model_io import _fsync_directory as fsync_directory
-from trainer.pen_digits import (MAX_TEXT_BYTES, NOT_A_DIGIT, PenDigit, PenDigitsError,
-                                read_pen_digits, write_pen_digits)
+from trainer.pen_digits import (
+    MAX_TEXT_BYTES,
+    NOT_A_DIGIT,
+    PenDigit,
+    PenDigitsError,
+    read_pen_digits,
+    write_pen_digits,
+)
 from trainer.pen_digits import _is_unicode_text as is_unicode_text
 
 FILE_NAME = "my-digits.jsonl"
@@ -223,7 +229,8 @@ class Collection:
             except FileNotFoundError:
                 pass
             except OSError as error:
-                raise CollectionError(f"cannot read {self.path} ({error.strerror or error})")
+                raise CollectionError(
+                    f"cannot read {self.path} ({error.strerror or error})") from error
             _append_synced(self.path, line)
         self.drawings.append(drawing)
         return len(self.drawings)

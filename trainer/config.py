@@ -83,7 +83,7 @@ class TrainingConfig:
         outputs = OUTPUT_SIZE + 1 if self.negatives > 0 else OUTPUT_SIZE
         return [INPUT_SIZE, *self.hidden_layers, outputs]
 
-    def replace(self, **changes) -> "TrainingConfig":
+    def replace(self, **changes) -> TrainingConfig:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
@@ -92,7 +92,7 @@ class TrainingConfig:
         return record
 
     @classmethod
-    def from_dict(cls, record: dict) -> "TrainingConfig":
+    def from_dict(cls, record: dict) -> TrainingConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(record) - known
         if unknown:
@@ -110,7 +110,7 @@ class TrainingConfig:
             return self.learning_rate * 0.5 * (1.0 + math.cos(math.pi * epoch / self.epochs))
         return self.learning_rate
 
-    def validate(self) -> "TrainingConfig":
+    def validate(self) -> TrainingConfig:
         """Return self if every setting is legal, else raise ConfigError saying what to change."""
         _require(len(self.hidden_layers) >= 1,
                  "give at least one hidden layer, e.g. 30 or 512,512")

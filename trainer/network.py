@@ -9,7 +9,7 @@ Training lives in ``training.py``, gradients in ``backprop.py``.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

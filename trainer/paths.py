@@ -87,7 +87,7 @@ def _numba_cache_root() -> str:
     return os.environ.get("NUMBA_CACHE_DIR") or str(numba_cache_dir())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _hash_file(path: str, st_mtime: float, st_size: int) -> bytes:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -216,7 +216,7 @@ class NoCacheLocator:
         return str(self._lineno)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _disable_caches_without_a_folder() -> None:
     from numba.core import caching  # already imported: Numba is asking us for a locator
 
@@ -231,7 +231,7 @@ def _disable_caches_without_a_folder() -> None:
     caching.Cache.enable = enable_unless_no_folder
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _recover_from_damaged_entries() -> None:
     """Make a damaged cache entry a cache miss: the kernel is compiled again and the entry
     rewritten, instead of every start failing until the user deletes the folder. And make a cache

@@ -22,9 +22,8 @@ Everything is seeded: the same drawings, model and seed give the same fine-tuned
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

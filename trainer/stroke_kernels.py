@@ -15,7 +15,6 @@ from numba import njit
 from trainer.stroke_numpy import HUGE
 
 
-
 @njit(cache=True, nogil=True)
 def simplify(xs, ys, starts, min_dist):
     """Drop points closer than ``min_dist`` to the previous kept point of the same stroke.

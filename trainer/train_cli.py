@@ -26,14 +26,26 @@ from tqdm import tqdm
 from trainer.config import NEGATIVES_SHARE, PRESETS, ConfigError, TrainingConfig
 from trainer.evaluation import evaluate
 from trainer.mnist import MnistError, load_mnist
-from trainer.model_io import (ModelFileError, check_writable, load_model,
-                              remove_stale_temporaries, save_model)
+from trainer.model_io import (
+    ModelFileError,
+    check_writable,
+    load_model,
+    remove_stale_temporaries,
+    save_model,
+)
 from trainer.network import Network
 from trainer.pen_digits import PenDigitsError, read_pen_digits
 from trainer.personal import personal_set, personal_training_data
 from trainer.terminal import EXIT_BAD_INPUT, EXIT_DIVERGED, printable, run_cli
-from trainer.training import (BatchProgress, EpochRecord, epochs_phrase, model_metadata,
-                              network_for, split_for_training, train)
+from trainer.training import (
+    BatchProgress,
+    EpochRecord,
+    epochs_phrase,
+    model_metadata,
+    network_for,
+    split_for_training,
+    train,
+)
 
 #: Said before and after a run without ``--out``, so nobody trains for minutes and loses the model.
 NOT_SAVED = "No --out given: the trained model is not saved (add --out PATH to keep it)."

@@ -14,20 +14,20 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 from numba import njit
 
 from trainer import augment as augmentation
 from trainer import backprop, kernels, optimizers, sparse_input
-from trainer.negatives import NOT_A_DIGIT, negative_images
-from trainer.slashed_zeros import slash_zeros
 from trainer.config import TrainingConfig
 from trainer.evaluation import evaluate
 from trainer.mnist import MnistData, validation_split
+from trainer.negatives import NOT_A_DIGIT, negative_images
 from trainer.network import Network
+from trainer.slashed_zeros import slash_zeros
 
 #: The running cost of an epoch may not exceed this multiple of the cost the run started with.
 DIVERGENCE_FACTOR = 10.0
