@@ -12,6 +12,7 @@ without its zeros.
 A single run's test accuracy moves with the seed (Nielsen's 784-30-10 net by ±0.4 %); with
 several ``--seeds`` each run is listed, then their mean, best and worst.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,15 +46,29 @@ def pen_report(model_path: Path, pen_file: Path) -> dict:
 
 def train_preset(name: str, out: Path, seed: int) -> dict:
     preset, _, extra = name.partition("+")
-    command = [sys.executable, "-m", "trainer.train_cli", "--preset", preset, "--json",
-               "--quiet", "--out", str(out), "--seed", str(seed)]
+    command = [
+        sys.executable,
+        "-m",
+        "trainer.train_cli",
+        "--preset",
+        preset,
+        "--json",
+        "--quiet",
+        "--out",
+        str(out),
+        "--seed",
+        str(seed),
+    ]
     if extra == "augment":
         command.append("--augment")
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     summary = json.loads(done.stdout.strip().splitlines()[-1])
-    return {"test_accuracy": summary["test_accuracy"], "seconds": summary["seconds"],
-            "epochs": len(summary["epochs"]),
-            "seconds_per_epoch": float(np.mean([e["seconds"] for e in summary["epochs"]]))}
+    return {
+        "test_accuracy": summary["test_accuracy"],
+        "seconds": summary["seconds"],
+        "epochs": len(summary["epochs"]),
+        "seconds_per_epoch": float(np.mean([e["seconds"] for e in summary["epochs"]])),
+    }
 
 
 def main() -> None:
@@ -71,21 +86,36 @@ def main() -> None:
                 out = Path(folder) / f"{name}-{seed}.npz"
                 trained = train_preset(name, out, seed)
                 accuracies.append(trained["test_accuracy"])
-                rows.append((f"{name} (seed {seed})", trained["test_accuracy"],
-                             pen_report(out, args.pen_digits),
-                             f"{trained['epochs']} epochs, {trained['seconds']:.0f} s "
-                             f"({trained['seconds_per_epoch']:.2f} s/epoch)"))
+                rows.append(
+                    (
+                        f"{name} (seed {seed})",
+                        trained["test_accuracy"],
+                        pen_report(out, args.pen_digits),
+                        f"{trained['epochs']} epochs, {trained['seconds']:.0f} s "
+                        f"({trained['seconds_per_epoch']:.2f} s/epoch)",
+                    )
+                )
             if len(accuracies) > 1:
-                spreads.append(f"{name}, seeds {' '.join(map(str, args.seeds))}: MNIST test mean "
-                               f"{np.mean(accuracies):.2%}, best {max(accuracies):.2%}, worst "
-                               f"{min(accuracies):.2%}")
+                spreads.append(
+                    f"{name}, seeds {' '.join(map(str, args.seeds))}: MNIST test mean "
+                    f"{np.mean(accuracies):.2%}, best {max(accuracies):.2%}, worst "
+                    f"{min(accuracies):.2%}"
+                )
         for path in args.model:
             _, metadata = load_model(path)
-            rows.append((str(path), metadata.get("metrics", {}).get("mnist_test_accuracy"),
-                         pen_report(path, args.pen_digits), metadata.get("name", "")))
+            rows.append(
+                (
+                    str(path),
+                    metadata.get("metrics", {}).get("mnist_test_accuracy"),
+                    pen_report(path, args.pen_digits),
+                    metadata.get("name", ""),
+                )
+            )
     for name, mnist_accuracy, pen, note in rows:
-        print(f"\n{name}: MNIST test {mnist_accuracy:.2%}; pen-digits-dev {pen['accuracy']:.2%} "
-              f"of {pen['n']}  [{note}]")
+        print(
+            f"\n{name}: MNIST test {mnist_accuracy:.2%}; pen-digits-dev {pen['accuracy']:.2%} "
+            f"of {pen['n']}  [{note}]"
+        )
         for source, entry in pen["per_source"].items():
             print(f"    {source:<18} {entry['accuracy']:7.2%}  (n={entry['n']})")
         if pen["uqb_without_zeros"]:

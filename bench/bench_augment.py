@@ -10,6 +10,7 @@ the default parameters and for the affine part alone, plus the number of resampl
 --picture writes the overview grid of docs/augmentation.png: in each row an MNIST digit (left
 of the blue bar) and augmented variants of it with the default parameters.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -75,7 +76,7 @@ def picture(images: np.ndarray, path: Path, *, variants: int = 9, zoom: int = 3)
     height = n_rows * tile + (n_rows - 1) * gap
     canvas = np.full((height, width, 3), 150, dtype=np.uint8)
     for row, index in enumerate(picks):
-        source = np.repeat(images[index:index + 1], variants, axis=0)
+        source = np.repeat(images[index : index + 1], variants, axis=0)
         augmented = np.empty_like(source)
         augment_images(source, augmented, seed=2024 + row)
         tiles = [images[index]] + list(augmented)
@@ -84,10 +85,10 @@ def picture(images: np.ndarray, path: Path, *, variants: int = 9, zoom: int = 3)
         for k, img in enumerate(tiles):
             grey = (255 * (1.0 - img.reshape(28, 28))).round().astype(np.uint8)
             block = np.kron(grey, np.ones((zoom, zoom), dtype=np.uint8))
-            canvas[y:y + tile, x:x + tile] = block[:, :, None]
+            canvas[y : y + tile, x : x + tile] = block[:, :, None]
             x += tile + gap
             if k == 0:
-                canvas[y:y + tile, x - gap:x + 2 * gap] = (40, 90, 200)
+                canvas[y : y + tile, x - gap : x + 2 * gap] = (40, 90, 200)
                 x += 2 * gap
     write_png(path, canvas)
 
@@ -106,8 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     images = read_images(path, N_IMAGES)
     out = np.empty_like(images)
     n = len(images)
-    print(f"{n} MNIST images from {path}; {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print(
+        f"{n} MNIST images from {path}; {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
 
     if args.picture:
         picture(images, args.picture)
@@ -125,13 +128,18 @@ def main(argv: list[str] | None = None) -> int:
         seeds = iter(range(1, 10_000))
         walls, cpus = time_call(
             lambda: augment_images(images, out, next(seeds), params, parallel=parallel),
-            args.repeats)
-        print(f"{label} wall s: {fmt(walls)}   cpu s: {fmt(cpus)}   "
-              f"({1e6 * min(walls) / n:.1f} µs/image; warm-up call {warm:.2f} s)")
+            args.repeats,
+        )
+        print(
+            f"{label} wall s: {fmt(walls)}   cpu s: {fmt(cpus)}   "
+            f"({1e6 * min(walls) / n:.1f} µs/image; warm-up call {warm:.2f} s)"
+        )
     passes = augment_images_with_stats(images, out, 1)
     counts = np.bincount(passes, minlength=5)
-    print(f"resampling passes per image (default params): mean {passes.mean():.2f}, "
-          + ", ".join(f"{k}: {c}" for k, c in enumerate(counts) if c))
+    print(
+        f"resampling passes per image (default params): mean {passes.mean():.2f}, "
+        + ", ".join(f"{k}: {c}" for k, c in enumerate(counts) if c)
+    )
     return 0
 
 

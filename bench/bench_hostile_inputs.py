@@ -9,6 +9,7 @@ last line it printed on stderr. ``--big`` adds the largest cases of the issue (a
 zip of 470 MB, a 200 MB strokes file), which take minutes to build and run. A run of
 ``digitpad-eval`` on the real pen-digits-dev file is the yardstick for a legitimate input.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,9 +41,15 @@ NO_MNIST = ["--mnist-dir", "/nonexistent", "--no-download"]
 
 def cases(folder: Path, big: bool):
     """(name, builder returning the command's arguments) for each case, cheapest first."""
+
     def model(file, arrays):
-        return ["-m", "trainer.eval_cli", "--model", str(write_model(folder / file, arrays)),
-                *NO_MNIST]
+        return [
+            "-m",
+            "trainer.eval_cli",
+            "--model",
+            str(write_model(folder / file, arrays)),
+            *NO_MNIST,
+        ]
 
     def meta(file, **changes):
         path = write_metadata_model(folder / file, metadata_text(**changes))
@@ -70,8 +77,12 @@ def cases(folder: Path, big: bool):
     def mnist_bomb():
         bomb = write_gzip_bomb(folder / "bomb.gz", 1024)
         (folder / "mnist").mkdir()
-        for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                     "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        for name in (
+            "train-images-idx3-ubyte",
+            "train-labels-idx1-ubyte",
+            "t10k-images-idx3-ubyte",
+            "t10k-labels-idx1-ubyte",
+        ):
             (folder / "mnist" / f"{name}.gz").symlink_to(bomb)
         return ["-m", "trainer.eval_cli", "--mnist-dir", str(folder / "mnist"), "--no-download"]
 
@@ -90,18 +101,24 @@ def cases(folder: Path, big: bool):
     yield "5 000-digit integer in the metadata", lambda: meta("int.npz", epochs="9" * 5000)
     yield "lone surrogate in the name", lambda: meta("sur.npz", name='"\\ud800"')
     yield "metadata nested 480 deep", lambda: meta("deep.npz", more="[" * 480 + "]" * 480)
-    yield "1 MB gzip expanding to 1 GiB", lambda: eval_strokes(
-        write_gzip_bomb(folder / "bomb.jsonl.gz", 1024))
+    yield (
+        "1 MB gzip expanding to 1 GiB",
+        lambda: eval_strokes(write_gzip_bomb(folder / "bomb.jsonl.gz", 1024)),
+    )
     yield "--strokes /dev/zero", lambda: eval_strokes("/dev/zero")
     yield "empty strokes file", empty
     yield "30 MB strokes file", lambda: eval_strokes(write_strokes(folder / "30.jsonl", 30))
     if big:
         yield "200 MB strokes file", lambda: eval_strokes(write_strokes(folder / "200.jsonl", 200))
     yield "--hidden 40 × 8192", lambda: train("--hidden", ",".join(["8192"] * 40), *NO_MNIST)
-    yield "--hidden 8192,8192 --batch-size 60000", lambda: train(
-        "--hidden", "8192,8192", "--batch-size", "60000", *NO_MNIST)
-    yield "--validation-share 0.99999999", lambda: train("--validation-share", "0.99999999",
-                                                         *NO_MNIST)
+    yield (
+        "--hidden 8192,8192 --batch-size 60000",
+        lambda: train("--hidden", "8192,8192", "--batch-size", "60000", *NO_MNIST),
+    )
+    yield (
+        "--validation-share 0.99999999",
+        lambda: train("--validation-share", "0.99999999", *NO_MNIST),
+    )
     yield "--validation-share 1e-9", lambda: train("--validation-share", "1e-9", *NO_MNIST)
     yield "--out on a FIFO", fifo
     yield "MNIST folder of 1 MB gzips expanding to 1 GiB", mnist_bomb
@@ -121,10 +138,13 @@ def main() -> None:
             command = build()
             done = run_measured(command, timeout=900)
             peak = "killed" if done.peak_mb is None else f"{done.peak_mb:.0f}"
-            last = (done.stderr.strip().splitlines() or done.stdout.strip().splitlines()
-                    or [""])[-1]
-            print(f"{name:<52} {done.returncode:>4} {done.seconds:>8.2f} {peak:>8}  {last[:110]}",
-                  flush=True)
+            last = (done.stderr.strip().splitlines() or done.stdout.strip().splitlines() or [""])[
+                -1
+            ]
+            print(
+                f"{name:<52} {done.returncode:>4} {done.seconds:>8.2f} {peak:>8}  {last[:110]}",
+                flush=True,
+            )
             shutil.rmtree(folder)
             folder.mkdir()
     finally:

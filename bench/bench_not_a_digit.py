@@ -20,6 +20,7 @@ Everything is the app's decision exactly: the stroke function, the network, ``tr
 Pen letters and digits are recorded in tablet units, not screen pixels: they are judged as drawn
 at a readable size (``ink_pixels=None``); only the tiny marks are judged by their size on screen.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,8 +64,11 @@ def no_digit_share(results) -> float:
 
 
 def letters_report(network, path: Path, half: str):
-    records = [r for r in read_pen_digits(path, any_label=True)
-               if r.label not in DIGIT_LIKE and held_out_writer(r.writer) == (half == "held-out")]
+    records = [
+        r
+        for r in read_pen_digits(path, any_label=True)
+        if r.label not in DIGIT_LIKE and held_out_writer(r.writer) == (half == "held-out")
+    ]
     results = verdicts(network, [r.strokes for r in records])
     per_letter = defaultdict(list)
     for record, result in zip(records, results):
@@ -114,11 +118,16 @@ def main() -> None:
     print(f"model {metadata.get('name', args.model)}: {network.layer_sizes[-1]} outputs")
 
     records, results, per_letter, writers = letters_report(
-        network, args.data / "pen-letters-dev.jsonl.gz", args.letters)
-    print(f"\nletters that look like no digit, {args.letters} writers ({writers} writers, "
-          f"{len(records)} letters): no digit verdict {no_digit_share(results):.1%}")
-    print("  " + "  ".join(f"{letter} {no_digit_share(r):.0%}"
-                           for letter, r in sorted(per_letter.items())))
+        network, args.data / "pen-letters-dev.jsonl.gz", args.letters
+    )
+    print(
+        f"\nletters that look like no digit, {args.letters} writers ({writers} writers, "
+        f"{len(records)} letters): no digit verdict {no_digit_share(results):.1%}"
+    )
+    print(
+        "  "
+        + "  ".join(f"{letter} {no_digit_share(r):.0%}" for letter, r in sorted(per_letter.items()))
+    )
     states = Counter(r.state.value for r in results)
     print(f"  states: {dict(states)}")
 
@@ -126,9 +135,11 @@ def main() -> None:
     by_kind = {name: verdicts(network, drawn) for name, drawn in kinds.items()}
     trained = [r for name, rs in by_kind.items() if name in negatives.SCRIBBLE_KINDS for r in rs]
     held = [r for name, rs in by_kind.items() if name in negatives.HELD_OUT_KINDS for r in rs]
-    print(f"\nscribbles (seed {SCRIBBLE_SEED}, {SCRIBBLES_PER_KIND} per kind): no digit verdict "
-          f"{no_digit_share(trained + held):.1%} (kinds used in training "
-          f"{no_digit_share(trained):.1%}, kinds never trained {no_digit_share(held):.1%})")
+    print(
+        f"\nscribbles (seed {SCRIBBLE_SEED}, {SCRIBBLES_PER_KIND} per kind): no digit verdict "
+        f"{no_digit_share(trained + held):.1%} (kinds used in training "
+        f"{no_digit_share(trained):.1%}, kinds never trained {no_digit_share(held):.1%})"
+    )
     print("  " + "  ".join(f"{name} {no_digit_share(rs):.1%}" for name, rs in by_kind.items()))
 
     marks = tiny_marks(SCRIBBLE_SEED)
@@ -141,17 +152,21 @@ def main() -> None:
     labels = np.array([d.label for d in digits])
     guesses = np.array([r.best_guess for r in digit_results])
     accepted = np.array([r.digit is not None for r in digit_results])
-    print(f"\npen-digits-dev ({len(digits)}): no digit verdict {1 - accepted.mean():.2%}, accepted "
-          f"read right {(guesses[accepted] == labels[accepted]).mean():.2%}, best guess "
-          f"{(guesses == labels).mean():.2%}")
+    print(
+        f"\npen-digits-dev ({len(digits)}): no digit verdict {1 - accepted.mean():.2%}, accepted "
+        f"read right {(guesses[accepted] == labels[accepted]).mean():.2%}, best guess "
+        f"{(guesses == labels).mean():.2%}"
+    )
 
     if not args.skip_mnist:
         mnist = load_mnist(None, download=False)
         probabilities = network.predict_proba(mnist.test_images)
         mnist_results = [decide(p) for p in probabilities]
         best = np.array([r.best_guess for r in mnist_results])
-        print(f"MNIST test: best guess {(best == mnist.test_labels).mean():.2%}, no digit verdict "
-              f"{no_digit_share(mnist_results):.2%}")
+        print(
+            f"MNIST test: best guess {(best == mnist.test_labels).mean():.2%}, no digit verdict "
+            f"{no_digit_share(mnist_results):.2%}"
+        )
 
     median = timing(network, [d.strokes for d in digits[:1000]])
     print(f"\nstrokes -> verdict: median {1000 * median:.3f} ms (1000 pen digits, one at a time)")
@@ -160,10 +175,10 @@ def main() -> None:
         from verdict_sheet import draw_sheet
 
         sample = np.random.default_rng(1)
-        letter_picks = [(records[i].strokes, results[i])
-                        for i in sample.choice(len(records), 24, replace=False)]
-        scribble_picks = [(kinds[name][k], by_kind[name][k])
-                          for name in kinds for k in range(2)]
+        letter_picks = [
+            (records[i].strokes, results[i]) for i in sample.choice(len(records), 24, replace=False)
+        ]
+        scribble_picks = [(kinds[name][k], by_kind[name][k]) for name in kinds for k in range(2)]
         draw_sheet(args.png, letter_picks + scribble_picks[:24])
         print(f"\nwrote {args.png}")
 

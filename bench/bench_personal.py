@@ -12,6 +12,7 @@ drawings are the test. Prints the pooled error before and after and its reductio
 each writer's accuracy (the worst ones), per institution, the uqb writers' zeros, MNIST test
 accuracy before and after (each writer's model), and the fine-tune's wall time (median).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -76,9 +77,22 @@ def fine_tuned_in_process(model_path, teach, mnist, config):
 def fine_tuned_by_command(model_path, teach, folder: Path, overrides: list[str]):
     taught_file, out = folder / "taught.jsonl", folder / "out.npz"
     write_pen_digits(taught_file, teach)
-    command = [sys.executable, "-m", "trainer.train_cli", "--from", str(model_path),
-               "--my-digits", str(taught_file), "--preset", "personal", "--out", str(out),
-               "--json", "--quiet", *overrides]
+    command = [
+        sys.executable,
+        "-m",
+        "trainer.train_cli",
+        "--from",
+        str(model_path),
+        "--my-digits",
+        str(taught_file),
+        "--preset",
+        "personal",
+        "--out",
+        str(out),
+        "--json",
+        "--quiet",
+        *overrides,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     network, _ = load_model(out)
@@ -92,24 +106,36 @@ def main() -> None:
     parser.add_argument("--min-digits", type=int, default=40)
     parser.add_argument("--taught", type=int, default=3)
     parser.add_argument("--writers", type=int, default=0, help="only the first N writers")
-    parser.add_argument("--only", nargs="*", default=[], metavar="WRITER",
-                        help="only these writers (e.g. the hardest ones, for quick tuning)")
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        default=[],
+        metavar="WRITER",
+        help="only these writers (e.g. the hardest ones, for quick tuning)",
+    )
     parser.add_argument("--cli", action="store_true", help="fine-tune through digitpad-train")
-    parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
-                        help="override fields of the personal preset (tuning), e.g. epochs=4")
+    parser.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override fields of the personal preset (tuning), e.g. epochs=4",
+    )
     args = parser.parse_args()
     changes = {}
     for item in args.set:
         field, _, value = item.partition("=")
         changes[field] = type(getattr(PRESETS["personal"], field))(value)
     config = PRESETS["personal"].replace(**changes).validate()
-    overrides = [f"--{'subset' if f == 'train_subset' else f.replace('_', '-')}={v}"
-                 for f, v in changes.items()]
+    overrides = [
+        f"--{'subset' if f == 'train_subset' else f.replace('_', '-')}={v}"
+        for f, v in changes.items()
+    ]
     mnist = load_mnist()
     base, _ = load_model(args.model)
     base_mnist = evaluate(base, mnist.test_images, mnist.test_labels).accuracy
     split = writers_of(read_pen_digits(args.pen_digits), args.min_digits, args.taught)
-    writers = [w for w in sorted(split) if not args.only or w in args.only][:args.writers or None]
+    writers = [w for w in sorted(split) if not args.only or w in args.only][: args.writers or None]
     print(f"{len(writers)} writers, personal preset {config.to_dict()}", flush=True)
     rows = []
     with tempfile.TemporaryDirectory() as folder:
@@ -118,21 +144,34 @@ def main() -> None:
             labels = np.array([d.label for d in test])
             before = predictions(base, test) == labels
             if args.cli:
-                tuned, seconds, mnist_after = fine_tuned_by_command(args.model, teach,
-                                                                    Path(folder), overrides)
+                tuned, seconds, mnist_after = fine_tuned_by_command(
+                    args.model, teach, Path(folder), overrides
+                )
             else:
-                tuned, seconds, mnist_after = fine_tuned_in_process(args.model, teach, mnist,
-                                                                    config)
+                tuned, seconds, mnist_after = fine_tuned_in_process(
+                    args.model, teach, mnist, config
+                )
             after = predictions(tuned, test) == labels
             zeros = labels == 0
-            rows.append({"writer": writer, "source": test[0].source, "n": len(test),
-                         "before": int(before.sum()), "after": int(after.sum()),
-                         "zeros": int(zeros.sum()), "zeros_before": int(before[zeros].sum()),
-                         "zeros_after": int(after[zeros].sum()), "seconds": seconds,
-                         "mnist_after": mnist_after})
-            print(f"  {writer:<32} n={len(test):3d} errors {len(test) - before.sum():2d} -> "
-                  f"{len(test) - after.sum():2d}  MNIST {mnist_after:.2%}  {seconds:.1f} s",
-                  flush=True)
+            rows.append(
+                {
+                    "writer": writer,
+                    "source": test[0].source,
+                    "n": len(test),
+                    "before": int(before.sum()),
+                    "after": int(after.sum()),
+                    "zeros": int(zeros.sum()),
+                    "zeros_before": int(before[zeros].sum()),
+                    "zeros_after": int(after[zeros].sum()),
+                    "seconds": seconds,
+                    "mnist_after": mnist_after,
+                }
+            )
+            print(
+                f"  {writer:<32} n={len(test):3d} errors {len(test) - before.sum():2d} -> "
+                f"{len(test) - after.sum():2d}  MNIST {mnist_after:.2%}  {seconds:.1f} s",
+                flush=True,
+            )
     report(rows, base_mnist)
 
 
@@ -140,31 +179,42 @@ def report(rows: list[dict], base_mnist: float) -> None:
     n = sum(r["n"] for r in rows)
     errors_before = sum(r["n"] - r["before"] for r in rows)
     errors_after = sum(r["n"] - r["after"] for r in rows)
-    print(f"\npooled error on {n} test drawings of {len(rows)} writers: "
-          f"{errors_before / n:.2%} ({errors_before}) -> {errors_after / n:.2%} ({errors_after}); "
-          f"reduction {1 - errors_after / max(errors_before, 1):.0%}")
+    print(
+        f"\npooled error on {n} test drawings of {len(rows)} writers: "
+        f"{errors_before / n:.2%} ({errors_before}) -> {errors_after / n:.2%} ({errors_after}); "
+        f"reduction {1 - errors_after / max(errors_before, 1):.0%}"
+    )
     changes = sorted(((r["after"] - r["before"]) / r["n"], r["writer"]) for r in rows)
-    print("worst per-writer accuracy changes: "
-          + ", ".join(f"{w} {c:+.1%}" for c, w in changes[:5]))
-    print(f"writers whose accuracy fell by more than 2 points: "
-          f"{sum(c < -0.02 for c, _ in changes)}")
+    print(
+        "worst per-writer accuracy changes: " + ", ".join(f"{w} {c:+.1%}" for c, w in changes[:5])
+    )
+    print(
+        f"writers whose accuracy fell by more than 2 points: {sum(c < -0.02 for c, _ in changes)}"
+    )
     by_source = defaultdict(list)
     for r in rows:
         by_source[r["source"]].append(r)
     for source, group in sorted(by_source.items()):
         m = sum(r["n"] for r in group)
-        print(f"    {source:<18} {sum(r['before'] for r in group) / m:7.2%} -> "
-              f"{sum(r['after'] for r in group) / m:7.2%}  (n={m}, {len(group)} writers)")
+        print(
+            f"    {source:<18} {sum(r['before'] for r in group) / m:7.2%} -> "
+            f"{sum(r['after'] for r in group) / m:7.2%}  (n={m}, {len(group)} writers)"
+        )
     uqb = [r for r in rows if r["source"] == SLASHED_ZERO_SOURCE]
     if uqb:
-        print(f"uqb zeros read: {sum(r['zeros_before'] for r in uqb)} -> "
-              f"{sum(r['zeros_after'] for r in uqb)} of {sum(r['zeros'] for r in uqb)}")
+        print(
+            f"uqb zeros read: {sum(r['zeros_before'] for r in uqb)} -> "
+            f"{sum(r['zeros_after'] for r in uqb)} of {sum(r['zeros'] for r in uqb)}"
+        )
     after = [r["mnist_after"] for r in rows]
-    print(f"MNIST test accuracy: {base_mnist:.2%} -> median {statistics.median(after):.2%}, "
-          f"worst {min(after):.2%} (largest fall {(base_mnist - min(after)) * 100:.2f} points)")
+    print(
+        f"MNIST test accuracy: {base_mnist:.2%} -> median {statistics.median(after):.2%}, "
+        f"worst {min(after):.2%} (largest fall {(base_mnist - min(after)) * 100:.2f} points)"
+    )
     seconds = [r["seconds"] for r in rows]
-    print(f"fine-tune wall time: median {statistics.median(seconds):.1f} s, "
-          f"max {max(seconds):.1f} s")
+    print(
+        f"fine-tune wall time: median {statistics.median(seconds):.1f} s, max {max(seconds):.1f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ time for one 100 000-point scribble.
 ``--picture`` instead writes a PNG comparing, for each label 0–9, two pen digits (their strokes as
 drawn, then the 28×28 network input) with a real MNIST training digit of the same label.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,8 +64,14 @@ def bench(args) -> None:
 
     rng = np.random.default_rng(0)
     t = np.linspace(0, 40 * math.pi, 100_000)
-    scribble = [np.column_stack([300 + 200 * np.cos(t) + rng.normal(0, 2, t.size),
-                                 300 + 250 * np.sin(1.3 * t) + rng.normal(0, 2, t.size)])]
+    scribble = [
+        np.column_stack(
+            [
+                300 + 200 * np.cos(t) + rng.normal(0, 2, t.size),
+                300 + 250 * np.sin(1.3 * t) + rng.normal(0, 2, t.size),
+            ]
+        )
+    ]
     scribble_list = [[(float(x), float(y)) for x, y in scribble[0]]]
     strokes_to_input(scribble)
     t0 = time.perf_counter()
@@ -74,16 +81,26 @@ def bench(args) -> None:
     strokes_to_input(scribble_list)
     big_list = time.perf_counter() - t0
 
-    print(f"strokes_to_input ({PREPROCESSING_VERSION}) on {len(sample)} pen digits from {args.data.name}")
-    print(f"points per drawing: median {np.median(points):.0f}, p99 {np.percentile(points, 99):.0f}, "
-          f"max {points.max()}, strokes given as tuples of (x, y) tuples")
+    print(
+        f"strokes_to_input ({PREPROCESSING_VERSION}) on {len(sample)} pen digits from {args.data.name}"
+    )
+    print(
+        f"points per drawing: median {np.median(points):.0f}, p99 {np.percentile(points, 99):.0f}, "
+        f"max {points.max()}, strokes given as tuples of (x, y) tuples"
+    )
     print(f"first call (JIT compile or cache load): {first * 1e3:.1f} ms")
-    print(f"steady state over {us.size} calls: median {np.median(us):.0f} us, "
-          f"p99 {np.percentile(us, 99):.0f} us, max {us.max():.0f} us (wall clock)")
-    print(f"                              CPU time: median {np.median(cpu_us):.0f} us, "
-          f"p99 {np.percentile(cpu_us, 99):.0f} us (excludes time the OS gave to other processes)")
-    print(f"100 000-point scribble: {big_arr * 1e3:.1f} ms as an (n, 2) array, "
-          f"{big_list * 1e3:.1f} ms as a list of tuples")
+    print(
+        f"steady state over {us.size} calls: median {np.median(us):.0f} us, "
+        f"p99 {np.percentile(us, 99):.0f} us, max {us.max():.0f} us (wall clock)"
+    )
+    print(
+        f"                              CPU time: median {np.median(cpu_us):.0f} us, "
+        f"p99 {np.percentile(cpu_us, 99):.0f} us (excludes time the OS gave to other processes)"
+    )
+    print(
+        f"100 000-point scribble: {big_arr * 1e3:.1f} ms as an (n, 2) array, "
+        f"{big_list * 1e3:.1f} ms as a list of tuples"
+    )
     _strokes_to_probabilities(sample)
 
 
@@ -102,9 +119,11 @@ def _strokes_to_probabilities(sample) -> None:
         network.predict_proba(strokes_to_input(d.strokes))
         times.append(time.perf_counter() - t0)
     us = np.array(times) * 1e6
-    print(f"strokes → 10 probabilities with the shipped model "
-          f"({'-'.join(map(str, network.layer_sizes))}): median {np.median(us):.0f} us, "
-          f"p99 {np.percentile(us, 99):.0f} us")
+    print(
+        f"strokes → 10 probabilities with the shipped model "
+        f"({'-'.join(map(str, network.layer_sizes))}): median {np.median(us):.0f} us, "
+        f"p99 {np.percentile(us, 99):.0f} us"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,7 +166,7 @@ def picture(args) -> None:
     def put(img01: np.ndarray, row: int, x: int) -> None:
         big = np.kron(img01, np.ones((zoom, zoom))) if img01.shape[0] == 28 else img01
         y = gap + row * (cell + gap)
-        canvas[y:y + cell, x:x + cell] = np.clip(big * 255 + 0.5, 0, 255).astype(np.uint8)
+        canvas[y : y + cell, x : x + cell] = np.clip(big * 255 + 0.5, 0, 255).astype(np.uint8)
 
     for label in range(10):
         of_label = [d for d in digits if d.label == label]
@@ -160,8 +179,10 @@ def picture(args) -> None:
             x += cell + 3 * gap
         put(mnist[np.flatnonzero(mnist_labels == label)[0]] / 255.0, label, x)
     write_png(args.picture, canvas)
-    print(f"wrote {args.picture} ({width}x{height}): per label, 2 x (pen strokes, 28x28 input), "
-          f"then an MNIST training digit")
+    print(
+        f"wrote {args.picture} ({width}x{height}): per label, 2 x (pen strokes, 28x28 input), "
+        f"then an MNIST training digit"
+    )
 
 
 def main(argv=None) -> None:

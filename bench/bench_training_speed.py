@@ -11,6 +11,7 @@ reported but left out of the summary, which is the median of the others: the fir
 one-off start-up costs, and a median does not let one epoch disturbed by another process decide.
 PyTorch is optional (``pip install torch==2.13.0``); without it only our figures are printed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,20 +47,28 @@ def main() -> None:
         ours.append(record.seconds)
         if torch_run is not None:
             theirs.append(torch_run())
-        print(f"epoch {record.epoch}: ours {ours[-1]:.2f} s (val_accuracy "
-              f"{record.val_accuracy:.4f})" + (f", pytorch {theirs[-1]:.2f} s" if theirs else ""),
-              flush=True)
+        print(
+            f"epoch {record.epoch}: ours {ours[-1]:.2f} s (val_accuracy "
+            f"{record.val_accuracy:.4f})" + (f", pytorch {theirs[-1]:.2f} s" if theirs else ""),
+            flush=True,
+        )
 
     train(ours_net, keras, data, on_epoch=after_our_epoch)
 
     ours_median = statistics.median(ours[1:] or ours)
-    print(f"\nkeras config (784-512-512-10, Adam, batch 128, dropout 0.2), {len(data.train_labels)} "
-          f"images/epoch, {args.threads} threads")
-    print(f"  ours:    {ours_median:.3f} s/epoch (median of epochs 2..{args.epochs}; all: "
-          f"{', '.join(f'{s:.2f}' for s in ours)})")
+    print(
+        f"\nkeras config (784-512-512-10, Adam, batch 128, dropout 0.2), {len(data.train_labels)} "
+        f"images/epoch, {args.threads} threads"
+    )
+    print(
+        f"  ours:    {ours_median:.3f} s/epoch (median of epochs 2..{args.epochs}; all: "
+        f"{', '.join(f'{s:.2f}' for s in ours)})"
+    )
     if theirs:
         theirs_median = statistics.median(theirs[1:] or theirs)
-        print(f"  pytorch: {theirs_median:.3f} s/epoch (all: {', '.join(f'{s:.2f}' for s in theirs)})")
+        print(
+            f"  pytorch: {theirs_median:.3f} s/epoch (all: {', '.join(f'{s:.2f}' for s in theirs)})"
+        )
         print(f"  ratio ours/pytorch: {ours_median / theirs_median:.2f}")
 
     _latency(ours_net, data.val_images[:1000], torch_run is not None, args.threads)
@@ -68,12 +77,18 @@ def main() -> None:
         nielsen = PRESETS["nielsen"]
         nielsen_data = split_for_training(mnist, nielsen)
         times = []
-        train(network_for(nielsen), nielsen.replace(epochs=max(2, args.epochs)), nielsen_data,
-              on_epoch=lambda record: times.append(record.seconds))
-        print(f"\nnielsen config (784-30-10, SGD, batch 10), {len(nielsen_data.train_labels)} "
-              f"images/epoch: ours {statistics.median(times[1:]):.3f} s/epoch "
-              f"(all: {', '.join(f'{s:.2f}' for s in times)}); "
-              f"plain vectorised NumPy {_numpy_nielsen_epoch(nielsen_data):.3f} s/epoch")
+        train(
+            network_for(nielsen),
+            nielsen.replace(epochs=max(2, args.epochs)),
+            nielsen_data,
+            on_epoch=lambda record: times.append(record.seconds),
+        )
+        print(
+            f"\nnielsen config (784-30-10, SGD, batch 10), {len(nielsen_data.train_labels)} "
+            f"images/epoch: ours {statistics.median(times[1:]):.3f} s/epoch "
+            f"(all: {', '.join(f'{s:.2f}' for s in times)}); "
+            f"plain vectorised NumPy {_numpy_nielsen_epoch(nielsen_data):.3f} s/epoch"
+        )
 
 
 def _numpy_nielsen_epoch(data) -> float:
@@ -86,7 +101,7 @@ def _numpy_nielsen_epoch(data) -> float:
     order = rng.permutation(len(labels))
     started = time.perf_counter()
     for start in range(0, len(order), 10):
-        batch = order[start:start + 10]
+        batch = order[start : start + 10]
         x, y = images[batch], eye[labels[batch]]
         a1 = 1 / (1 + np.exp(-(x @ w1 + b1)))
         a2 = 1 / (1 + np.exp(-(a1 @ w2 + b2)))
@@ -101,6 +116,7 @@ def _numpy_nielsen_epoch(data) -> float:
 
 def _latency(network, samples: np.ndarray, with_torch: bool, threads: int) -> None:
     """Median time to turn one 784-vector into 10 probabilities."""
+
     def median_us(predict) -> float:
         for x in samples[:50]:
             predict(x)
@@ -111,8 +127,10 @@ def _latency(network, samples: np.ndarray, with_torch: bool, threads: int) -> No
             times.append(time.perf_counter() - started)
         return statistics.median(times) * 1e6
 
-    print(f"\nsingle-sample prediction, keras network: ours {median_us(network.predict_proba):.1f} µs",
-          end="")
+    print(
+        f"\nsingle-sample prediction, keras network: ours {median_us(network.predict_proba):.1f} µs",
+        end="",
+    )
     if with_torch:
         import torch
 
@@ -136,9 +154,14 @@ def _torch_model():
     import torch
 
     return torch.nn.Sequential(
-        torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Dropout(0.2),
-        torch.nn.Linear(512, 512), torch.nn.ReLU(), torch.nn.Dropout(0.2),
-        torch.nn.Linear(512, 10))
+        torch.nn.Linear(784, 512),
+        torch.nn.ReLU(),
+        torch.nn.Dropout(0.2),
+        torch.nn.Linear(512, 512),
+        torch.nn.ReLU(),
+        torch.nn.Dropout(0.2),
+        torch.nn.Linear(512, 10),
+    )
 
 
 def _torch_runner(data, threads: int):
@@ -161,7 +184,7 @@ def _torch_runner(data, threads: int):
         model.train()
         order = torch.randperm(len(labels))
         for start in range(0, len(labels), 128):
-            batch = order[start:start + 128]
+            batch = order[start : start + 128]
             optimiser.zero_grad()
             loss = loss_function(model(images[batch]), labels[batch])
             loss.backward()

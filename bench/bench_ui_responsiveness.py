@@ -39,6 +39,7 @@
 Timings are only meaningful on an otherwise idle machine: the script says so when it finds a
 ``digitpad-train`` running.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,8 +61,12 @@ DEFAULT_MNIST = ROOT.parent / "shared/data/mnist"
 
 def _percentiles(values_ms: list[float]) -> dict:
     a = np.asarray(values_ms, dtype=float)
-    return {"p50": round(float(np.percentile(a, 50)), 2), "p99": round(float(np.percentile(a, 99)), 2),
-            "max": round(float(a.max()), 2), "n": int(a.size)}
+    return {
+        "p50": round(float(np.percentile(a, 50)), 2),
+        "p99": round(float(np.percentile(a, 99)), 2),
+        "max": round(float(a.max()), 2),
+        "n": int(a.size),
+    }
 
 
 def _busy_machine_note() -> str:
@@ -119,6 +124,7 @@ class Heartbeat:
 
 # --- 1. pen lag ---------------------------------------------------------------------------------
 
+
 def figure_eight(n: int, width: int, height: int) -> list[tuple[float, float]]:
     t = np.linspace(0.0, 2.0 * np.pi, n)
     xs = width / 2 + 0.22 * width * np.sin(t)
@@ -126,8 +132,9 @@ def figure_eight(n: int, width: int, height: int) -> list[tuple[float, float]]:
     return [(float(x), float(y)) for x, y in zip(xs, ys)]
 
 
-def measure_pen_lag(moves: int = 2000, numpy_path: bool = False,
-                    network_view: str | None = None) -> dict:
+def measure_pen_lag(
+    moves: int = 2000, numpy_path: bool = False, network_view: str | None = None
+) -> dict:
     from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPointF, Qt
     from PySide6.QtGui import QMouseEvent
     from PySide6.QtWidgets import QApplication
@@ -150,8 +157,8 @@ def measure_pen_lag(moves: int = 2000, numpy_path: bool = False,
     points = figure_eight(moves + 1, canvas.width(), canvas.height())
     pump_type = QEvent.Type(QEvent.registerEventType())
     left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
-    arrived: list[tuple[int, float]] = []   # (generation after the move, time the move arrived)
-    shown: list[tuple[int, float]] = []     # (generation on screen, time it got there)
+    arrived: list[tuple[int, float]] = []  # (generation after the move, time the move arrived)
+    shown: list[tuple[int, float]] = []  # (generation on screen, time it got there)
     computations: list[float] = []
 
     class Replay(QObject):
@@ -171,9 +178,17 @@ def measure_pen_lag(moves: int = 2000, numpy_path: bool = False,
             else:
                 kind, button, buttons = QEvent.Type.MouseButtonRelease, left, none
             started = time.perf_counter()
-            QApplication.sendEvent(canvas, QMouseEvent(kind, point, canvas.mapToGlobal(point),
-                                                       button, buttons,
-                                                       Qt.KeyboardModifier.NoModifier))
+            QApplication.sendEvent(
+                canvas,
+                QMouseEvent(
+                    kind,
+                    point,
+                    canvas.mapToGlobal(point),
+                    button,
+                    buttons,
+                    Qt.KeyboardModifier.NoModifier,
+                ),
+            )
             arrived.append((predictor._generation, started))
             self.i += 1
             if self.i < len(points):
@@ -223,15 +238,20 @@ def measure_pen_lag(moves: int = 2000, numpy_path: bool = False,
     lags = lags_until(shown)
     final = [1000 * (at_shown - arrived[-1][1]) for g, at_shown in shown if g >= arrived[-1][0]]
     window.close()
-    return {"model": model_name, "path": "NumPy" if numpy_path else "compiled", "moves": moves,
-            "network_view": "hidden" if window.network_view.isHidden() else "shown",
-            "replay_seconds": round(seconds, 2),
-            "moves_per_second": round(moves / seconds),
-            "results_shown": len(shown), "lag_ms": _percentiles(lags),
-            "lag_until_bars_painted_ms": _percentiles(lags_until(painted)),
-            "computation_ms": _percentiles(computations),
-            "lag_after_release_ms": round(final[0], 2) if final else None,
-            "network_view_work_ms": _percentiles(view_work) if view_work else None}
+    return {
+        "model": model_name,
+        "path": "NumPy" if numpy_path else "compiled",
+        "moves": moves,
+        "network_view": "hidden" if window.network_view.isHidden() else "shown",
+        "replay_seconds": round(seconds, 2),
+        "moves_per_second": round(moves / seconds),
+        "results_shown": len(shown),
+        "lag_ms": _percentiles(lags),
+        "lag_until_bars_painted_ms": _percentiles(lags_until(painted)),
+        "computation_ms": _percentiles(computations),
+        "lag_after_release_ms": round(final[0], 2) if final else None,
+        "network_view_work_ms": _percentiles(view_work) if view_work else None,
+    }
 
 
 def _watch_network_view(window) -> list[float]:
@@ -273,6 +293,7 @@ def _watch_network_view(window) -> list[float]:
 
 
 # --- 2. stalls while retraining -----------------------------------------------------------------
+
 
 def measure_training_stalls(mnist_dir: Path, epochs: int = 1) -> dict:
     from PySide6.QtCore import QObject, QTimer, Slot
@@ -318,16 +339,24 @@ def measure_training_stalls(mnist_dir: Path, epochs: int = 1) -> dict:
     cpu = (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system)
 
     def summary(gaps: list[float]) -> dict:
-        return {**_percentiles(gaps), "over_50ms": sum(g > 50 for g in gaps),
-                "over_100ms": sum(g > 100 for g in gaps)}
+        return {
+            **_percentiles(gaps),
+            "over_50ms": sum(g > 50 for g in gaps),
+            "over_100ms": sum(g > 100 for g in gaps),
+        }
 
-    return {"preset": "default", "epochs": epochs, "status": marks.get("status"),
-            "epoch_seconds": [round(s, 1) for s in epoch_seconds],
-            "cpu_use": f"{100 * cpu / (wall_after - wall_before):.0f} % of one core "
-                       f"({os.cpu_count()} cores)",
-            "stall_ms_during_epochs": summary(heartbeat.gaps_ms(marks["epochs_start"],
-                                                                marks["epochs_end"])),
-            "stall_ms_whole_run": summary(heartbeat.gaps_ms())}
+    return {
+        "preset": "default",
+        "epochs": epochs,
+        "status": marks.get("status"),
+        "epoch_seconds": [round(s, 1) for s in epoch_seconds],
+        "cpu_use": f"{100 * cpu / (wall_after - wall_before):.0f} % of one core "
+        f"({os.cpu_count()} cores)",
+        "stall_ms_during_epochs": summary(
+            heartbeat.gaps_ms(marks["epochs_start"], marks["epochs_end"])
+        ),
+        "stall_ms_whole_run": summary(heartbeat.gaps_ms()),
+    }
 
 
 # --- 3. Cancel during the first JIT compilation -------------------------------------------------
@@ -373,14 +402,21 @@ print(json.dumps({"close_took_ms": round(1000 * marks["close_took"], 1),
 def measure_cold_jit(mnist_dir: Path, after_seconds: float) -> dict:
     """Cancel + Close ``after_seconds`` into the first run's compilation (empty Numba cache)."""
     with tempfile.TemporaryDirectory() as cache:
-        done = subprocess.run([sys.executable, "-c", _COLD_JIT_CHILD, str(mnist_dir),
-                               str(after_seconds)],
-                              capture_output=True, text=True, timeout=900, cwd=ROOT,
-                              env={**os.environ, "NUMBA_CACHE_DIR": cache})
+        done = subprocess.run(
+            [sys.executable, "-c", _COLD_JIT_CHILD, str(mnist_dir), str(after_seconds)],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            cwd=ROOT,
+            env={**os.environ, "NUMBA_CACHE_DIR": cache},
+        )
     if done.returncode != 0:
         return {"error": done.stderr[-2000:], "returncode": done.returncode}
-    return {"cancelled_after_s": after_seconds,
-            **json.loads(done.stdout.strip().splitlines()[-1]), "returncode": done.returncode}
+    return {
+        "cancelled_after_s": after_seconds,
+        **json.loads(done.stdout.strip().splitlines()[-1]),
+        "returncode": done.returncode,
+    }
 
 
 _START_UP_CHILD = """
@@ -415,13 +451,22 @@ def measure_start_up_stalls() -> dict:
     """GUI-thread stalls while the loader thread prepares the kernels: first and later start."""
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "XDG_CACHE_HOME": str(Path(tmp) / "cache"),
-               "XDG_DATA_HOME": str(Path(tmp) / "data")}
+        env = {
+            **os.environ,
+            "XDG_CACHE_HOME": str(Path(tmp) / "cache"),
+            "XDG_DATA_HOME": str(Path(tmp) / "data"),
+        }
         for name in ("NUMBA_CACHE_DIR", "NUMBA_CACHE_LOCATOR_CLASSES"):
             env.pop(name, None)
         for kind in ("first start", "later start"):
-            done = subprocess.run([sys.executable, "-c", _START_UP_CHILD, str(ROOT)],
-                                  capture_output=True, text=True, timeout=900, cwd=tmp, env=env)
+            done = subprocess.run(
+                [sys.executable, "-c", _START_UP_CHILD, str(ROOT)],
+                capture_output=True,
+                text=True,
+                timeout=900,
+                cwd=tmp,
+                env=env,
+            )
             if done.returncode != 0:
                 return {"error": done.stderr[-2000:], "returncode": done.returncode}
             results[kind] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -432,18 +477,33 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pen-lag", action="store_true", help="only the pen-lag measurement")
     parser.add_argument("--training", action="store_true", help="only the retraining measurement")
-    parser.add_argument("--cold-jit", action="store_true",
-                        help="also Cancel + Close during the first run's JIT compilation")
-    parser.add_argument("--start-up", action="store_true",
-                        help="only the stalls while the kernels are prepared at start-up")
-    parser.add_argument("--numpy-path", action="store_true",
-                        help="pen lag with the NumPy path instead of the compiled kernels")
-    parser.add_argument("--network-view", choices=("hidden", "shown", "both"),
-                        help="pen lag with the network view dock hidden, shown, or both in turn")
+    parser.add_argument(
+        "--cold-jit",
+        action="store_true",
+        help="also Cancel + Close during the first run's JIT compilation",
+    )
+    parser.add_argument(
+        "--start-up",
+        action="store_true",
+        help="only the stalls while the kernels are prepared at start-up",
+    )
+    parser.add_argument(
+        "--numpy-path",
+        action="store_true",
+        help="pen lag with the NumPy path instead of the compiled kernels",
+    )
+    parser.add_argument(
+        "--network-view",
+        choices=("hidden", "shown", "both"),
+        help="pen lag with the network view dock hidden, shown, or both in turn",
+    )
     parser.add_argument("--moves", type=int, default=2000)
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--mnist-dir", type=Path,
-                        default=Path(os.environ.get("DIGITPAD_MNIST_DIR") or DEFAULT_MNIST))
+    parser.add_argument(
+        "--mnist-dir",
+        type=Path,
+        default=Path(os.environ.get("DIGITPAD_MNIST_DIR") or DEFAULT_MNIST),
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     both = not (args.pen_lag or args.training or args.start_up)
@@ -454,36 +514,46 @@ def main() -> int:
         for kind, figures in stalls.items():
             print(f"{kind}: {figures}", flush=True)
     if args.pen_lag or both:
-        views = {"both": ["hidden", "shown"] * 2, None: [None]}.get(args.network_view,
-                                                                   [args.network_view])
+        views = {"both": ["hidden", "shown"] * 2, None: [None]}.get(
+            args.network_view, [args.network_view]
+        )
         report["pen_lag"] = [measure_pen_lag(args.moves, args.numpy_path, v) for v in views]
     for lag in report.get("pen_lag", []):
-        print(f"pen lag over {lag['moves']} moves ({lag['model']}, {lag['path']} path, network "
-              f"view {lag['network_view']}, {lag['moves_per_second']} "
-              f"moves/s, {lag['results_shown']} results shown): p50 {lag['lag_ms']['p50']} ms, "
-              f"p99 {lag['lag_ms']['p99']} ms, max {lag['lag_ms']['max']} ms (until the bars are "
-              f"repainted: p50 {lag['lag_until_bars_painted_ms']['p50']} ms, p99 "
-              f"{lag['lag_until_bars_painted_ms']['p99']} ms); one computation p50 "
-              f"{lag['computation_ms']['p50']} ms", flush=True)
+        print(
+            f"pen lag over {lag['moves']} moves ({lag['model']}, {lag['path']} path, network "
+            f"view {lag['network_view']}, {lag['moves_per_second']} "
+            f"moves/s, {lag['results_shown']} results shown): p50 {lag['lag_ms']['p50']} ms, "
+            f"p99 {lag['lag_ms']['p99']} ms, max {lag['lag_ms']['max']} ms (until the bars are "
+            f"repainted: p50 {lag['lag_until_bars_painted_ms']['p50']} ms, p99 "
+            f"{lag['lag_until_bars_painted_ms']['p99']} ms); one computation p50 "
+            f"{lag['computation_ms']['p50']} ms",
+            flush=True,
+        )
         if lag["network_view_work_ms"]:
             work = lag["network_view_work_ms"]
-            print(f"  network view on the GUI thread: {work['n']} redraws and repaints, p50 "
-                  f"{work['p50']} ms, p99 {work['p99']} ms, max {work['max']} ms", flush=True)
+            print(
+                f"  network view on the GUI thread: {work['n']} redraws and repaints, p50 "
+                f"{work['p50']} ms, p99 {work['p99']} ms, max {work['max']} ms",
+                flush=True,
+            )
     if args.training or both:
         report["training"] = run = measure_training_stalls(args.mnist_dir, args.epochs)
         during = run["stall_ms_during_epochs"]
-        print(f"event loop during {args.epochs} epoch(s) of the default preset "
-              f"({run['epoch_seconds']} s, {run['cpu_use']}): longest stall {during['max']} ms, "
-              f"p99 {during['p99']} ms, {during['over_100ms']} gaps > 100 ms; whole run "
-              f"(MNIST loading and test included): longest {run['stall_ms_whole_run']['max']} ms",
-              flush=True)
+        print(
+            f"event loop during {args.epochs} epoch(s) of the default preset "
+            f"({run['epoch_seconds']} s, {run['cpu_use']}): longest stall {during['max']} ms, "
+            f"p99 {during['p99']} ms, {during['over_100ms']} gaps > 100 ms; whole run "
+            f"(MNIST loading and test included): longest {run['stall_ms_whole_run']['max']} ms",
+            flush=True,
+        )
     if args.cold_jit:
         report["cold_jit"] = []
         for after in (0.5, 4.0):  # in the network set-up, and in the training loop's compilation
             cold = measure_cold_jit(args.mnist_dir, after)
             report["cold_jit"].append(cold)
-            print(f"Cancel + Close {after} s into the first run's JIT compilation: {cold}",
-                  flush=True)
+            print(
+                f"Cancel + Close {after} s into the first run's JIT compilation: {cold}", flush=True
+            )
     if args.json:
         print(json.dumps(report))
     return 0

@@ -3,6 +3,7 @@
 Each cell shows the strokes as drawn, the 28×28 input the network sees, and the verdict's text in
 the colours of the app's panel. Drawn with Qt on an offscreen image.
 """
+
 from __future__ import annotations
 
 import os
@@ -11,8 +12,12 @@ from pathlib import Path
 import numpy as np
 
 CELL_W, CELL_H, COLUMNS = 150, 120, 8
-STATE_COLOURS = {"digit": "#1a8549", "not sure": "#d08a1e", "not a digit": "#b23b3b",
-                 "too small": "#6b7480"}
+STATE_COLOURS = {
+    "digit": "#1a8549",
+    "not sure": "#d08a1e",
+    "not a digit": "#b23b3b",
+    "too small": "#6b7480",
+}
 
 
 def draw_sheet(path: Path, items) -> None:
@@ -38,8 +43,15 @@ def draw_sheet(path: Path, items) -> None:
         points = np.array([p for stroke in strokes for p in stroke], dtype=float)
         low, size = points.min(axis=0), max(np.ptp(points, axis=0).max(), 1e-9)
         scale = 70.0 / size
-        painter.setPen(QPen(QColor("#1d2430"), 2.5, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
-                            Qt.PenJoinStyle.RoundJoin))
+        painter.setPen(
+            QPen(
+                QColor("#1d2430"),
+                2.5,
+                Qt.PenStyle.SolidLine,
+                Qt.PenCapStyle.RoundCap,
+                Qt.PenJoinStyle.RoundJoin,
+            )
+        )
         for stroke in strokes:
             line = QPainterPath()
             for k, (x, y) in enumerate(stroke):
@@ -50,9 +62,11 @@ def draw_sheet(path: Path, items) -> None:
         seen = QImage(pixels.tobytes(), 28, 28, 28, QImage.Format.Format_Grayscale8)
         painter.drawImage(QRectF(left + 90, top + 8, 56, 56), seen)
         painter.setPen(QColor(STATE_COLOURS[verdict.state.value]))
-        painter.drawText(QRectF(left + 4, top + 84, CELL_W - 8, 30),
-                         Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
-                         f"{verdict.text}  {verdict.detail}")
+        painter.drawText(
+            QRectF(left + 4, top + 84, CELL_W - 8, 30),
+            Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
+            f"{verdict.text}  {verdict.detail}",
+        )
     painter.end()
     if not image.save(str(path)):
         raise OSError(f"cannot write {path}")

@@ -1,4 +1,5 @@
 """``python -m digitpad``: start the app."""
+
 import sys
 
 from digitpad.app import main

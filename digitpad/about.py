@@ -1,4 +1,5 @@
 """The informational dialogs: About DigitPad, Keyboard shortcuts, About this model."""
+
 from __future__ import annotations
 
 import html
@@ -47,8 +48,14 @@ def _text_label(body_html: str, name: str) -> QLabel:
     return label
 
 
-def _dialog(parent: QWidget | None, title: str, body_html: str, *, scroll: bool = False,
-            details_html: str = "") -> QDialog:
+def _dialog(
+    parent: QWidget | None,
+    title: str,
+    body_html: str,
+    *,
+    scroll: bool = False,
+    details_html: str = "",
+) -> QDialog:
     """A dialog showing ``body_html``; ``details_html``, if any, one click away below it."""
     dialog = QDialog(parent)
     dialog.setWindowTitle(title)
@@ -97,25 +104,35 @@ def _dialog(parent: QWidget | None, title: str, body_html: str, *, scroll: bool 
 def about_dialog(parent: QWidget | None = None) -> QDialog:
     from digitpad import __version__
 
-    return _dialog(parent, "About DigitPad", f"""
+    return _dialog(
+        parent,
+        "About DigitPad",
+        f"""
         <h2>DigitPad {html.escape(__version__)}</h2>
         <p>Draw a digit and watch a neural network read it live.</p>
         <p>The network is our own multilayer perceptron, written with NumPy and Numba
         (package <code>trainer</code>), trained on the MNIST database of handwritten digits
         (Y. LeCun, C. Cortes, C. J. C. Burges; CC BY-SA 3.0). Your drawing is kept as pen
         strokes and turned into a 28×28 image the way MNIST's digits were made.</p>
-        <p>Licence: MIT. Built with Qt for Python (PySide6).</p>""")
+        <p>Licence: MIT. Built with Qt for Python (PySide6).</p>""",
+    )
 
 
 def shortcuts_dialog(parent: QWidget | None = None) -> QDialog:
-    rows = "".join(f"<tr><td style='padding-right:18px'><b>{html.escape(k)}</b></td>"
-                   f"<td>{html.escape(v)}</td></tr>" for k, v in SHORTCUTS)
+    rows = "".join(
+        f"<tr><td style='padding-right:18px'><b>{html.escape(k)}</b></td>"
+        f"<td>{html.escape(v)}</td></tr>"
+        for k, v in SHORTCUTS
+    )
     return _dialog(parent, "Keyboard shortcuts", f"<table cellspacing='4'>{rows}</table>")
 
 
 def _rows(pairs) -> str:
-    return "".join(f"<tr><td style='padding-right:18px; color:#4a525c'>{html.escape(str(k))}</td>"
-                   f"<td>{html.escape(str(v))}</td></tr>" for k, v in pairs)
+    return "".join(
+        f"<tr><td style='padding-right:18px; color:#4a525c'>{html.escape(str(k))}</td>"
+        f"<td>{html.escape(str(v))}</td></tr>"
+        for k, v in pairs
+    )
 
 
 def _value_text(value, key: str = "") -> str:
@@ -158,8 +175,14 @@ def _path_text(path) -> str:
 
 
 #: Metadata for the curious, shown under "Technical details": file format, checksums, versions.
-TECHNICAL_KEYS = ("format", "format_version", "trainer_version", "preprocessing_version",
-                  "created", "mnist_sha256")
+TECHNICAL_KEYS = (
+    "format",
+    "format_version",
+    "trainer_version",
+    "preprocessing_version",
+    "created",
+    "mnist_sha256",
+)
 
 
 def model_info_html(loaded: model_store.LoadedModel) -> str:
@@ -171,8 +194,11 @@ def model_info_html(loaded: model_store.LoadedModel) -> str:
     meta = dict(loaded.metadata or {})
     network = loaded.network
     parts = [f"<h3>{html.escape(loaded.name)}</h3>"]
-    where = {"user": "your kept model", "shipped": "the model shipped with DigitPad",
-             "explicit": "opened from a file"}.get(loaded.source, loaded.source)
+    where = {
+        "user": "your kept model",
+        "shipped": "the model shipped with DigitPad",
+        "explicit": "opened from a file",
+    }.get(loaded.source, loaded.source)
     general = [("File", _path_text(loaded.path) if loaded.path else "—"), ("Source", where)]
     if network is not None:
         general.append(("Architecture", model_store.architecture_text(network)))
@@ -180,24 +206,44 @@ def model_info_html(loaded: model_store.LoadedModel) -> str:
     parts.append("<table>" + _rows(general) + "</table>")
 
     accuracy = model_store.model_accuracy(meta)
-    metrics = [("MNIST test accuracy", "unknown" if accuracy is None else f"{100 * accuracy:.2f} %")]
+    metrics = [
+        ("MNIST test accuracy", "unknown" if accuracy is None else f"{100 * accuracy:.2f} %")
+    ]
     if isinstance(meta.get("metrics"), dict):
-        metrics += [(_setting_label(k), _value_text(v, k))
-                    for k, v in meta["metrics"].items() if k != "mnist_test_accuracy"]
+        metrics += [
+            (_setting_label(k), _value_text(v, k))
+            for k, v in meta["metrics"].items()
+            if k != "mnist_test_accuracy"
+        ]
     parts.append("<h4>Metrics</h4><table>" + _rows(metrics) + "</table>")
 
     settings = meta.get("training")
     if isinstance(settings, dict) and settings:
-        parts.append("<h4>Training settings</h4><table>"
-                     + _rows((_setting_label(k), _value_text(v, k)) for k, v in settings.items())
-                     + "</table>")
+        parts.append(
+            "<h4>Training settings</h4><table>"
+            + _rows((_setting_label(k), _value_text(v, k)) for k, v in settings.items())
+            + "</table>"
+        )
     history = meta.get("history")
     if isinstance(history, list) and history:
         parts.append(f"<p>Trained for {epochs_phrase(len(history))}.</p>")
-    shown = {"name", "training", "metrics", "history", "layer_sizes", "init",
-             "hidden_activation", "output_activation", "cost", *TECHNICAL_KEYS}
-    other = [(k.replace("_", " "), _value_text(v, k)) for k, v in meta.items()
-             if k not in shown and not isinstance(v, dict)]
+    shown = {
+        "name",
+        "training",
+        "metrics",
+        "history",
+        "layer_sizes",
+        "init",
+        "hidden_activation",
+        "output_activation",
+        "cost",
+        *TECHNICAL_KEYS,
+    }
+    other = [
+        (k.replace("_", " "), _value_text(v, k))
+        for k, v in meta.items()
+        if k not in shown and not isinstance(v, dict)
+    ]
     if other:
         parts.append("<h4>More</h4><table>" + _rows(other) + "</table>")
     return "".join(parts)
@@ -206,13 +252,22 @@ def model_info_html(loaded: model_store.LoadedModel) -> str:
 def model_technical_html(loaded: model_store.LoadedModel) -> str:
     """The file format, versions and checksums, and any other structured metadata, as is."""
     meta = dict(loaded.metadata or {})
-    rows = [(k, json.dumps(v, indent=1, sort_keys=True) if isinstance(v, dict) else str(v))
-            for k, v in meta.items() if k in TECHNICAL_KEYS or isinstance(v, dict)
-            and k not in ("training", "metrics")]
-    return "".join(f"<p><b>{html.escape(k)}</b><br><code>{html.escape(v).replace(chr(10), '<br>')}"
-                   f"</code></p>" for k, v in rows)
+    rows = [
+        (k, json.dumps(v, indent=1, sort_keys=True) if isinstance(v, dict) else str(v))
+        for k, v in meta.items()
+        if k in TECHNICAL_KEYS or isinstance(v, dict) and k not in ("training", "metrics")
+    ]
+    return "".join(
+        f"<p><b>{html.escape(k)}</b><br><code>{html.escape(v).replace(chr(10), '<br>')}</code></p>"
+        for k, v in rows
+    )
 
 
 def model_info_dialog(loaded: model_store.LoadedModel, parent: QWidget | None = None) -> QDialog:
-    return _dialog(parent, "About this model", model_info_html(loaded), scroll=True,
-                   details_html=model_technical_html(loaded))
+    return _dialog(
+        parent,
+        "About this model",
+        model_info_html(loaded),
+        scroll=True,
+        details_html=model_technical_html(loaded),
+    )

@@ -5,6 +5,7 @@ verdict is decided by ``trainer.verdict.decide``: the most probable digit with i
 sure" with the best guess in small type; "not a digit"; or, for a mark too small to read, a hint to
 keep drawing. With no input the bars are empty and there is no verdict.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -87,34 +88,47 @@ class BarChart(QWidget):
             painter.setFont(bold)
             painter.setPen(TEXT_COLOR if is_top or value > 0 else MUTED_COLOR)
             label = str(digit) if digit < 10 else NOT_A_DIGIT_LABEL
-            painter.drawText(QRectF(0, y, label_w - 8, row_h),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
+            painter.drawText(
+                QRectF(0, y, label_w - 8, row_h),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                label,
+            )
             track = QRectF(label_w, y + (row_h - bar_h) / 2, bar_w, bar_h)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(TRACK_COLOR)
             painter.drawRoundedRect(track, 3, 3)
             filled_w = bar_w * min(value, 1.0)
             if filled_w >= 1.0:
-                color = (UNSURE_TOP_COLOR if self._unsure else TOP_BAR_COLOR) if is_top else BAR_COLOR
+                color = (
+                    (UNSURE_TOP_COLOR if self._unsure else TOP_BAR_COLOR) if is_top else BAR_COLOR
+                )
                 painter.setBrush(color)
                 painter.drawRoundedRect(QRectF(track.left(), track.top(), filled_w, bar_h), 3, 3)
             if digit == 10:  # named inside its track: white on the bar, or after it
                 on_bar = filled_w > metrics.horizontalAdvance(NOT_A_DIGIT_TEXT) + 12
                 painter.setPen(QColor("white") if on_bar else MUTED_COLOR)
                 indent = 6 if on_bar else max(filled_w, 0) + 6
-                painter.drawText(track.adjusted(indent, 0, 0, 0), Qt.AlignmentFlag.AlignLeft
-                                 | Qt.AlignmentFlag.AlignVCenter, NOT_A_DIGIT_TEXT)
+                painter.drawText(
+                    track.adjusted(indent, 0, 0, 0),
+                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                    NOT_A_DIGIT_TEXT,
+                )
             painter.setPen(TEXT_COLOR if is_top else MUTED_COLOR)
             text = f"{100 * value:.1f} %" if self._highlight is not None else ""
-            painter.drawText(QRectF(label_w + bar_w, y, pct_w, row_h),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
+            painter.drawText(
+                QRectF(label_w + bar_w, y, pct_w, row_h),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                text,
+            )
         painter.end()
 
 
 class ActivationPanel(QWidget):
     """The verdict (large) above the bar chart of all ten activations."""
 
-    def __init__(self, parent: QWidget | None = None, *, threshold: float = NOT_SURE_THRESHOLD) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, threshold: float = NOT_SURE_THRESHOLD
+    ) -> None:
         super().__init__(parent)
         self.threshold = threshold
         self._probabilities = np.zeros(10)
@@ -149,8 +163,9 @@ class ActivationPanel(QWidget):
         layout.addWidget(self.bars, 1)
         self.set_probabilities(None)
 
-    def set_probabilities(self, probabilities: np.ndarray | None,
-                          ink_pixels: float | None = None) -> None:
+    def set_probabilities(
+        self, probabilities: np.ndarray | None, ink_pixels: float | None = None
+    ) -> None:
         """Show the outputs (10, or 11 with "not a digit"), or ``None`` for "no input": empty
         bars, no verdict. ``ink_pixels``: the drawing's longer side on screen (None: unknown)."""
         if probabilities is None:
@@ -174,8 +189,11 @@ class ActivationPanel(QWidget):
             self._set_verdict_text(verdict.text, UNSURE_TOP_COLOR, verdict.detail)
         else:
             self.bars.set_values(p, verdict.best_guess, True)
-            self._set_verdict_text(verdict.text, UNSURE_TOP_COLOR if verdict.state is
-                                   State.NOT_SURE else MUTED_COLOR, verdict.detail)
+            self._set_verdict_text(
+                verdict.text,
+                UNSURE_TOP_COLOR if verdict.state is State.NOT_SURE else MUTED_COLOR,
+                verdict.detail,
+            )
 
     def set_output_count(self, outputs: int) -> None:
         """The model's number of outputs (10 or 11): how many bars to show with no input."""

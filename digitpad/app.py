@@ -11,6 +11,7 @@ and, by default, loads the model and compiles the kernels before returning; its 
 objectName ``"canvas"``; :meth:`MainWindow.probabilities` and :meth:`MainWindow.verdict` report what
 the window shows.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,8 +55,10 @@ CAPTION_STYLE = "color: #6b7480;"
 RIGHT_PANEL_WIDTH = 360
 #: Characters of a model's name shown in the status bar (all of it in the tooltip).
 MAX_NAME_SHOWN = 48
-BANNER_STYLE = ("QFrame#warningBanner { background: #fff4d6; border: 1px solid #e8c766; "
-                "border-radius: 6px; } QLabel { color: #5c4300; }")
+BANNER_STYLE = (
+    "QFrame#warningBanner { background: #fff4d6; border: 1px solid #e8c766; "
+    "border-radius: 6px; } QLabel { color: #5c4300; }"
+)
 
 
 class _Loader(QObject):
@@ -86,8 +89,7 @@ class _FileOpener(QObject):
     finished = Signal(object, object)  # (path, (network, metadata) or the exception)
 
     def start(self, path: str) -> None:
-        threading.Thread(target=self._run, args=(path,), name="digitpad-open",
-                         daemon=True).start()
+        threading.Thread(target=self._run, args=(path,), name="digitpad-open", daemon=True).start()
 
     def _run(self, path: str) -> None:
         try:
@@ -101,8 +103,13 @@ class _FileOpener(QObject):
 class MainWindow(QMainWindow):
     """Canvas, 28×28 input preview, activation bars and verdict, menus and status bar."""
 
-    def __init__(self, model_path: str | Path | None = None, *, background: bool = False,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        *,
+        background: bool = False,
+        parent: QWidget | None = None,
+    ) -> None:
         """``model_path``: a model to use instead of the user's / the shipped one.
 
         ``background=False`` (the default, for tests and harnesses) loads the model and compiles
@@ -248,25 +255,43 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_menus(self) -> None:
-        self.open_action = self._action("&Open model…", self.open_model_dialog,
-                                        [QKeySequence.StandardKey.Open],
-                                        "Use a model file for this session")
-        self.save_action = self._action("&Save model as…", self.save_model_dialog,
-                                        [QKeySequence.StandardKey.Save],
-                                        "Save the current model to a file")
+        self.open_action = self._action(
+            "&Open model…",
+            self.open_model_dialog,
+            [QKeySequence.StandardKey.Open],
+            "Use a model file for this session",
+        )
+        self.save_action = self._action(
+            "&Save model as…",
+            self.save_model_dialog,
+            [QKeySequence.StandardKey.Save],
+            "Save the current model to a file",
+        )
         self.quit_action = self._action("&Quit", self.close, ["Ctrl+Q"])
-        self.undo_action = self._action("&Undo", self.canvas.undo, ["Ctrl+Z"],
-                                        "Take back the last stroke")
-        self.redo_action = self._action("&Redo", self.canvas.redo, ["Ctrl+Shift+Z", "Ctrl+Y"],
-                                        "Put the last undone stroke back")
-        self.clear_action = self._action("&Clear", self.canvas.clear, ["Esc", "Delete"],
-                                         "Clear the canvas (undoable)")
-        self.retrain_action = self._action("&Retrain…", self.open_retrain_dialog, ["Ctrl+R"],
-                                           "Train a new network on MNIST")
-        self.reset_action = self._action("Reset to the &shipped model", self.reset_to_shipped, (),
-                                         "Forget your kept model and use the shipped one")
-        self.model_info_action = self._action("&About this model", self.show_model_info,
-                                              ["Ctrl+I"], "Architecture, training settings, metrics")
+        self.undo_action = self._action(
+            "&Undo", self.canvas.undo, ["Ctrl+Z"], "Take back the last stroke"
+        )
+        self.redo_action = self._action(
+            "&Redo", self.canvas.redo, ["Ctrl+Shift+Z", "Ctrl+Y"], "Put the last undone stroke back"
+        )
+        self.clear_action = self._action(
+            "&Clear", self.canvas.clear, ["Esc", "Delete"], "Clear the canvas (undoable)"
+        )
+        self.retrain_action = self._action(
+            "&Retrain…", self.open_retrain_dialog, ["Ctrl+R"], "Train a new network on MNIST"
+        )
+        self.reset_action = self._action(
+            "Reset to the &shipped model",
+            self.reset_to_shipped,
+            (),
+            "Forget your kept model and use the shipped one",
+        )
+        self.model_info_action = self._action(
+            "&About this model",
+            self.show_model_info,
+            ["Ctrl+I"],
+            "Architecture, training settings, metrics",
+        )
         self.shortcuts_action = self._action("&Keyboard shortcuts", self.show_shortcuts, ["F1"])
         self.about_action = self._action("&About DigitPad", self.show_about)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -285,9 +310,12 @@ class MainWindow(QMainWindow):
         model_menu.addActions([self.retrain_action, self.reset_action])
         self.file_menu, self.model_menu = file_menu, model_menu
         self.small_model_action = add_small_model_action(self, model_menu)
-        self.mistakes_action = self._action("&Mistakes…", self.open_mistakes, (),
-                                            "The model's confusion matrix and wrong digits on "
-                                            "the MNIST test set")
+        self.mistakes_action = self._action(
+            "&Mistakes…",
+            self.open_mistakes,
+            (),
+            "The model's confusion matrix and wrong digits on the MNIST test set",
+        )
         model_menu.addAction(self.mistakes_action)
         model_menu.addSeparator()
         model_menu.addAction(self.model_info_action)
@@ -347,17 +375,23 @@ class MainWindow(QMainWindow):
             self.model_label.setText("No model loaded")
             return
         accuracy = loaded.test_accuracy
-        acc_text = "MNIST accuracy unknown" if accuracy is None else \
-            f"MNIST test accuracy {100 * accuracy:.2f} %"
+        acc_text = (
+            "MNIST accuracy unknown"
+            if accuracy is None
+            else f"MNIST test accuracy {100 * accuracy:.2f} %"
+        )
         origin = {"user": " (your kept model)", "shipped": " (shipped)", "explicit": ""}.get(
-            loaded.source, "")
+            loaded.source, ""
+        )
         name = loaded.name  # from the file: a hostile one could be pages long
         if origin.strip(" ()") in name:  # "DigitPad shipped model (shipped)" says it twice
             origin = ""
-        short = name if len(name) <= MAX_NAME_SHOWN else name[:MAX_NAME_SHOWN - 1] + "…"
+        short = name if len(name) <= MAX_NAME_SHOWN else name[: MAX_NAME_SHOWN - 1] + "…"
         self.model_label.setText(f"Model: {short}{origin} · {acc_text}")
-        set_plain_tooltip(self.model_label, "\n".join(
-            filter(None, [name if short != name else "", str(loaded.path or "")])))
+        set_plain_tooltip(
+            self.model_label,
+            "\n".join(filter(None, [name if short != name else "", str(loaded.path or "")])),
+        )
 
     def show_warning(self, message: str) -> None:
         """Show a warning in the banner above the canvas (no modal dialog)."""
@@ -406,8 +440,9 @@ class MainWindow(QMainWindow):
     def save_model_dialog(self) -> None:
         if self.model.network is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save model as", "model.npz",
-                                              "DigitPad models (*.npz)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save model as", "model.npz", "DigitPad models (*.npz)"
+        )
         if path:
             self.save_model(path)
 
@@ -430,8 +465,10 @@ class MainWindow(QMainWindow):
         kept = model_store.user_model_path()
         if confirm and kept.exists():
             answer = QMessageBox.question(
-                self, "Reset to the shipped model",
-                f"Delete your kept model ({kept}) and use the model shipped with DigitPad?")
+                self,
+                "Reset to the shipped model",
+                f"Delete your kept model ({kept}) and use the model shipped with DigitPad?",
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 return
         try:
@@ -448,8 +485,9 @@ class MainWindow(QMainWindow):
         from digitpad.retrain_dialog import RetrainDialog
 
         if self._retrain_dialog is None:
-            dialog = RetrainDialog(self, current_network=self.model.network,
-                                   current_accuracy=self.model.test_accuracy)
+            dialog = RetrainDialog(
+                self, current_network=self.model.network, current_accuracy=self.model.test_accuracy
+            )
             dialog.modelKept.connect(self._on_model_kept)
             dialog.runStarted.connect(lambda: self._set_busy("Training a new network…"))
             dialog.runEnded.connect(lambda _outcome: self._set_busy(None))
@@ -468,7 +506,9 @@ class MainWindow(QMainWindow):
     def _on_model_kept(self, network, metadata: dict, path) -> None:
         self.banner.hide()
         self.set_model(model_store.LoadedModel(network, metadata, Path(path), "user"))
-        self.statusBar().showMessage("Now using the retrained model (also at the next start).", 6000)
+        self.statusBar().showMessage(
+            "Now using the retrained model (also at the next start).", 6000
+        )
 
     # ------------------------------------------------------------------ my digits (issue 13)
     def _build_my_digits(self) -> None:
@@ -477,18 +517,26 @@ class MainWindow(QMainWindow):
         self.labelling = Labelling(self)
         self._canvas_buttons.insertWidget(3, self.labelling.button)
         self._my_digits_window = None
-        self.my_digits_action = self._action("My &digits…", self.open_my_digits, ["Ctrl+D"],
-                                             "Your labelled drawings: browse, relabel, export")
-        self.learn_action = self._action("&Learn my handwriting…", self.learn_my_handwriting,
-                                         ["Ctrl+L"], "Fine-tune the current model on My digits")
-        self.model_menu.insertActions(self.reset_action,
-                                      [self.my_digits_action, self.learn_action])
+        self.my_digits_action = self._action(
+            "My &digits…",
+            self.open_my_digits,
+            ["Ctrl+D"],
+            "Your labelled drawings: browse, relabel, export",
+        )
+        self.learn_action = self._action(
+            "&Learn my handwriting…",
+            self.learn_my_handwriting,
+            ["Ctrl+L"],
+            "Fine-tune the current model on My digits",
+        )
+        self.model_menu.insertActions(self.reset_action, [self.my_digits_action, self.learn_action])
         export = self._action("E&xport my digits…", lambda: self.open_my_digits().export_dialog())
         import_ = self._action("&Import digits…", lambda: self.open_my_digits().import_dialog())
         self.file_menu.insertActions(self.quit_action, [export, import_])
         self.file_menu.insertSeparator(self.quit_action)
-        self.labelling.saved.connect(lambda *_: self._my_digits_window
-                                     and self._my_digits_window.refresh())
+        self.labelling.saved.connect(
+            lambda *_: self._my_digits_window and self._my_digits_window.refresh()
+        )
 
     def learn_my_handwriting(self):
         """The retrain dialog set to fine-tune the current model on My digits, started."""
@@ -504,8 +552,9 @@ class MainWindow(QMainWindow):
 
         self.labelling.ensure_loaded()
         if self._my_digits_window is None:
-            self._my_digits_window = MyDigitsWindow(self.labelling.collection,
-                                                    self.model.network, self)
+            self._my_digits_window = MyDigitsWindow(
+                self.labelling.collection, self.model.network, self
+            )
             self._my_digits_window.learnRequested.connect(self.learn_my_handwriting)
         else:
             self._my_digits_window.set_network(self.model.network)
@@ -598,14 +647,21 @@ class MainWindow(QMainWindow):
 
 def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
     """The app's own options, and the rest (Qt's, e.g. ``-platform offscreen``)."""
-    parser = argparse.ArgumentParser(prog="digitpad",
-                                     description="Draw a digit and watch a neural network read it.")
-    parser.add_argument("--model", metavar="PATH",
-                        help="use this model file instead of your kept or the shipped model")
+    parser = argparse.ArgumentParser(
+        prog="digitpad", description="Draw a digit and watch a neural network read it."
+    )
+    parser.add_argument(
+        "--model",
+        metavar="PATH",
+        help="use this model file instead of your kept or the shipped model",
+    )
     # --- packaging (issue 5): the self-test the built app runs in CI (digitpad/selftest.py) ---
-    parser.add_argument("--selftest", action="store_true",
-                        help="check without a screen that the app works (loads the model, reads "
-                             "known digits, opens and closes the window); exit status 0 if all is right")
+    parser.add_argument(
+        "--selftest",
+        action="store_true",
+        help="check without a screen that the app works (loads the model, reads "
+        "known digits, opens and closes the window); exit status 0 if all is right",
+    )
     return parser.parse_known_args(argv)
 
 

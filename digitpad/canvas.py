@@ -21,6 +21,7 @@ The canvas emits :attr:`DrawingCanvas.strokesChanged` whenever the strokes chang
 every point added while a stroke is still being drawn, and :attr:`DrawingCanvas.historyChanged`
 when what Undo/Redo can do changes.
 """
+
 from __future__ import annotations
 
 import math
@@ -94,9 +95,13 @@ class DrawingCanvas(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(200, 200)
         self.setCursor(Qt.CursorShape.CrossCursor)
-        self.setMouseTracking(True)  # moves without a button too: they end a stroke whose release was lost
+        self.setMouseTracking(
+            True
+        )  # moves without a button too: they end a stroke whose release was lost
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setToolTip("Draw a digit with the left mouse button.\nRight-click erases the last stroke.")
+        self.setToolTip(
+            "Draw a digit with the left mouse button.\nRight-click erases the last stroke."
+        )
 
         self._strokes: list[Stroke] = []  # finished strokes
         self._current: Stroke | None = None  # the stroke being drawn
@@ -213,8 +218,10 @@ class DrawingCanvas(QWidget):
     def _on_paper(self, pos: QPointF) -> Point:
         """``pos`` moved onto the paper's nearest point (itself when it is on the paper)."""
         paper = self._paper
-        return (min(max(pos.x(), paper.left()), paper.right()),
-                min(max(pos.y(), paper.top()), paper.bottom()))
+        return (
+            min(max(pos.x(), paper.left()), paper.right()),
+            min(max(pos.y(), paper.top()), paper.bottom()),
+        )
 
     def _fit_paper(self) -> None:
         """Make the paper the largest centred square, scaling and moving the strokes with it."""
@@ -226,12 +233,15 @@ class DrawingCanvas(QWidget):
         scale = side / old.width()
 
         def moved(stroke):
-            return [(paper.left() + (x - old.left()) * scale, paper.top() + (y - old.top()) * scale)
-                    for x, y in stroke]
+            return [
+                (paper.left() + (x - old.left()) * scale, paper.top() + (y - old.top()) * scale)
+                for x, y in stroke
+            ]
 
         self._strokes = [moved(s) for s in self._strokes]
         if self._current is not None:
             self._current = moved(self._current)
+
         def moved_action(action: _Action) -> _Action:
             return _Action(action.kind, tuple(tuple(moved(s)) for s in action.strokes))
 
@@ -293,8 +303,12 @@ class DrawingCanvas(QWidget):
 
     def event(self, event: QEvent) -> bool:
         kind = event.type()
-        if kind in (QEvent.Type.TouchBegin, QEvent.Type.TouchUpdate, QEvent.Type.TouchEnd,
-                    QEvent.Type.TouchCancel):
+        if kind in (
+            QEvent.Type.TouchBegin,
+            QEvent.Type.TouchUpdate,
+            QEvent.Type.TouchEnd,
+            QEvent.Type.TouchCancel,
+        ):
             self._touch_event(event)  # type: ignore[arg-type]
             return True
         return super().event(event)
@@ -338,7 +352,9 @@ class DrawingCanvas(QWidget):
         dpr = self.devicePixelRatioF()
         size = self.size()
         self._pen_width = max(MIN_PEN_WIDTH, PEN_WIDTH_SHARE * min(size.width(), size.height()))
-        pixmap = QPixmap(max(1, math.ceil(size.width() * dpr)), max(1, math.ceil(size.height() * dpr)))
+        pixmap = QPixmap(
+            max(1, math.ceil(size.width() * dpr)), max(1, math.ceil(size.height() * dpr))
+        )
         pixmap.setDevicePixelRatio(dpr)
         pixmap.fill(Qt.GlobalColor.transparent)
         self._pixmap = pixmap
@@ -397,7 +413,9 @@ class DrawingCanvas(QWidget):
             painter.drawPath(path)
         painter.end()
         margin = self._pen_width / 2 + 2
-        self.update(path.controlPointRect().adjusted(-margin, -margin, margin, margin).toAlignedRect())
+        self.update(
+            path.controlPointRect().adjusted(-margin, -margin, margin, margin).toAlignedRect()
+        )
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -5,6 +5,7 @@ The colour scale is logarithmic (log(1 + count)): the diagonal holds about a tho
 cell and the mistakes a handful, and on a linear scale every mistake would be white. Cells on the
 diagonal are green, mistakes orange, so right and wrong read apart at a glance.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -66,8 +67,11 @@ class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
             for c in range(columns):
                 if self.matrix[r, c]:
                     dark = shade[r, c] > 0.6 * top
-                    text = pg.TextItem(str(self.matrix[r, c]), anchor=(0.5, 0.5),
-                                       color="#ffffff" if dark else plots.TEXT_COLOR)
+                    text = pg.TextItem(
+                        str(self.matrix[r, c]),
+                        anchor=(0.5, 0.5),
+                        color="#ffffff" if dark else plots.TEXT_COLOR,
+                    )
                     text.setPos(c + 0.5, r + 0.5)
                     self.plot.addItem(text)
                     self._texts.append(text)

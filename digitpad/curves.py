@@ -1,5 +1,6 @@
 """Learning curves in the Retrain dialog: one value per epoch for a few named series, drawn with
 pyqtgraph (labelled axes, a legend, hover for exact values, right-click to export)."""
+
 from __future__ import annotations
 
 import math
@@ -40,8 +41,9 @@ class CurveChart(QWidget):
         plot.setMouseEnabled(False, False)
         plot.hideButtons()
         # Where the curves are not: top left for accuracy (it rises), top right for loss (it falls).
-        self.legend = plot.addLegend(offset=(60, 10) if percent else (-10, 10),
-                                     labelTextColor=plots.TEXT_COLOR)
+        self.legend = plot.addLegend(
+            offset=(60, 10) if percent else (-10, 10), labelTextColor=plots.TEXT_COLOR
+        )
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(220, 150)
         self._update_range()
@@ -57,8 +59,16 @@ class CurveChart(QWidget):
         self._series[name] = []
         colour = SERIES_COLORS[len(self._lines) % len(SERIES_COLORS)]
         self._lines[name] = self.plot_item.plot(
-            [], [], name=name, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=5,
-            symbolBrush=colour, symbolPen=None, connect="finite")
+            [],
+            [],
+            name=name,
+            pen=pg.mkPen(colour, width=2),
+            symbol="o",
+            symbolSize=5,
+            symbolBrush=colour,
+            symbolPen=None,
+            connect="finite",
+        )
 
     def append(self, name: str, value: float | None) -> None:
         self.add_series(name)
@@ -83,7 +93,8 @@ class CurveChart(QWidget):
         self.plot_item.setXRange(0.8, max(epochs, 2) + 0.2, padding=0)
         step = max(1, math.ceil(epochs / 8))  # whole epochs only, at most about eight labels
         self.plot_item.getAxis("bottom").setTicks(
-            [[(e, str(e)) for e in range(1, epochs + 1) if (e - 1) % step == 0 or e == epochs]])
+            [[(e, str(e)) for e in range(1, epochs + 1) if (e - 1) % step == 0 or e == epochs]]
+        )
         finite = [v for vs in self._series.values() for v in vs if math.isfinite(v)]
         if self.percent:
             low = min(finite, default=0.0)

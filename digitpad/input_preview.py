@@ -4,6 +4,7 @@ Each input pixel becomes a square of a whole number of *device* pixels, drawn wi
 so the preview stays crisp on HiDPI screens. Ink is shown dark on light like the canvas
 (intensity 1 = darkest), on a faint grid so single pixels can be told apart.
 """
+
 from __future__ import annotations
 
 import math
@@ -52,7 +53,9 @@ class InputPreview(QWidget):
             self._values = np.zeros(SIDE * SIDE, dtype=np.float32)
             self._has_input = False
         else:
-            self._values = np.clip(np.asarray(values, dtype=np.float32).reshape(SIDE * SIDE), 0.0, 1.0)
+            self._values = np.clip(
+                np.asarray(values, dtype=np.float32).reshape(SIDE * SIDE), 0.0, 1.0
+            )
             self._has_input = True
         self._image = self._to_image(self._values)
         self.update()

@@ -10,6 +10,7 @@ second, draws the result; the arithmetic (a few milliseconds in NumPy for a 784-
 network, mostly in matrix products that release the GIL) runs beside it, on a plain daemon
 thread fed through a queue (nothing to stop at exit).
 """
+
 from __future__ import annotations
 
 import functools
@@ -46,10 +47,10 @@ class InsideComputer(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._pending = None        # (network, x) not yet sent
+        self._pending = None  # (network, x) not yet sent
         self._latest = (None, None)  # (network, x) asked for last
-        self._fresh = True          # the result for _latest has been delivered
-        self._job = 0               # number of the newest job sent
+        self._fresh = True  # the result for _latest has been delivered
+        self._job = 0  # number of the newest job sent
         self._in_flight = False
         self._last_start = 0.0
         self._timer = QTimer(self)

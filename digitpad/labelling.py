@@ -6,6 +6,7 @@ user's collection (``trainer.collection``), the canvas clears and the status bar
 ("Saved as 7 · 23 of your digits"). Corrections of misreads and confirmations count alike. If the
 drawing cannot be saved, a message says why and the canvas keeps it, so nothing is lost.
 """
+
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
@@ -42,8 +43,10 @@ class Labelling(QObject):
         self.actions: dict[object, QAction] = {}
         for label in (*range(10), NOT_A_DIGIT):
             key = str(label) if label != NOT_A_DIGIT else NOT_A_DIGIT_KEY
-            action = QAction(f"That's a {label_text(label)}" if label != NOT_A_DIGIT
-                             else "That's not a digit", window)
+            action = QAction(
+                f"That's a {label_text(label)}" if label != NOT_A_DIGIT else "That's not a digit",
+                window,
+            )
             action.setShortcut(QKeySequence(key))
             action.setStatusTip("Save the drawing with this label in My digits")
             action.triggered.connect(lambda _checked=False, chosen=label: self.save(chosen))
@@ -56,13 +59,16 @@ class Labelling(QObject):
         self.button = QToolButton()
         self.button.setObjectName("thatsAButton")
         self.button.setText("That's a…")
-        self.button.setToolTip("Tell DigitPad what you drew (or press its digit key, or click "
-                               "its bar): the drawing joins My digits")
+        self.button.setToolTip(
+            "Tell DigitPad what you drew (or press its digit key, or click "
+            "its bar): the drawing joins My digits"
+        )
         self.button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.button.setMenu(menu)
         self.button.setMinimumWidth(self.button.sizeHint().width())
         window.activations.bars.digitClicked.connect(
-            lambda row: self.save(NOT_A_DIGIT if row == NOT_A_DIGIT_ROW else row))
+            lambda row: self.save(NOT_A_DIGIT if row == NOT_A_DIGIT_ROW else row)
+        )
 
     def ensure_loaded(self) -> None:
         """Read the collection once (damaged lines are set aside and reported in the banner)."""
@@ -77,26 +83,30 @@ class Labelling(QObject):
         if self.collection.damaged:
             self.window.show_warning(
                 f"{len(self.collection.damaged)} damaged line(s) of My digits were set aside in "
-                f"{self.collection.damaged_path} (the rest is intact)")
+                f"{self.collection.damaged_path} (the rest is intact)"
+            )
 
     def save(self, label) -> bool:
         """Save the current drawing as ``label``; False (and a note) if there is nothing to save
         or it could not be saved."""
         canvas = self.window.canvas
         if canvas.is_empty() or canvas.is_drawing():
-            self.window.statusBar().showMessage("Draw something first, then say what it is.",
-                                                4000)
+            self.window.statusBar().showMessage("Draw something first, then say what it is.", 4000)
             return False
         self.ensure_loaded()
         try:
             drawing = new_drawing(label, canvas.strokes(), (canvas.width(), canvas.height()))
             count = self.collection.append(drawing)
         except CollectionError as error:
-            warn(self.window, "Cannot save the drawing",
-                 f"{error}\n\nThe drawing stays on the canvas.")
+            warn(
+                self.window,
+                "Cannot save the drawing",
+                f"{error}\n\nThe drawing stays on the canvas.",
+            )
             return False
         canvas.clear()
         self.window.statusBar().showMessage(
-            f"Saved as {label_text(label)} · {count} of your digits", 6000)
+            f"Saved as {label_text(label)} · {count} of your digits", 6000
+        )
         self.saved.emit(drawing, count)
         return True

@@ -22,6 +22,7 @@ mouse move. So:
   kernels run (several times faster per drawing, and mostly without holding the GIL). Both give the same
   probabilities within 1e-5 (``tests/test_forward_paths.py``).
 """
+
 from __future__ import annotations
 
 import atexit
@@ -41,8 +42,9 @@ StrokeSource = Callable[[], Sequence[Sequence[tuple[float, float]]]]
 WARM_UP_STROKES = [[(0.0, 0.0), (3.0, 8.0), (6.0, 0.0)]]
 
 
-def compute(strokes, network, *, compiled: bool = False
-            ) -> tuple[np.ndarray | None, np.ndarray | None]:
+def compute(
+    strokes, network, *, compiled: bool = False
+) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The network input and the output activations for ``strokes`` (see :class:`LivePredictor`):
     with Numba's compiled kernels, or (``compiled=False``) in plain NumPy, with nothing to compile."""
     from trainer.strokes_to_input import strokes_to_input
@@ -113,16 +115,18 @@ class LivePredictor(QObject):
     failed = Signal(str)
     _submit = Signal(int, object, object, bool)
 
-    def __init__(self, strokes_source: StrokeSource, network=None, parent: QObject | None = None) -> None:
+    def __init__(
+        self, strokes_source: StrokeSource, network=None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._source = strokes_source
         self._network = network
-        self._generation = 0        # bumped at every change of strokes or network
-        self._shown = -1            # generation of the result shown last
+        self._generation = 0  # bumped at every change of strokes or network
+        self._shown = -1  # generation of the result shown last
         self._in_flight = False
-        self._compiled = False      # NumPy until the compiled kernels are ready
-        self.last_seconds = 0.0     # duration of the last computation
-        self.runs = 0               # computations finished so far
+        self._compiled = False  # NumPy until the compiled kernels are ready
+        self.last_seconds = 0.0  # duration of the last computation
+        self.runs = 0  # computations finished so far
         self.last_input: np.ndarray | None = None
         self.last_probabilities: np.ndarray | None = None
 

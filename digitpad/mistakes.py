@@ -6,6 +6,7 @@ A click on a mistake shows that digit in the network view (its input, hidden act
 lists only the digits of that cell. The test set is read on a background thread (a second or two
 for the shipped 784-800-800-10 network); without MNIST on disk the window says where it looked.
 """
+
 from __future__ import annotations
 
 import threading
@@ -35,11 +36,11 @@ THUMBNAIL = 56
 class Verdicts:
     """What a network says about each of MNIST's test digits."""
 
-    images: np.ndarray         # (10000, 784)
-    labels: np.ndarray         # (10000,)
-    said: np.ndarray           # (10000,) the chosen output
-    confidence: np.ndarray     # (10000,) its probability
-    matrix: np.ndarray         # (10, outputs)
+    images: np.ndarray  # (10000, 784)
+    labels: np.ndarray  # (10000,)
+    said: np.ndarray  # (10000,) the chosen output
+    confidence: np.ndarray  # (10000,) its probability
+    matrix: np.ndarray  # (10, outputs)
 
     def mistakes(self) -> np.ndarray:
         """Indices of the wrong digits, most confident first."""
@@ -48,7 +49,8 @@ class Verdicts:
     def cell(self, true: int, said: int) -> np.ndarray:
         """Indices of the digits ``true`` read as ``said``, most confident first."""
         return self._most_confident_first(
-            np.flatnonzero((self.labels == true) & (self.said == said)))
+            np.flatnonzero((self.labels == true) & (self.said == said))
+        )
 
     def _most_confident_first(self, indices: np.ndarray) -> np.ndarray:
         return indices[np.argsort(-self.confidence[indices], kind="stable")]
@@ -57,11 +59,13 @@ class Verdicts:
 def verdicts_for(network, images: np.ndarray, labels: np.ndarray) -> Verdicts:
     from trainer.forward import predict_proba
 
-    p = np.concatenate([predict_proba(network, images[i:i + 1000])
-                        for i in range(0, len(images), 1000)])
+    p = np.concatenate(
+        [predict_proba(network, images[i : i + 1000]) for i in range(0, len(images), 1000)]
+    )
     said = p.argmax(axis=1)
-    return Verdicts(images, labels, said, p[np.arange(len(p)), said],
-                       confusion_matrix(labels, said, p.shape[1]))
+    return Verdicts(
+        images, labels, said, p[np.arange(len(p)), said], confusion_matrix(labels, said, p.shape[1])
+    )
 
 
 def cell_title(true: int, said: int) -> str:
@@ -74,8 +78,9 @@ class _Evaluation(QObject):
     done = Signal(object, str)  # Verdicts or None, error
 
     def start(self, network) -> None:
-        threading.Thread(target=self._run, args=(network,), name="digitpad-mistakes",
-                         daemon=True).start()
+        threading.Thread(
+            target=self._run, args=(network,), name="digitpad-mistakes", daemon=True
+        ).start()
 
     def _run(self, network) -> None:
         from trainer.mnist import load_mnist
@@ -110,18 +115,23 @@ class DigitBrowser(QListWidget):
         self.setMovement(QListWidget.Movement.Static)
         self.setWordWrap(True)
         self.itemClicked.connect(
-            lambda item: self.digitClicked.emit(int(item.data(Qt.ItemDataRole.UserRole))))
+            lambda item: self.digitClicked.emit(int(item.data(Qt.ItemDataRole.UserRole)))
+        )
 
     def show_digits(self, verdicts: Verdicts, indices: np.ndarray) -> None:
         self.clear()
-        for i in indices[:self.LIMIT]:
+        for i in indices[: self.LIMIT]:
             label, chosen = int(verdicts.labels[i]), int(verdicts.said[i])
             confidence = 100 * verdicts.confidence[i]
-            item = QListWidgetItem(_thumbnail(verdicts.images[i]),
-                                   f"{label} → {plots.output_tick(chosen)}\n{confidence:.0f} %")
+            item = QListWidgetItem(
+                _thumbnail(verdicts.images[i]),
+                f"{label} → {plots.output_tick(chosen)}\n{confidence:.0f} %",
+            )
             item.setData(Qt.ItemDataRole.UserRole, int(i))
-            item.setToolTip(f"Digit #{i}: a {label}, read as {plots.output_name(chosen)} with "
-                            f"{confidence:.1f} % confidence")
+            item.setToolTip(
+                f"Digit #{i}: a {label}, read as {plots.output_name(chosen)} with "
+                f"{confidence:.1f} % confidence"
+            )
             item.setForeground(QColor(plots.TEXT_COLOR))
             self.addItem(item)
 
@@ -142,8 +152,10 @@ class MistakesDialog(QDialog):
         self.summary.setWordWrap(True)
         self.matrix_plot = ConfusionMatrixPlot()
         self.matrix_plot.cellClicked.connect(self.show_cell)
-        matrix_note = QLabel("Rows: the true digit. Columns: what the network said. Green: "
-                             "right, orange: wrong. Click a cell to list its digits.")
+        matrix_note = QLabel(
+            "Rows: the true digit. Columns: what the network said. Green: "
+            "right, orange: wrong. Click a cell to list its digits."
+        )
         matrix_note.setWordWrap(True)
         matrix_note.setStyleSheet("color: #4a5260;")
         self.list_label = QLabel("Mistakes, most confident first:")
@@ -163,8 +175,9 @@ class MistakesDialog(QDialog):
         header.addWidget(self.all_button)
         right.addLayout(header)
         right.addWidget(self.browser, 1)
-        right.addWidget(QLabel("Click a digit to see it inside the network (View ▸ Inside the "
-                               "network)."))
+        right.addWidget(
+            QLabel("Click a digit to see it inside the network (View ▸ Inside the network).")
+        )
         body = QHBoxLayout()
         body.addLayout(left, 1)
         body.addLayout(right, 1)
@@ -188,7 +201,8 @@ class MistakesDialog(QDialog):
         total = len(results.labels)
         self.summary.setText(
             f"This model reads {right:,} of the {total:,} MNIST test digits right "
-            f"({100 * right / total:.2f} %) and gets {total - right:,} wrong.")
+            f"({100 * right / total:.2f} %) and gets {total - right:,} wrong."
+        )
         self.matrix_plot.set_matrix(results.matrix)
         self.show_cell(None, None)
 
@@ -206,8 +220,7 @@ class MistakesDialog(QDialog):
     def choose(self, index: int) -> None:
         """Show test digit ``index`` in the network view."""
         label, chosen = int(self.results.labels[index]), int(self.results.said[index])
-        caption = (f"MNIST test digit #{index}, a {label} read as "
-                   f"{plots.output_name(chosen)}")
+        caption = f"MNIST test digit #{index}, a {label} read as {plots.output_name(chosen)}"
         self.digitChosen.emit(self.results.images[index], caption)
 
 

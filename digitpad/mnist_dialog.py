@@ -5,6 +5,7 @@
 ``Accepted``, :attr:`MnistDialog.mnist_dir` is the folder to train from (``None`` means the user
 cache folder, where the download went).
 """
+
 from __future__ import annotations
 
 import threading
@@ -41,8 +42,10 @@ def mnist_available(mnist_dir=None) -> tuple[bool, str]:
     if found is None:
         from trainer import paths
 
-        return False, (f"MNIST is not on this computer yet (looked in {paths.mnist_cache_dir()}; "
-                       f"set {paths.MNIST_DIR_ENV} to use another folder).")
+        return False, (
+            f"MNIST is not on this computer yet (looked in {paths.mnist_cache_dir()}; "
+            f"set {paths.MNIST_DIR_ENV} to use another folder)."
+        )
     return True, str(found)
 
 
@@ -60,8 +63,10 @@ class _Downloader(QObject):
         from trainer.mnist_download import download_mnist
 
         try:
-            download_mnist(progress=lambda done, total, name: self.progress.emit(done, total, name),
-                           cancel=self.cancel)
+            download_mnist(
+                progress=lambda done, total, name: self.progress.emit(done, total, name),
+                cancel=self.cancel,
+            )
         except MnistError as exc:
             self.done.emit(str(exc))
         except Exception as exc:  # network trouble not wrapped by the downloader
@@ -88,7 +93,8 @@ class MnistDialog(QDialog):
             f"test images, {DOWNLOAD_SIZE_TEXT}). Download it from the public mirrors into your "
             "cache folder, or choose a folder that already holds the four files "
             "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
-            "t10k-labels-idx1-ubyte; plain or .gz).")
+            "t10k-labels-idx1-ubyte; plain or .gz)."
+        )
         intro.setWordWrap(True)
         self.reason_label = make_plain(QLabel(reason))
         self.reason_label.setWordWrap(True)

@@ -8,6 +8,7 @@
   warning string and the next candidate is tried, down to the shipped model.
 * The shipped model (``trainer.model_io.shipped_model_path()``) is only ever read.
 """
+
 from __future__ import annotations
 
 import logging
@@ -84,7 +85,11 @@ def load_startup_model(explicit: str | os.PathLike[str] | None = None) -> Loaded
     except Exception as exc:  # model_io missing or broken: the app still starts, without a model
         warnings.append(f"Cannot locate the shipped model: {_describe(exc)}")
 
-    labels = {"explicit": "The model file", "user": "Your kept model", "shipped": "The shipped model"}
+    labels = {
+        "explicit": "The model file",
+        "user": "Your kept model",
+        "shipped": "The shipped model",
+    }
     for source, path in candidates:
         try:
             network, metadata = load_model_file(path)
@@ -98,8 +103,10 @@ def load_startup_model(explicit: str | os.PathLike[str] | None = None) -> Loaded
                 for w in warnings:
                     log.warning(w)
             return LoadedModel(network, metadata, path, source, warnings)
-    warnings.append("No usable model was found: the app can draw but not read digits until you "
-                    "open or train a model.")
+    warnings.append(
+        "No usable model was found: the app can draw but not read digits until you "
+        "open or train a model."
+    )
     for w in warnings:
         log.warning(w)
     return LoadedModel(None, {}, None, "none", warnings)
@@ -164,6 +171,8 @@ def architecture_text(network) -> str:
     """E.g. ``784-800-800-10, ReLU hidden, Softmax output, Cross-entropy cost``."""
     from digitpad.retrain_dialog import choice_name
 
-    return (f"{'-'.join(str(n) for n in network.layer_sizes)}, "
-            f"{choice_name(network.hidden_activation)} hidden, "
-            f"{choice_name(network.output_activation)} output, {choice_name(network.cost)} cost")
+    return (
+        f"{'-'.join(str(n) for n in network.layer_sizes)}, "
+        f"{choice_name(network.hidden_activation)} hidden, "
+        f"{choice_name(network.output_activation)} output, {choice_name(network.cost)} cost"
+    )

@@ -9,6 +9,7 @@ A collection of 10 000 drawings opens at once: the thumbnails are rendered only 
 paints them (then kept), and the verdicts are computed on a background thread; the grid and the
 summary show them when they arrive.
 """
+
 from __future__ import annotations
 
 import threading
@@ -66,8 +67,12 @@ class DrawingsModel(QAbstractListModel):
         self.endResetModel()
         self._generation += 1
         if network is not None and self.drawings:
-            threading.Thread(target=self._compute, name="my-digits-verdicts", daemon=True,
-                             args=(self._generation, list(self.drawings), network)).start()
+            threading.Thread(
+                target=self._compute,
+                name="my-digits-verdicts",
+                daemon=True,
+                args=(self._generation, list(self.drawings), network),
+            ).start()
 
     def _compute(self, generation: int, drawings: list[Drawing], network) -> None:
         inputs = np.stack([self.input_of(d) for d in drawings])
@@ -110,9 +115,14 @@ class DrawingsModel(QAbstractListModel):
         if drawing.id not in self._pixmaps:
             ink = (255 - 255 * self.input_of(drawing)).astype(np.uint8).reshape(28, 28)
             image = QImage(ink.tobytes(), 28, 28, 28, QImage.Format.Format_Grayscale8)
-            self._pixmaps[drawing.id] = QPixmap.fromImage(image.scaled(
-                THUMBNAIL, THUMBNAIL, Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.SmoothTransformation))
+            self._pixmaps[drawing.id] = QPixmap.fromImage(
+                image.scaled(
+                    THUMBNAIL,
+                    THUMBNAIL,
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
         return self._pixmaps[drawing.id]
 
 
@@ -143,15 +153,17 @@ class MyDigitsWindow(QDialog):
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.grid.setModel(self.model)
 
-        self.delete_action = self._action("Delete", self.delete_selected,
-                                          QKeySequence.StandardKey.Delete)
+        self.delete_action = self._action(
+            "Delete", self.delete_selected, QKeySequence.StandardKey.Delete
+        )
         self.undo_action = self._action("Undo", self.undo, QKeySequence.StandardKey.Undo)
         self.export_action = self._action("Export my digits…", self.export_dialog)
         self.import_action = self._action("Import…", self.import_dialog)
         relabel_menu = QMenu(self)
         for label in LABELS:
-            relabel_menu.addAction(label_text(label),
-                                   lambda chosen=label: self.relabel_selected(chosen))
+            relabel_menu.addAction(
+                label_text(label), lambda chosen=label: self.relabel_selected(chosen)
+            )
         relabel = QToolButton()
         relabel.setText("Relabel as…")
         relabel.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -199,24 +211,31 @@ class MyDigitsWindow(QDialog):
     def summary_text(self) -> str:
         drawings = self.model.drawings
         if not drawings:
-            return ("No drawings yet. Draw a digit in the main window and press its key (or "
-                    "click its bar, or use “That's a…”) to add it here.")
+            return (
+                "No drawings yet. Draw a digit in the main window and press its key (or "
+                "click its bar, or use “That's a…”) to add it here."
+            )
         counts = Counter(d.label for d in drawings)
-        per_label = " · ".join(f"{label_text(label)}: {counts[label]}"
-                               for label in LABELS if counts[label])
+        per_label = " · ".join(
+            f"{label_text(label)}: {counts[label]}" for label in LABELS if counts[label]
+        )
         text = f"{len(drawings)} drawings ({per_label})."
         judged = [(d.label, v) for d, v in zip(drawings, self.model.verdicts) if v is not None]
         if not judged and self.network is not None:
             text += " The current model is reading them…"
         elif judged:
             right = sum(label == verdict for label, verdict in judged)
-            text += (f" The current model reads {right} of them right "
-                     f"({100 * right / len(judged):.1f} %); misreads are marked ✗ in red.")
+            text += (
+                f" The current model reads {right} of them right "
+                f"({100 * right / len(judged):.1f} %); misreads are marked ✗ in red."
+            )
         return text
 
     def selected_ids(self) -> list[str]:
-        return [self.model.drawings[index.row()].id
-                for index in self.grid.selectionModel().selectedIndexes()]
+        return [
+            self.model.drawings[index.row()].id
+            for index in self.grid.selectionModel().selectedIndexes()
+        ]
 
     def _changed(self, change) -> None:
         try:
@@ -239,14 +258,16 @@ class MyDigitsWindow(QDialog):
         self._changed(self.collection.undo)
 
     def export_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export my digits", "my-digits.jsonl.gz",
-                                              "Pen digits (*.jsonl.gz *.jsonl)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export my digits", "my-digits.jsonl.gz", "Pen digits (*.jsonl.gz *.jsonl)"
+        )
         if path:
             self._changed(lambda: self.collection.export(path))
 
     def import_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import digits", "",
-                                              "Pen digits (*.jsonl.gz *.jsonl);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import digits", "", "Pen digits (*.jsonl.gz *.jsonl);;All files (*)"
+        )
         if path:
             self.import_file(path)
 

@@ -14,6 +14,7 @@ The arithmetic runs on a worker thread at most ten times a second (``digitpad/in
 the GUI thread only draws. While the dock is hidden nothing is computed. This module imports
 pyqtgraph, so the dock builds it only once the window is up.
 """
+
 from __future__ import annotations
 
 import math
@@ -34,9 +35,9 @@ from PySide6.QtWidgets import (
 from digitpad import plots
 from digitpad.inside_worker import InsideComputer
 
-TOP_UNITS = 4          # weight pictures of the units that did most for the verdict
-MARKED_UNITS = 5       # strongest units ringed in each heat map
-PANEL_WIDTH = 296      # the content's least width (the dock adds a scroll bar)
+TOP_UNITS = 4  # weight pictures of the units that did most for the verdict
+MARKED_UNITS = 5  # strongest units ringed in each heat map
+PANEL_WIDTH = 296  # the content's least width (the dock adds a scroll bar)
 HEADING_STYLE = "font-weight: 600; color: #1d2430;"
 NOTE_STYLE = "color: #4a5260;"
 
@@ -66,13 +67,13 @@ class NetworkPanel(QScrollArea):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("networkPanel")
-        self.inside = None            # the trainer.attribution.Inside shown, or None
+        self.inside = None  # the trainer.attribution.Inside shown, or None
         self._network = None
         self._x = None
         self._caption = ""
         self._live = False
         self._weight_levels = (-1.0, 1.0)
-        self._chosen_output: int | None = None   # None: follow the verdict
+        self._chosen_output: int | None = None  # None: follow the verdict
         self._clicked_unit: tuple[int, int] | None = None
         self._hovered_unit: tuple[int, int] | None = None
         self._layers: list[tuple[pg.PlotItem, pg.ImageItem, pg.ScatterPlotItem]] = []
@@ -109,8 +110,10 @@ class NetworkPanel(QScrollArea):
         self.layers_plot.setObjectName("hiddenLayersPlot")
         self.layers_plot.scene().sigMouseMoved.connect(self._mouse_moved)
         self.layers_plot.scene().sigMouseClicked.connect(self._mouse_clicked)
-        self.layers_note = _Note("Each square is a unit, darker = more active; rings mark the five "
-                                 "strongest. Hover over a unit to see it below, click to keep it.")
+        self.layers_note = _Note(
+            "Each square is a unit, darker = more active; rings mark the five "
+            "strongest. Hover over a unit to see it below, click to keep it."
+        )
 
         # what the units look for
         self.units_heading = _Heading("What the first layer's units look for")
@@ -122,9 +125,11 @@ class NetworkPanel(QScrollArea):
             self.units_plot.addItem(item, 0, i)
             self.top_items.append((item, image))
         self.units_plot.setFixedHeight(130)
-        self.units_note = _Note("Each picture is a unit's 784 incoming weights. Red: ink on those "
-                                "pixels turns the unit on; blue: turns it off. The number is the "
-                                "unit's share of the verdict's score.")
+        self.units_note = _Note(
+            "Each picture is a unit's 784 incoming weights. Red: ink on those "
+            "pixels turns the unit on; blue: turns it off. The number is the "
+            "unit's share of the verdict's score."
+        )
 
         self.unit_heading = _Heading("Unit")
         self.unit_heading.setWordWrap(True)
@@ -149,8 +154,10 @@ class NetworkPanel(QScrollArea):
         self.unit_plot.addItem(self.contribution_item, 0, 2)
         self.unit_plot.ci.layout.setColumnStretchFactor(2, 2)
         self.unit_plot.setFixedHeight(170)
-        self.unit_note = _Note("Bars: how much this unit moved each output's score, compared "
-                               "with an empty canvas (its change of activation × its influence).")
+        self.unit_note = _Note(
+            "Bars: how much this unit moved each output's score, compared "
+            "with an empty canvas (its change of activation × its influence)."
+        )
 
         column = QVBoxLayout()
         column.setContentsMargins(8, 6, 8, 8)
@@ -159,8 +166,14 @@ class NetworkPanel(QScrollArea):
         sections = (
             (self.why_heading, self.output_row, self.why_plot, self.why_note),
             (self.layers_heading, self.layers_plot, self.layers_note),
-            (self.units_heading, self.units_plot, self.units_note,
-             self.unit_heading, self.unit_plot, self.unit_note),
+            (
+                self.units_heading,
+                self.units_plot,
+                self.units_note,
+                self.unit_heading,
+                self.unit_plot,
+                self.unit_note,
+            ),
         )
         for i, parts in enumerate(sections):
             if i:
@@ -185,8 +198,9 @@ class NetworkPanel(QScrollArea):
         for l, units in enumerate(network.layer_sizes[1:-1]):
             rows, columns = grid_shape(units)
             item, image = plots.image_plot(plots.ACTIVITY, f"Hidden layer {l + 1} · {units} units")
-            rings = pg.ScatterPlotItem(symbol="o", size=11, brush=None,
-                                       pen=pg.mkPen("#1565c0", width=2), pxMode=True)
+            rings = pg.ScatterPlotItem(
+                symbol="o", size=11, brush=None, pen=pg.mkPen("#1565c0", width=2), pxMode=True
+            )
             item.addItem(rings)
             item.getViewBox().setRange(xRange=(0, columns), yRange=(0, rows), padding=0)
             bar = plots.colour_bar(plots.ACTIVITY, "activation", (0.0, 1.0))
@@ -194,7 +208,8 @@ class NetworkPanel(QScrollArea):
             self.layers_plot.addItem(bar, l, 1)
             self._layers.append((item, image, rings, bar))
         self.layers_plot.setFixedHeight(
-            sum(40 + 300 * grid_shape(n)[0] / grid_shape(n)[1] for n in network.layer_sizes[1:-1]))
+            sum(40 + 300 * grid_shape(n)[0] / grid_shape(n)[1] for n in network.layer_sizes[1:-1])
+        )
         first = np.asarray(network.weights[0])
         limit = float(np.percentile(np.abs(first), 99.5)) or 1.0
         self._weight_levels = (-limit, limit)
@@ -208,13 +223,15 @@ class NetworkPanel(QScrollArea):
             button = QToolButton()
             button.setText(plots.output_tick(d))
             button.setCheckable(True)
-            button.setToolTip(f"Why (not) {plots.output_name(d)}? Click again to follow the "
-                              f"verdict.")
+            button.setToolTip(
+                f"Why (not) {plots.output_name(d)}? Click again to follow the verdict."
+            )
             button.setObjectName(f"whyOutput{d}")
             self.output_buttons.addButton(button, d)
             self.output_row.addWidget(button)
         self.contribution_item.getAxis("bottom").setTicks(
-            [[(d, plots.output_tick(d)) for d in range(outputs)]])
+            [[(d, plots.output_tick(d)) for d in range(outputs)]]
+        )
         self._clicked_unit = self._hovered_unit = None
         self._chosen_output = None
 
@@ -321,7 +338,9 @@ class NetworkPanel(QScrollArea):
             return
         self.source_label.setText(
             "Draw a digit: this panel shows what happens inside the network while it reads it."
-            if inside is None else f"Showing: {self._caption}.")
+            if inside is None
+            else f"Showing: {self._caption}."
+        )
         self._draw_attribution_text()
         self._draw_top_units()
         self._draw_unit()
@@ -329,7 +348,7 @@ class NetworkPanel(QScrollArea):
     def _draw_layer(self, image, rings, bar, activation: np.ndarray) -> None:
         rows, columns = grid_shape(activation.size)
         grid = np.full(rows * columns, np.nan, dtype=np.float32)
-        grid[:activation.size] = activation
+        grid[: activation.size] = activation
         levels = (0.0, plots.nice_ceiling(activation.max()))
         image.setImage(grid.reshape(rows, columns), levels=levels)
         plots.set_levels(bar, levels)
@@ -352,8 +371,10 @@ class NetworkPanel(QScrollArea):
             plots.set_picture(image, self._network.weights[0][:, unit], self._weight_levels)
             plots.set_title(item, f"unit {unit}: {share:+.1f}", size="8pt")
         self.units_heading.setText(
-            "What the first layer's units look for" if verdict is None else
-            f"First-layer units that did most for “{plots.output_name(verdict)}”")
+            "What the first layer's units look for"
+            if verdict is None
+            else f"First-layer units that did most for “{plots.output_name(verdict)}”"
+        )
 
     def _draw_attribution(self) -> None:
         self._draw_attribution_map()
@@ -379,13 +400,17 @@ class NetworkPanel(QScrollArea):
             return
         name = plots.output_name(d)
         verdict = int(np.argmax(self.inside.output))
-        self.why_heading.setText(f"Why “{name}”?" if d == verdict else
-                                 f"Why not “{name}”? (the verdict is “{plots.output_name(verdict)}”)")
+        self.why_heading.setText(
+            f"Why “{name}”?"
+            if d == verdict
+            else f"Why not “{name}”? (the verdict is “{plots.output_name(verdict)}”)"
+        )
         score, empty = self.inside.scores[d], self.inside.empty_scores[d]
         self.why_note.setText(
             f"Red pixels pushed the score of “{name}” up, blue ones down. Together they add up "
             f"to {score - empty:+.2f}: its score {score:.2f} here, {empty:.2f} for an empty "
-            f"canvas. Click a digit above to ask about it.")
+            f"canvas. Click a digit above to ask about it."
+        )
 
     def _draw_unit(self) -> None:
         unit = self.shown_unit()
@@ -399,11 +424,14 @@ class NetworkPanel(QScrollArea):
         empty = float(self.inside.empty_hidden[layer][index])
         shares = self.inside.unit_contribution[layer][index]
         how = {None: "", self._hovered_unit: " (hovered)", self._clicked_unit: " (clicked)"}
-        self.unit_heading.setText(f"Layer {layer + 1}, unit {index}{how.get(unit, '')}: "
-                                  f"activation {activation:.3f} (empty canvas: {empty:.3f})")
+        self.unit_heading.setText(
+            f"Layer {layer + 1}, unit {index}{how.get(unit, '')}: "
+            f"activation {activation:.3f} (empty canvas: {empty:.3f})"
+        )
         if layer == 0:
-            plots.set_picture(self.unit_image, self._network.weights[0][:, index],
-                              self._weight_levels)
+            plots.set_picture(
+                self.unit_image, self._network.weights[0][:, index], self._weight_levels
+            )
         else:
             self.unit_image.clear()  # its inputs are units of the layer before, not pixels
         colours = [pg.mkBrush("#b2182b" if s >= 0 else "#2166ac") for s in shares]

@@ -8,6 +8,7 @@ window is ready), a background thread imports the panel's module, and the dock b
 once that is done (or at once when a test hook asks). Nothing on the way to a ready window
 imports pyqtgraph, Numba or the panel.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -19,9 +20,9 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QWidget
 
 PANEL_MODULE = "digitpad.network_panel"
-IMPORT_WAIT_S = 30     # exiting waits at most this long for the panel's import to end
+IMPORT_WAIT_S = 30  # exiting waits at most this long for the panel's import to end
 SETTINGS_KEY = "networkView/shown"
-DOCK_WIDTH = 320       # the dock's least width; the window grows its own minimum by it
+DOCK_WIDTH = 320  # the dock's least width; the window grows its own minimum by it
 
 
 _panel_import: threading.Thread | None = None
@@ -31,8 +32,12 @@ def import_panel_in_background() -> threading.Thread:
     """Start importing the panel's module on a daemon thread (once per process)."""
     global _panel_import
     if _panel_import is None:
-        _panel_import = threading.Thread(target=importlib.import_module, args=(PANEL_MODULE,),
-                                         name="digitpad-import-panel", daemon=True)
+        _panel_import = threading.Thread(
+            target=importlib.import_module,
+            args=(PANEL_MODULE,),
+            name="digitpad-import-panel",
+            daemon=True,
+        )
         _panel_import.start()
     return _panel_import
 
@@ -57,9 +62,11 @@ class NetworkView(QDockWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Inside the network", parent)
         self.setObjectName("networkView")
-        self.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable
-                         | QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
         self.setMinimumWidth(DOCK_WIDTH)
         placeholder = QLabel("Opening the view inside the network…")
         placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -4,6 +4,7 @@ Qt guesses whether a label's or a message box's text is HTML (``Qt.AutoText``): 
 ``<h1>Model OK</h1>`` would be rendered as a heading, with images and colours if it likes. Every
 widget that shows such text uses plain text instead, through these helpers.
 """
+
 from __future__ import annotations
 
 import html

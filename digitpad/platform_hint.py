@@ -7,6 +7,7 @@ or libxcb-cursor0 is needed", whatever is really missing. :func:`application_or_
 names the libraries the xcb plugin cannot find (asked from ``ldd``) and the Debian/Ubuntu packages
 that hold them, and ends the process with exit status 1 instead of Qt's abort and core dump.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,12 +20,25 @@ from PySide6.QtCore import QLibraryInfo, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 #: What Qt's X11 platform plugin needs on a Debian/Ubuntu desktop (also in the README).
-X11_PACKAGES = ("libxcb-cursor0", "libxcb-icccm4", "libxcb-image0", "libxcb-keysyms1",
-                "libxcb-render-util0", "libxcb-shape0", "libxkbcommon-x11-0")
+X11_PACKAGES = (
+    "libxcb-cursor0",
+    "libxcb-icccm4",
+    "libxcb-image0",
+    "libxcb-keysyms1",
+    "libxcb-render-util0",
+    "libxcb-shape0",
+    "libxkbcommon-x11-0",
+)
 #: Libraries whose Debian package name does not follow the soname rule of :func:`debian_package`.
-_PACKAGE_OF = {"libglib-2.0.so.0": "libglib2.0-0", "libgthread-2.0.so.0": "libglib2.0-0",
-               "libdbus-1.so.3": "libdbus-1-3", "libGL.so.1": "libgl1", "libEGL.so.1": "libegl1",
-               "libOpenGL.so.0": "libopengl0", "libGLX.so.0": "libglx0"}
+_PACKAGE_OF = {
+    "libglib-2.0.so.0": "libglib2.0-0",
+    "libgthread-2.0.so.0": "libglib2.0-0",
+    "libdbus-1.so.3": "libdbus-1-3",
+    "libGL.so.1": "libgl1",
+    "libEGL.so.1": "libegl1",
+    "libOpenGL.so.0": "libopengl0",
+    "libGLX.so.0": "libglx0",
+}
 EXIT_STATUS = 1
 
 
@@ -40,8 +54,9 @@ def missing_libraries(library: Path) -> list[str]:
     Empty when nothing is missing or when ``ldd`` cannot tell (not installed, not an ELF file).
     """
     try:
-        listing = subprocess.run(["ldd", str(library)], capture_output=True, text=True,
-                                 timeout=10).stdout
+        listing = subprocess.run(
+            ["ldd", str(library)], capture_output=True, text=True, timeout=10
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return []
     missing = re.findall(r"^\s*(\S+) => not found", listing, flags=re.MULTILINE)
@@ -68,14 +83,19 @@ def hint(qt_messages: list[str], missing: list[str]) -> str:
     lines = [f"digitpad: cannot open a window (Qt: {said or 'no platform plugin could start'})."]
     if missing:
         packages = dict.fromkeys(debian_package(soname) for soname in missing)
-        lines += [f"Qt's X11 plugin lacks {', '.join(missing)}. On Debian/Ubuntu install:",
-                  f"    sudo apt-get install {' '.join(packages)}"]
+        lines += [
+            f"Qt's X11 plugin lacks {', '.join(missing)}. On Debian/Ubuntu install:",
+            f"    sudo apt-get install {' '.join(packages)}",
+        ]
     else:
         if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-            lines.append("No display was found (DISPLAY is not set): start DigitPad in a desktop "
-                         "session.")
-        lines += ["On a Debian/Ubuntu desktop Qt's X11 plugin needs:",
-                  f"    sudo apt-get install {' '.join(X11_PACKAGES)}"]
+            lines.append(
+                "No display was found (DISPLAY is not set): start DigitPad in a desktop session."
+            )
+        lines += [
+            "On a Debian/Ubuntu desktop Qt's X11 plugin needs:",
+            f"    sudo apt-get install {' '.join(X11_PACKAGES)}",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -5,6 +5,7 @@ Colour maps: activations run from white (0) to dark orange (strongest); weights 
 use a diverging map — blue below zero, white at zero, red above — always with levels symmetric
 around zero, so white really means "nothing".
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -70,9 +71,18 @@ def set_title(plot: pg.PlotItem, text: str, size: str = "9pt") -> None:
 
 def colour_bar(colour_map: pg.ColorMap, label: str, levels=(-1.0, 1.0)) -> pg.ColorBarItem:
     """A vertical colour bar with a label along it and numbers at its ticks (not draggable)."""
-    return cached(pg.ColorBarItem(values=levels, colorMap=colour_map, label=label,
-                                  interactive=False, width=12, pen=TEXT_COLOR, rounding=1e-4,
-                                  colorMapMenu=False))
+    return cached(
+        pg.ColorBarItem(
+            values=levels,
+            colorMap=colour_map,
+            label=label,
+            interactive=False,
+            width=12,
+            pen=TEXT_COLOR,
+            rounding=1e-4,
+            colorMapMenu=False,
+        )
+    )
 
 
 def nice_ceiling(value: float) -> float:

@@ -10,6 +10,7 @@ the new model's test accuracy beside the current one's and offers **Keep** (save
 user's model, and used from now on and at the next start) or **Discard**. A cancelled, diverged or
 failed run is reported and never offered.
 """
+
 from __future__ import annotations
 
 import math
@@ -62,11 +63,21 @@ def _choices() -> dict[str, tuple[str, ...]]:
 
 #: What the choices are called on screen; the trainer's own names are in each item's tooltip.
 CHOICE_NAMES = {
-    "sigmoid": "Sigmoid", "tanh": "tanh", "relu": "ReLU", "softmax": "Softmax",
-    "quadratic": "Quadratic (squared error)", "cross_entropy": "Cross-entropy",
-    "normal": "Normal N(0, 1) (Nielsen)", "he": "He (for ReLU)", "glorot": "Glorot (Keras)",
-    "sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam",
-    "constant": "Constant", "exponential": "Exponential decay", "cosine": "Cosine",
+    "sigmoid": "Sigmoid",
+    "tanh": "tanh",
+    "relu": "ReLU",
+    "softmax": "Softmax",
+    "quadratic": "Quadratic (squared error)",
+    "cross_entropy": "Cross-entropy",
+    "normal": "Normal N(0, 1) (Nielsen)",
+    "he": "He (for ReLU)",
+    "glorot": "Glorot (Keras)",
+    "sgd": "SGD",
+    "momentum": "SGD with momentum",
+    "adam": "Adam",
+    "constant": "Constant",
+    "exponential": "Exponential decay",
+    "cosine": "Cosine",
 }
 
 
@@ -77,7 +88,12 @@ def choice_name(value: str) -> str:
 
 #: (group, field, label, tooltip) in the order shown; every TrainingConfig field appears once.
 FIELDS = (
-    ("Network", "hidden_layers", "Hidden layers", "Sizes of the hidden layers, e.g. 30 or 512, 512"),
+    (
+        "Network",
+        "hidden_layers",
+        "Hidden layers",
+        "Sizes of the hidden layers, e.g. 30 or 512, 512",
+    ),
     ("Network", "hidden_activation", "Hidden activation", ""),
     ("Network", "output_activation", "Output activation", ""),
     ("Network", "cost", "Cost", ""),
@@ -87,20 +103,41 @@ FIELDS = (
     ("Optimisation", "momentum", "Momentum μ", "Only used by the momentum optimiser"),
     ("Optimisation", "batch_size", "Batch size", ""),
     ("Optimisation", "epochs", "Epochs", ""),
-    ("Optimisation", "lr_schedule", "η schedule", "constant, exponential (η·decay^epoch) or cosine"),
+    (
+        "Optimisation",
+        "lr_schedule",
+        "η schedule",
+        "constant, exponential (η·decay^epoch) or cosine",
+    ),
     ("Optimisation", "lr_decay", "η decay", "Factor of the exponential schedule, in (0, 1]"),
     ("Optimisation", "weight_decay", "Weight decay λ", "L2 penalty on the weights"),
     ("Optimisation", "dropout", "Dropout", "Probability of dropping a hidden unit, in [0, 1)"),
     ("Data", "augment", "Augmentation", "Random affine and elastic distortions every epoch"),
-    ("Data", "slashed_zeros", "Slashed zeros",
-     "Share of the training zeros given a slash (Ø) every epoch, in [0, 1)"),
-    ("Data", "negatives", "Not a digit",
-     "Also learn an eleventh output, \"not a digit\", from synthesised letters, scribbles and "
-     "overlapping digits (10 % of the samples)"),
-    ("Data", "validation_share", "Validation share",
-     "Share of the 60\u00a0000 training images held out for validation"),
-    ("Data", "early_stopping", "Early stopping",
-     "Stop after this many epochs without a better validation loss (0 = never)"),
+    (
+        "Data",
+        "slashed_zeros",
+        "Slashed zeros",
+        "Share of the training zeros given a slash (Ø) every epoch, in [0, 1)",
+    ),
+    (
+        "Data",
+        "negatives",
+        "Not a digit",
+        'Also learn an eleventh output, "not a digit", from synthesised letters, scribbles and '
+        "overlapping digits (10 % of the samples)",
+    ),
+    (
+        "Data",
+        "validation_share",
+        "Validation share",
+        "Share of the 60\u00a0000 training images held out for validation",
+    ),
+    (
+        "Data",
+        "early_stopping",
+        "Early stopping",
+        "Stop after this many epochs without a better validation loss (0 = never)",
+    ),
     ("Data", "train_subset", "Training subset", "Use only this many training images (0 = all)"),
     ("Data", "seed", "Seed", "Seeds initialisation, shuffling, dropout and augmentation"),
 )
@@ -138,8 +175,14 @@ class RetrainDialog(QDialog):
     runStarted = Signal()
     runEnded = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None, *, current_network=None,
-                 current_accuracy: float | None = None, mnist_dir=None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        current_network=None,
+        current_accuracy: float | None = None,
+        mnist_dir=None,
+    ) -> None:
         super().__init__(parent)
         from trainer.config import NEGATIVES_SHARE, PRESETS, TrainingConfig
 
@@ -174,7 +217,9 @@ class RetrainDialog(QDialog):
             if group not in groups:
                 box = QGroupBox(group)
                 groups[group] = QFormLayout(box)
-                groups[group].setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+                groups[group].setFieldGrowthPolicy(
+                    QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow
+                )
                 group_boxes.append(box)
             widget = self._make_field(name)
             if tip:
@@ -195,8 +240,10 @@ class RetrainDialog(QDialog):
         self.my_digits: list = []
         self.my_digits_box = QCheckBox()
         self.my_digits_box.setObjectName("includeMyDigits")
-        self.my_digits_box.setToolTip("Also learn the drawings you labelled (My digits). The "
-                                      "personal preset fine-tunes the current model on them.")
+        self.my_digits_box.setToolTip(
+            "Also learn the drawings you labelled (My digits). The "
+            "personal preset fine-tunes the current model on them."
+        )
         self.set_my_digits([])
         preset_row.addWidget(self.my_digits_box)
         form_column = QVBoxLayout()
@@ -214,12 +261,14 @@ class RetrainDialog(QDialog):
         form_area.setWidgetResizable(True)
         form_area.setFrameShape(QFrame.Shape.NoFrame)
         form_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        form_area.setMinimumWidth(self.form_widget.sizeHint().width()
-                                  + form_area.verticalScrollBar().sizeHint().width())
+        form_area.setMinimumWidth(
+            self.form_widget.sizeHint().width() + form_area.verticalScrollBar().sizeHint().width()
+        )
 
         # --- progress and curves
         self.phase_label = make_plain(
-            QLabel("Choose a preset or set the hyperparameters, then press Start."))
+            QLabel("Choose a preset or set the hyperparameters, then press Start.")
+        )
         self.phase_label.setWordWrap(True)
         self.epoch_bar = QProgressBar()
         self.epoch_bar.setFormat("%v of %m epochs done")  # the text says which one is running
@@ -270,8 +319,13 @@ class RetrainDialog(QDialog):
         self.close_button = QPushButton("Close")
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        for b in (self.start_button, self.cancel_button, self.keep_button, self.discard_button,
-                  self.close_button):
+        for b in (
+            self.start_button,
+            self.cancel_button,
+            self.keep_button,
+            self.discard_button,
+            self.close_button,
+        ):
             if b is not self.start_button:  # Enter starts a run, and never closes nor discards
                 b.setAutoDefault(False)
             buttons.addWidget(b)
@@ -353,8 +407,11 @@ class RetrainDialog(QDialog):
                 elif isinstance(widget, QCheckBox):
                     widget.setChecked(bool(value))
                 else:
-                    text = (", ".join(str(n) for n in value) if name == "hidden_layers"
-                            else _format_number(value))
+                    text = (
+                        ", ".join(str(n) for n in value)
+                        if name == "hidden_layers"
+                        else _format_number(value)
+                    )
                     widget.setText(text)
                     self._shown[name] = (text, value)
         finally:
@@ -385,8 +442,11 @@ class RetrainDialog(QDialog):
                 values[name] = widget.currentData()
             elif isinstance(widget, QCheckBox):
                 checked = widget.isChecked()
-                values[name] = (self._switched_share if checked else 0.0) \
-                    if name in SWITCHED_SHARES else checked
+                values[name] = (
+                    (self._switched_share if checked else 0.0)
+                    if name in SWITCHED_SHARES
+                    else checked
+                )
             else:
                 values[name] = self._parse(name, labels[name], widget.text())
         return self._config_type(**values).validate()
@@ -404,8 +464,9 @@ class RetrainDialog(QDialog):
             try:
                 return tuple(int(p) for p in parts)
             except ValueError:
-                raise ValueError(f"{label}: {text!r} is not a list of whole numbers, "
-                                 f"e.g. 30 or 512, 512") from None
+                raise ValueError(
+                    f"{label}: {text!r} is not a list of whole numbers, e.g. 30 or 512, 512"
+                ) from None
         if not text:
             raise ValueError(f"{label}: please enter a value")
         if isinstance(default, int):
@@ -443,8 +504,10 @@ class RetrainDialog(QDialog):
         mine = self.my_digits if self.my_digits_box.isChecked() else []
         fine_tune = self.preset_box.currentText() == "personal"
         if fine_tune and (not mine or self.current_network is None):
-            self.error_label.setText("The personal preset fine-tunes the current model on your "
-                                     "digits: label some drawings and tick “My digits”.")
+            self.error_label.setText(
+                "The personal preset fine-tunes the current model on your "
+                "digits: label some drawings and tick “My digits”."
+            )
             return False
         self.error_label.clear()
         from digitpad.mnist_dialog import MnistDialog, mnist_available
@@ -472,10 +535,14 @@ class RetrainDialog(QDialog):
         self.time_label.setText("")
         self.result_label.clear()
         self._progress_started = None
-        self.worker = TrainingWorker(config, mnist_dir=self.mnist_dir,
-                                     current_network=self.current_network,
-                                     current_accuracy=self.current_accuracy, my_digits=mine,
-                                     fine_tune=fine_tune)
+        self.worker = TrainingWorker(
+            config,
+            mnist_dir=self.mnist_dir,
+            current_network=self.current_network,
+            current_accuracy=self.current_accuracy,
+            my_digits=mine,
+            fine_tune=fine_tune,
+        )
         self.worker.phase.connect(self.phase_label.setText)
         self.worker.batchProgress.connect(self._on_batch)
         self.worker.epochFinished.connect(self._on_epoch)
@@ -539,23 +606,30 @@ class RetrainDialog(QDialog):
             mine = ""
             if outcome.my_digits_accuracy is not None:
                 before, after = outcome.my_digits_accuracy
-                mine = (f"On your digits (each read by a model that never saw it): "
-                        f"<b>{_percent(after)}</b>, before {_percent(before)}<br>")
+                mine = (
+                    f"On your digits (each read by a model that never saw it): "
+                    f"<b>{_percent(after)}</b>, before {_percent(before)}<br>"
+                )
             notes = "".join(f"{note}<br>" for note in outcome.notes)
             self.result_label.setText(
                 f"{mine}New model: <b>{_percent(new)}</b> MNIST test accuracy{comparison}<br>"
-                f"Current model: {_percent(old)}<br>{notes}Keep the new model or discard it?")
+                f"Current model: {_percent(old)}<br>{notes}Keep the new model or discard it?"
+            )
             self.result_label.setStyleSheet("")
             self.phase_label.setText(f"Finished: {outcome.message}.")
             self.validation_view.show_verdicts(outcome.validation)
             self._set_state("decide")
         else:
-            titles = {"cancelled": "Cancelled", "diverged": "Training diverged",
-                      "failed": "Training failed"}
+            titles = {
+                "cancelled": "Cancelled",
+                "diverged": "Training diverged",
+                "failed": "Training failed",
+            }
             self.phase_label.setText(f"{titles.get(outcome.status, outcome.status)}.")
             self.result_label.setText(
                 f"{titles.get(outcome.status, outcome.status)}: {outcome.message}. "
-                "The current model stays in use.")
+                "The current model stays in use."
+            )
             self.result_label.setStyleSheet(ERROR_STYLE if outcome.status != "cancelled" else "")
             self._set_state("idle")
         self.runEnded.emit(outcome)
@@ -570,11 +644,16 @@ class RetrainDialog(QDialog):
         try:
             path = model_store.keep_model(outcome.network, outcome.metadata)
         except Exception as exc:
-            warn(self, "Could not save the model",
-                 f"The new model could not be saved: {exc}\nYour previous model is unchanged.")
+            warn(
+                self,
+                "Could not save the model",
+                f"The new model could not be saved: {exc}\nYour previous model is unchanged.",
+            )
             return False
-        self.result_label.setText(f"Kept: the new model ({_percent(outcome.test_accuracy)}) is in "
-                                  f"use now and at the next start.")
+        self.result_label.setText(
+            f"Kept: the new model ({_percent(outcome.test_accuracy)}) is in "
+            f"use now and at the next start."
+        )
         self.result_label.setStyleSheet(GOOD_STYLE)
         self.current_network = outcome.network
         self.current_accuracy = outcome.test_accuracy
@@ -613,21 +692,28 @@ class RetrainDialog(QDialog):
         and must not freeze the app. It ends in the background (``training_worker`` waits for it
         at exit)."""
         if self.is_running() and not self._cancel_requested:  # a cancelled run is no loss
-            answer = self._ask("A training run is in progress",
-                               "Closing this window stops the run; its progress is lost.",
-                               [("Stop the run and close", QMessageBox.ButtonRole.DestructiveRole),
-                                ("Keep training", QMessageBox.ButtonRole.RejectRole)])
+            answer = self._ask(
+                "A training run is in progress",
+                "Closing this window stops the run; its progress is lost.",
+                [
+                    ("Stop the run and close", QMessageBox.ButtonRole.DestructiveRole),
+                    ("Keep training", QMessageBox.ButtonRole.RejectRole),
+                ],
+            )
             if answer != "Stop the run and close" or not self.is_running():
                 return False
             self.cancel()
         elif self._state == "decide":
             accuracy = self.outcome.test_accuracy if self.outcome is not None else None
-            answer = self._ask("The new model is not kept yet",
-                               f"The new model ({_percent(accuracy)} test accuracy) is lost "
-                               "unless you keep it.",
-                               [("Keep it and close", QMessageBox.ButtonRole.AcceptRole),
-                                ("Discard it and close", QMessageBox.ButtonRole.DestructiveRole),
-                                ("Cancel", QMessageBox.ButtonRole.RejectRole)])
+            answer = self._ask(
+                "The new model is not kept yet",
+                f"The new model ({_percent(accuracy)} test accuracy) is lost unless you keep it.",
+                [
+                    ("Keep it and close", QMessageBox.ButtonRole.AcceptRole),
+                    ("Discard it and close", QMessageBox.ButtonRole.DestructiveRole),
+                    ("Cancel", QMessageBox.ButtonRole.RejectRole),
+                ],
+            )
             if answer == "Keep it and close":
                 return self.keep()
             if answer != "Discard it and close" or self._state != "decide":

@@ -6,6 +6,7 @@
 The digit's strokes are replayed into the canvas as mouse events, exactly as a user would draw
 them, and the window is captured with ``QWidget.grab()``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,12 @@ def replay(widget, strokes, fill: float = 0.62) -> None:
 
     def send(kind, x, y, button, buttons):
         p = QPointF(x, y)
-        QApplication.sendEvent(widget, QMouseEvent(kind, p, widget.mapToGlobal(p), button, buttons,
-                                                   Qt.KeyboardModifier.NoModifier))
+        QApplication.sendEvent(
+            widget,
+            QMouseEvent(
+                kind, p, widget.mapToGlobal(p), button, buttons, Qt.KeyboardModifier.NoModifier
+            ),
+        )
         QApplication.processEvents()
 
     for stroke in fitted:
@@ -64,8 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     if not window.grab().save(args.output):
         print(f"could not write {args.output}", file=sys.stderr)
         return 1
-    print(f"label {digit.label}, shown verdict {window.verdict()}, "
-          f"probabilities {[round(p, 3) for p in window.probabilities()]}")
+    print(
+        f"label {digit.label}, shown verdict {window.verdict()}, "
+        f"probabilities {[round(p, 3) for p in window.probabilities()]}"
+    )
     window.close()
     return 0
 

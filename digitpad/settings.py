@@ -4,6 +4,7 @@ Kept as a small JSON file in the per-user config folder (``~/.config/digitpad/se
 Linux), written atomically (temporary file, fsync, rename), so a crash never leaves half a file.
 An unreadable or damaged file is treated as empty: the user is asked again, nothing breaks.
 """
+
 from __future__ import annotations
 
 import json

@@ -11,6 +11,7 @@ pictures are the ones Nielsen's first chapter asks about. The run is the ``niels
 compiles the training kernels, a minute at most). Nothing is saved: File ▸ Save model as… keeps it, and the model
 the app starts with is unchanged.
 """
+
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
@@ -60,8 +61,10 @@ class SmallModelTrainer(QObject):
 
     def _batch(self, epoch: int, epochs: int, batch: int, batches: int, _loss: float) -> None:
         share = ((epoch - 1) + batch / max(batches, 1)) / epochs
-        self.progress.emit(f"Training a small 784-30-10 network to explore: epoch {epoch} of "
-                           f"{epochs}, {100 * share:.0f} % done")
+        self.progress.emit(
+            f"Training a small 784-30-10 network to explore: epoch {epoch} of "
+            f"{epochs}, {100 * share:.0f} % done"
+        )
 
     def _finished(self, outcome: TrainingOutcome) -> None:
         if not outcome.usable:
@@ -75,8 +78,10 @@ def add_action(window, menu) -> QAction:
     """Add "Load a small model to explore" to ``menu``; the window uses the model when ready."""
     trainer = SmallModelTrainer(window)
     action = QAction("Load a small &model to explore", window)
-    action.setStatusTip("Train Nielsen's 784-30-10 network for ten epochs (seconds, "
-                        "plus a first compilation) and use it: 30 hidden units to look at one by one")
+    action.setStatusTip(
+        "Train Nielsen's 784-30-10 network for ten epochs (seconds, "
+        "plus a first compilation) and use it: 30 hidden units to look at one by one"
+    )
 
     def finish(message: str) -> None:
         window._set_busy(None)
@@ -85,8 +90,10 @@ def add_action(window, menu) -> QAction:
 
     def use(loaded) -> None:
         window.set_model(loaded)
-        finish(f"Now using the {NAME} (test accuracy {100 * loaded.test_accuracy:.1f} %); "
-               f"File ▸ Save model as… keeps it.")
+        finish(
+            f"Now using the {NAME} (test accuracy {100 * loaded.test_accuracy:.1f} %); "
+            f"File ▸ Save model as… keeps it."
+        )
 
     def start() -> None:
         action.setEnabled(False)

@@ -9,6 +9,7 @@
 Both sit in tabs of the dialog and build their plots the first time they are shown (a dozen
 pyqtgraph plots take a noticeable fraction of a second to build, and the dialog must open at once).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,11 +27,15 @@ class UnitWeightsStrip(QWidget):
     def __init__(self, units: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.units = units
-        self.caption = QLabel("The first layer's incoming weights of a few units appear here "
-                              "when training starts, and change after every epoch.")
+        self.caption = QLabel(
+            "The first layer's incoming weights of a few units appear here "
+            "when training starts, and change after every epoch."
+        )
         self.caption.setWordWrap(True)
-        note = QLabel("Red: ink on those pixels turns the unit on; blue: turns it off. Each "
-                      "epoch has its own scale (the colour bar).")
+        note = QLabel(
+            "Red: ink on those pixels turns the unit on; blue: turns it off. Each "
+            "epoch has its own scale (the colour bar)."
+        )
         note.setWordWrap(True)
         self._layout = QVBoxLayout(self)
         self._layout.addWidget(self.caption)
@@ -61,8 +66,11 @@ class UnitWeightsStrip(QWidget):
     def show_weights(self, epoch: int, weights: np.ndarray) -> None:
         """``weights``: (784, units) incoming weights after ``epoch`` epochs."""
         self.epoch, self._weights = epoch, weights
-        self.caption.setText("Before training: random weights." if epoch == 0 else
-                             f"After epoch {epoch}: what these first-layer units look for.")
+        self.caption.setText(
+            "Before training: random weights."
+            if epoch == 0
+            else f"After epoch {epoch}: what these first-layer units look for."
+        )
         self._draw()
 
     def _draw(self) -> None:
@@ -115,25 +123,31 @@ class ValidationMistakes(QWidget):
         self.browser.clear()
         self.cell_label.setText("Click a cell to see its digits.")
         if verdicts is None:
-            self.summary.setText("When the run ends: the new network's confusion matrix on the "
-                                 "validation digits (held out from training).")
+            self.summary.setText(
+                "When the run ends: the new network's confusion matrix on the "
+                "validation digits (held out from training)."
+            )
         else:
             right = int((verdicts.said == verdicts.labels).sum())
             total = len(verdicts.labels)
-            self.summary.setText(f"Validation: {right:,} of {total:,} digits right "
-                                 f"({100 * right / total:.2f} %). Rows: the true digit; "
-                                 f"columns: what the new network said.")
+            self.summary.setText(
+                f"Validation: {right:,} of {total:,} digits right "
+                f"({100 * right / total:.2f} %). Rows: the true digit; "
+                f"columns: what the new network said."
+            )
         self._draw()
 
     def _draw(self) -> None:
         if self.matrix_plot is not None:
-            self.matrix_plot.set_matrix(np.zeros((10, 10), dtype=np.int64) if self.verdicts is None
-                                        else self.verdicts.matrix)
+            self.matrix_plot.set_matrix(
+                np.zeros((10, 10), dtype=np.int64)
+                if self.verdicts is None
+                else self.verdicts.matrix
+            )
 
     def show_cell(self, true: int, said: int) -> None:
         if self.verdicts is None:
             return
         indices = self.verdicts.cell(true, said)
-        self.cell_label.setText(f"{cell_title(true, said)}: {len(indices)}, most confident "
-                                f"first")
+        self.cell_label.setText(f"{cell_title(true, said)}: {len(indices)}, most confident first")
         self.browser.show_digits(self.verdicts, indices)

@@ -6,6 +6,7 @@ takes effect well within a second. The worker never touches the app's current mo
 fresh network and hands it back in a :class:`TrainingOutcome`; a cancelled or diverged run carries
 no network at all, so it cannot be offered as a replacement.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -19,9 +20,9 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 @dataclass
 class TrainingOutcome:
-    status: str                      # completed | early_stopped | cancelled | diverged | failed
+    status: str  # completed | early_stopped | cancelled | diverged | failed
     message: str
-    network: object | None = None    # only for a usable run
+    network: object | None = None  # only for a usable run
     metadata: dict = field(default_factory=dict)
     test_accuracy: float | None = None
     current_test_accuracy: float | None = None
@@ -70,9 +71,16 @@ class TrainingWorker(QObject):
     #: The run ended (in any way): a :class:`TrainingOutcome`.
     finished = Signal(object)
 
-    def __init__(self, config, *, mnist_dir=None, current_network=None,
-                 current_accuracy: float | None = None, my_digits=None,
-                 fine_tune: bool = False) -> None:
+    def __init__(
+        self,
+        config,
+        *,
+        mnist_dir=None,
+        current_network=None,
+        current_accuracy: float | None = None,
+        my_digits=None,
+        fine_tune: bool = False,
+    ) -> None:
         """``my_digits``: the user's drawings (with ``label`` and ``strokes``) to learn too;
         ``fine_tune``: start from a copy of ``current_network`` instead of a fresh network."""
         super().__init__()
@@ -141,55 +149,88 @@ class TrainingWorker(QObject):
             return TrainingOutcome(training.CANCELLED, "cancelled before training started")
         from trainer import personal
 
-        network = (personal.copy_network(self.current_network) if self.fine_tune
-                   else training.network_for(config))
+        network = (
+            personal.copy_network(self.current_network)
+            if self.fine_tune
+            else training.network_for(config)
+        )
         mine = personal.personal_set(self.my_digits, network.layer_sizes[-1])
-        data = (personal.personal_training_data(mine, mnist, config) if len(mine.labels)
-                else training.split_for_training(mnist, config))
+        data = (
+            personal.personal_training_data(mine, mnist, config)
+            if len(mine.labels)
+            else training.split_for_training(mnist, config)
+        )
         self._emit_unit_weights(0, network)
         self.phase.emit("Preparing the trainer… (its first run compiles the training kernels)")
         train_started = time.perf_counter()
         result = training.train(
-            network, config, data,
-            on_batch=lambda b: self.batchProgress.emit(b.epoch, b.epochs, b.batch, b.batches,
-                                                       float(b.running_loss)),
+            network,
+            config,
+            data,
+            on_batch=lambda b: self.batchProgress.emit(
+                b.epoch, b.epochs, b.batch, b.batches, float(b.running_loss)
+            ),
             on_epoch=lambda record: self._epoch_finished(record, network),
-            cancel=self._cancel)
+            cancel=self._cancel,
+        )
         seconds = time.perf_counter() - train_started
         if not result.usable:
-            status = result.status if result.status in (training.CANCELLED, training.DIVERGED) \
+            status = (
+                result.status
+                if result.status in (training.CANCELLED, training.DIVERGED)
                 else training.DIVERGED
+            )
             return TrainingOutcome(status, result.message, epochs=list(result.epochs))
 
         held_out = None
         if len(mine.labels) and self.fine_tune:
             self.phase.emit("Measuring on your drawings (each by a model that never saw it)…")
-            held_out = personal.held_out_accuracy(self.current_network, mine, mnist, config,
-                                                  cancel=self._cancel)
+            held_out = personal.held_out_accuracy(
+                self.current_network, mine, mnist, config, cancel=self._cancel
+            )
         self.phase.emit("Measuring test accuracy…")
         test_eval = evaluate(network, mnist.test_images, mnist.test_labels)
         current = self.current_accuracy
         if current is None and self.current_network is not None:
             try:
-                current = evaluate(self.current_network, mnist.test_images, mnist.test_labels).accuracy
+                current = evaluate(
+                    self.current_network, mnist.test_images, mnist.test_labels
+                ).accuracy
             except Exception:  # e.g. a model of another input size: no comparison then
                 current = None
         if not np.isfinite(test_eval.loss) and not np.isfinite(test_eval.accuracy):
-            return TrainingOutcome(training.DIVERGED, "the trained network gives non-finite outputs",
-                                   epochs=list(result.epochs))
+            return TrainingOutcome(
+                training.DIVERGED,
+                "the trained network gives non-finite outputs",
+                epochs=list(result.epochs),
+            )
         if self._cancel.is_set():  # pressed while the test set was evaluated: still a cancel
-            return TrainingOutcome(training.CANCELLED, "cancelled after the last epoch",
-                                   epochs=list(result.epochs))
+            return TrainingOutcome(
+                training.CANCELLED, "cancelled after the last epoch", epochs=list(result.epochs)
+            )
         metadata = training.model_metadata(
-            config, result, test_eval, mnist, seconds,
-            name=f"retrained {time.strftime('%Y-%m-%d %H:%M')}", preset="app retrain dialog")
+            config,
+            result,
+            test_eval,
+            mnist,
+            seconds,
+            name=f"retrained {time.strftime('%Y-%m-%d %H:%M')}",
+            preset="app retrain dialog",
+        )
         from digitpad.mistakes import verdicts_for
 
-        return TrainingOutcome(result.status, result.message, network=network, metadata=metadata,
-                               test_accuracy=test_eval.accuracy, current_test_accuracy=current,
-                               epochs=list(result.epochs), my_digits_accuracy=held_out,
-                               notes=mine.skipped,
-                               validation=verdicts_for(network, data.val_images, data.val_labels))
+        return TrainingOutcome(
+            result.status,
+            result.message,
+            network=network,
+            metadata=metadata,
+            test_accuracy=test_eval.accuracy,
+            current_test_accuracy=current,
+            epochs=list(result.epochs),
+            my_digits_accuracy=held_out,
+            notes=mine.skipped,
+            validation=verdicts_for(network, data.val_images, data.val_labels),
+        )
 
     def _epoch_finished(self, record, network) -> None:
         self._emit_unit_weights(record.epoch, network)

@@ -18,6 +18,7 @@ The sources are copied to ``build/stage/`` first (``assets/`` becomes ``digitpad
 the installed package), so the build does not depend on how, or whether, the project is installed.
 ``assets/model.npz`` (the shipped model) must exist.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -79,8 +80,10 @@ def artefact_name() -> str:
 
 
 def missing_modules(python: str | Path) -> list[str]:
-    code = ("import importlib.util; print(' '.join(m for m in "
-            f"{REQUIRED_MODULES!r} if importlib.util.find_spec(m) is None))")
+    code = (
+        "import importlib.util; print(' '.join(m for m in "
+        f"{REQUIRED_MODULES!r} if importlib.util.find_spec(m) is None))"
+    )
     result = subprocess.run([str(python), "-c", code], capture_output=True, text=True)
     if result.returncode != 0:
         return list(REQUIRED_MODULES)
@@ -111,11 +114,15 @@ def check_environment() -> None:
     import PySide6
 
     if not hasattr(numba.core.config, "CACHE_LOCATOR_CLASSES"):
-        raise SystemExit(f"build: Numba {numba.__version__} does not read "
-                         "NUMBA_CACHE_LOCATOR_CLASSES, which the frozen app's cache needs "
-                         "(trainer/paths.py); use Numba >= 0.68")
-    log(f"Python {sys.version.split()[0]} ({sys.executable}), PySide6 {PySide6.__version__}, "
-        f"Numba {numba.__version__}")
+        raise SystemExit(
+            f"build: Numba {numba.__version__} does not read "
+            "NUMBA_CACHE_LOCATOR_CLASSES, which the frozen app's cache needs "
+            "(trainer/paths.py); use Numba >= 0.68"
+        )
+    log(
+        f"Python {sys.version.split()[0]} ({sys.executable}), PySide6 {PySide6.__version__}, "
+        f"Numba {numba.__version__}"
+    )
 
 
 def stage_sources(model: Path | None = None) -> None:
@@ -133,11 +140,13 @@ def stage_sources(model: Path | None = None) -> None:
         shutil.copytree(ROOT / package, STAGE / package, ignore=ignore)
     (STAGE / "digitpad" / "assets").mkdir()
     for name in SHIPPED_ASSETS:
-        shutil.copy2(model if name == "model.npz" else ASSETS / name,
-                     STAGE / "digitpad" / "assets" / name)
+        shutil.copy2(
+            model if name == "model.npz" else ASSETS / name, STAGE / "digitpad" / "assets" / name
+        )
     (STAGE / "digitpad_main.py").write_text(
         '"""The frozen app\'s entry point."""\nimport sys\n\nfrom digitpad.app import main\n\n'
-        "sys.exit(main())\n")
+        "sys.exit(main())\n"
+    )
 
 
 def run_pyinstaller() -> None:
@@ -146,9 +155,19 @@ def run_pyinstaller() -> None:
     env = dict(os.environ, DIGITPAD_BUILD_STAGE=str(STAGE))
     # Importing trainer during the analysis must not touch the builder's own Numba cache settings.
     env.pop("NUMBA_CACHE_LOCATOR_CLASSES", None)
-    command = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level=WARN",
-               "--distpath", str(DIST), "--workpath", str(BUILD / "pyinstaller"),
-               str(PACKAGING / "digitpad.spec")]
+    command = [
+        sys.executable,
+        "-m",
+        "PyInstaller",
+        "--noconfirm",
+        "--clean",
+        "--log-level=WARN",
+        "--distpath",
+        str(DIST),
+        "--workpath",
+        str(BUILD / "pyinstaller"),
+        str(PACKAGING / "digitpad.spec"),
+    ]
     log("running PyInstaller")
     subprocess.run(command, check=True, env=env, cwd=ROOT)
     if not (APP_DIR / "digitpad").is_file():
@@ -217,14 +236,18 @@ def build(skip_tarball: bool = False, model: Path | None = None) -> int:
     run_pyinstaller()
     strip_llvmlite()
     add_launcher_files()
-    log(f"app folder {APP_DIR.relative_to(ROOT)}/ ({folder_size(APP_DIR) / 1e6:.0f} MB), "
+    log(
+        f"app folder {APP_DIR.relative_to(ROOT)}/ ({folder_size(APP_DIR) / 1e6:.0f} MB), "
         f"executable {(APP_DIR / 'digitpad').relative_to(ROOT)}, "
-        f"{time.monotonic() - started:.0f} s")
+        f"{time.monotonic() - started:.0f} s"
+    )
     if not skip_tarball:
         packing = time.monotonic()
         tarball = make_tarball()
-        log(f"artefact {tarball.relative_to(ROOT)} ({tarball.stat().st_size / 1e6:.0f} MB), "
-            f"{time.monotonic() - packing:.0f} s")
+        log(
+            f"artefact {tarball.relative_to(ROOT)} ({tarball.stat().st_size / 1e6:.0f} MB), "
+            f"{time.monotonic() - packing:.0f} s"
+        )
     floor = glibc_floor()
     if floor:
         log(f"needs glibc >= {floor}")
@@ -233,22 +256,32 @@ def build(skip_tarball: bool = False, model: Path | None = None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Build the standalone DigitPad app "
-                                                 "(see the module doc).")
-    parser.add_argument("--venv", action="store_true",
-                        help="build with build/venv (made and filled from PyPI when needed) "
-                             "even if this interpreter has everything")
+    parser = argparse.ArgumentParser(
+        description="Build the standalone DigitPad app (see the module doc)."
+    )
+    parser.add_argument(
+        "--venv",
+        action="store_true",
+        help="build with build/venv (made and filled from PyPI when needed) "
+        "even if this interpreter has everything",
+    )
     parser.add_argument("--no-tarball", action="store_true", help="only the app folder")
-    parser.add_argument("--model", type=Path, metavar="NPZ",
-                        help="ship this model instead of assets/model.npz (test builds)")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        metavar="NPZ",
+        help="ship this model instead of assets/model.npz (test builds)",
+    )
     args = parser.parse_args(argv)
 
     here = Path(sys.prefix).resolve()
     in_build_venv = here == BUILD_VENV.resolve()
     if not in_build_venv and (args.venv or missing_modules(sys.executable)):
         if not args.venv:
-            log(f"{sys.executable} lacks {', '.join(missing_modules(sys.executable))}; "
-                f"using {BUILD_VENV.relative_to(ROOT)}")
+            log(
+                f"{sys.executable} lacks {', '.join(missing_modules(sys.executable))}; "
+                f"using {BUILD_VENV.relative_to(ROOT)}"
+            )
         python = ensure_build_venv()
         rest = ["--no-tarball"] if args.no_tarball else []
         if args.model is not None:

@@ -5,6 +5,7 @@
 Run it after editing the SVG; the PNG is committed (the window icon and the freedesktop launcher use
 it where SVG icons are not supported).
 """
+
 from __future__ import annotations
 
 import argparse

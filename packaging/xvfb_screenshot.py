@@ -11,6 +11,7 @@ with the mouse and the screenshot shows the app's verdict.
 Exit status 0 when the app started, drew its window, stayed up until the screenshot, and (with
 ``--expect-verdict``, which needs xdotool) showed the window settling after the drawing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,9 +29,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 #: A hand-drawn 3 in canvas-relative coordinates (0..1), as (x, y) points of one stroke.
-THREE = [(0.30, 0.25), (0.40, 0.17), (0.55, 0.15), (0.66, 0.22), (0.66, 0.33), (0.57, 0.42),
-         (0.45, 0.47), (0.58, 0.50), (0.68, 0.60), (0.68, 0.72), (0.58, 0.82), (0.44, 0.84),
-         (0.32, 0.78)]
+THREE = [
+    (0.30, 0.25),
+    (0.40, 0.17),
+    (0.55, 0.15),
+    (0.66, 0.22),
+    (0.66, 0.33),
+    (0.57, 0.42),
+    (0.45, 0.47),
+    (0.58, 0.50),
+    (0.68, 0.60),
+    (0.68, 0.72),
+    (0.58, 0.82),
+    (0.44, 0.84),
+    (0.32, 0.78),
+]
 
 
 # ---------------------------------------------------------------------------- framebuffer -> PNG
@@ -42,10 +55,28 @@ def xwd_header(data: bytes) -> dict:
             break
     else:
         raise ValueError("not an XWD file")
-    names = ("header_size", "version", "format", "depth", "width", "height", "xoffset",
-             "byte_order", "bitmap_unit", "bit_order", "bitmap_pad", "bits_per_pixel",
-             "bytes_per_line", "visual", "red_mask", "green_mask", "blue_mask", "bits_per_rgb",
-             "colormap_entries", "ncolors")
+    names = (
+        "header_size",
+        "version",
+        "format",
+        "depth",
+        "width",
+        "height",
+        "xoffset",
+        "byte_order",
+        "bitmap_unit",
+        "bit_order",
+        "bitmap_pad",
+        "bits_per_pixel",
+        "bytes_per_line",
+        "visual",
+        "red_mask",
+        "green_mask",
+        "blue_mask",
+        "bits_per_rgb",
+        "colormap_entries",
+        "ncolors",
+    )
     header = dict(zip(names, fields))
     header["offset"] = header["header_size"] + 12 * header["ncolors"]
     return header
@@ -57,8 +88,9 @@ def read_xwd(path: Path) -> tuple[int, int, bytes]:
     h = xwd_header(data)
     width, height, line = h["width"], h["height"], h["bytes_per_line"]
     if h["bits_per_pixel"] != 32:
-        raise ValueError(f"{path}: {h['bits_per_pixel']} bits per pixel, expected 32 "
-                         "(-screen WxHx24)")
+        raise ValueError(
+            f"{path}: {h['bits_per_pixel']} bits per pixel, expected 32 (-screen WxHx24)"
+        )
     # Byte index of each channel inside a 32-bit pixel.
     index = []
     for mask in (h["red_mask"], h["green_mask"], h["blue_mask"]):
@@ -67,32 +99,34 @@ def read_xwd(path: Path) -> tuple[int, int, bytes]:
     rgb = bytearray(width * height * 3)
     for row in range(height):
         start = h["offset"] + row * line
-        pixels = data[start:start + 4 * width]
+        pixels = data[start : start + 4 * width]
         out = row * width * 3
         for channel, byte in enumerate(index):
-            rgb[out + channel:out + 3 * width:3] = pixels[byte::4]
+            rgb[out + channel : out + 3 * width : 3] = pixels[byte::4]
     return width, height, bytes(rgb)
 
 
 def content_box(width: int, height: int, rgb: bytes) -> tuple[int, int, int, int] | None:
     """Bounding box (left, top, right, bottom) of the non-black pixels (Xvfb -br: black root)."""
-    rows = [y for y in range(height) if rgb[y * width * 3:(y + 1) * width * 3].strip(b"\0")]
+    rows = [y for y in range(height) if rgb[y * width * 3 : (y + 1) * width * 3].strip(b"\0")]
     if not rows:
         return None
     left, right = width, 0
     for y in rows:
-        line = rgb[y * width * 3:(y + 1) * width * 3]
+        line = rgb[y * width * 3 : (y + 1) * width * 3]
         first = len(line) - len(line.lstrip(b"\0"))
         last = len(line.rstrip(b"\0"))
         left, right = min(left, first // 3), max(right, (last + 2) // 3)
     return left, rows[0], right, rows[-1] + 1
 
 
-def write_png(path: Path, width: int, height: int, rgb: bytes,
-              box: tuple[int, int, int, int] | None = None) -> None:
+def write_png(
+    path: Path, width: int, height: int, rgb: bytes, box: tuple[int, int, int, int] | None = None
+) -> None:
     left, top, right, bottom = box or (0, 0, width, height)
-    raw = b"".join(b"\0" + rgb[(y * width + left) * 3:(y * width + right) * 3]
-                   for y in range(top, bottom))
+    raw = b"".join(
+        b"\0" + rgb[(y * width + left) * 3 : (y * width + right) * 3] for y in range(top, bottom)
+    )
 
     def chunk(kind: bytes, body: bytes) -> bytes:
         crc = struct.pack(">I", zlib.crc32(kind + body))
@@ -100,8 +134,12 @@ def write_png(path: Path, width: int, height: int, rgb: bytes,
 
     header = struct.pack(">IIBBBBB", right - left, bottom - top, 8, 2, 0, 0, 0)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-                     + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 6))
+        + chunk(b"IEND", b"")
+    )
 
 
 # ---------------------------------------------------------------------------- Xvfb and the app
@@ -122,8 +160,9 @@ def wait_until(condition, timeout: float, step: float = 0.1) -> bool:
     return condition()
 
 
-def wait_for_stable_screen(fb: Path, app: subprocess.Popen, timeout: float,
-                           quiet: float = 1.5) -> bytes | None:
+def wait_for_stable_screen(
+    fb: Path, app: subprocess.Popen, timeout: float, quiet: float = 1.5
+) -> bytes | None:
     """The framebuffer once it showed something and then did not change for ``quiet`` seconds."""
     deadline = time.monotonic() + timeout
     last, since = None, time.monotonic()
@@ -131,15 +170,22 @@ def wait_for_stable_screen(fb: Path, app: subprocess.Popen, timeout: float,
         frame = fb.read_bytes()
         if frame != last:
             last, since = frame, time.monotonic()
-        elif time.monotonic() - since >= quiet and frame[xwd_header(frame)["offset"]:].strip(b"\0"):
+        elif time.monotonic() - since >= quiet and frame[xwd_header(frame)["offset"] :].strip(
+            b"\0"
+        ):
             return frame
         time.sleep(0.2)
     return None
 
 
 def xdotool(display: str, *args: str) -> str:
-    result = subprocess.run(["xdotool", *args], env=dict(os.environ, DISPLAY=display),
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        ["xdotool", *args],
+        env=dict(os.environ, DISPLAY=display),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     if result.returncode != 0:
         raise RuntimeError(f"xdotool {' '.join(args)}: {result.stderr.strip()}")
     return result.stdout
@@ -169,8 +215,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--app", type=Path, default=ROOT / "dist" / "DigitPad" / "digitpad")
     parser.add_argument("--out", type=Path, default=ROOT / "dist" / "screenshot.png")
     parser.add_argument("--screen", default="1280x800", help="Xvfb screen size (default 1280x800)")
-    parser.add_argument("--timeout", type=float, default=180.0,
-                        help="seconds to wait for the ready window (a cold start compiles)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=180.0,
+        help="seconds to wait for the ready window (a cold start compiles)",
+    )
     parser.add_argument("--no-draw", action="store_true", help="do not draw a digit with xdotool")
     args = parser.parse_args(argv)
 
@@ -186,9 +236,23 @@ def main(argv: list[str] | None = None) -> int:
         fbdir = Path(tmp)
         number = free_display()
         display = f":{number}"
-        xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", f"{args.screen}x24", "-fbdir",
-                                 str(fbdir), "-nolisten", "tcp", "-br", "-noreset"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        xvfb = subprocess.Popen(
+            [
+                "Xvfb",
+                display,
+                "-screen",
+                "0",
+                f"{args.screen}x24",
+                "-fbdir",
+                str(fbdir),
+                "-nolisten",
+                "tcp",
+                "-br",
+                "-noreset",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         app = None
         started = time.monotonic()
         try:
@@ -200,24 +264,31 @@ def main(argv: list[str] | None = None) -> int:
             env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb")
             env.pop("WAYLAND_DISPLAY", None)
             started = time.monotonic()
-            app = subprocess.Popen([str(args.app)], env=env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT)
+            app = subprocess.Popen(
+                [str(args.app)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            )
             frame = wait_for_stable_screen(fb, app, args.timeout)
             if frame is None:
                 exited = app.poll() is not None
                 output = app.stdout.read().decode(errors="replace") if exited else ""
-                print(f"xvfb_screenshot: no ready window within {args.timeout:.0f} s "
-                      f"(app exit status {app.poll()})\n{output}", file=sys.stderr)
+                print(
+                    f"xvfb_screenshot: no ready window within {args.timeout:.0f} s "
+                    f"(app exit status {app.poll()})\n{output}",
+                    file=sys.stderr,
+                )
                 return 1
-            print(f"xvfb_screenshot: window ready {time.monotonic() - started:.1f} s after launch "
-                  "(screen stable for 1.5 s)")
+            print(
+                f"xvfb_screenshot: window ready {time.monotonic() - started:.1f} s after launch "
+                "(screen stable for 1.5 s)"
+            )
             width, height, rgb = read_xwd(fb)
             box = content_box(width, height, rgb)
             if draw and box is not None:
                 draw_three(display, box)
                 if wait_for_stable_screen(fb, app, 30) is None:
-                    print("xvfb_screenshot: the window did not settle after drawing",
-                          file=sys.stderr)
+                    print(
+                        "xvfb_screenshot: the window did not settle after drawing", file=sys.stderr
+                    )
                     return 1
                 width, height, rgb = read_xwd(fb)
                 box = content_box(width, height, rgb)

@@ -1,5 +1,3 @@
-
-
 # --- digitpad app tests (tests/test_app_*.py) --------------------------------------------------
 # Qt must use its offscreen platform in tests; set before anything imports Qt.
 import os as _os
@@ -53,8 +51,11 @@ def app_random_model(tmp_path_factory):
     from trainer.network import Network
 
     path = tmp_path_factory.mktemp("app-models") / "random-784-30-10.npz"
-    save_model(Network([784, 30, 10], seed=1), path, {"name": "random test net",
-                                                      "metrics": {"mnist_test_accuracy": 0.1}})
+    save_model(
+        Network([784, 30, 10], seed=1),
+        path,
+        {"name": "random test net", "metrics": {"mnist_test_accuracy": 0.1}},
+    )
     return path
 
 
@@ -81,8 +82,9 @@ def app_send_strokes(widget, strokes, *, on_move=None):
 
     def send(kind, point, button, buttons):
         local = QPointF(*point)
-        event = QMouseEvent(kind, local, widget.mapToGlobal(local), button, buttons,
-                            Qt.KeyboardModifier.NoModifier)
+        event = QMouseEvent(
+            kind, local, widget.mapToGlobal(local), button, buttons, Qt.KeyboardModifier.NoModifier
+        )
         QApplication.sendEvent(widget, event)
 
     for s, stroke in enumerate(strokes):

@@ -1,4 +1,5 @@
 """A heartbeat that measures how long the Qt event loop was stalled (for the GUI fault tests)."""
+
 import time
 
 

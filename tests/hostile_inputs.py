@@ -1,6 +1,7 @@
 """Hostile inputs for the second hardening pass (issue 17), shared by its fault tests and
 ``bench/bench_hostile_inputs.py``: files crafted to cost time or memory, and a way to run a
 command and see its peak memory."""
+
 from __future__ import annotations
 
 import json
@@ -25,9 +26,17 @@ from trainer.network import Network
 def model_arrays(layer_sizes, *, seed: int = 0, **metadata) -> dict[str, np.ndarray]:
     """The arrays of a model file as ``save_model`` writes them, with any metadata given."""
     network = Network(layer_sizes, seed=seed)
-    record = {"format": "digitpad-model", "format_version": 1, "layer_sizes": list(layer_sizes),
-              "hidden_activation": "relu", "output_activation": "softmax",
-              "cost": "cross_entropy", "init": "he", "name": "hostile", **metadata}
+    record = {
+        "format": "digitpad-model",
+        "format_version": 1,
+        "layer_sizes": list(layer_sizes),
+        "hidden_activation": "relu",
+        "output_activation": "softmax",
+        "cost": "cross_entropy",
+        "init": "he",
+        "name": "hostile",
+        **metadata,
+    }
     arrays = {"metadata": np.frombuffer(json.dumps(record).encode(), np.uint8)}
     for layer, (w, b) in enumerate(zip(network.weights, network.biases)):
         arrays[f"w{layer}"], arrays[f"b{layer}"] = w, b
@@ -59,20 +68,65 @@ def write_zip_with_entries(path: Path, entries: int) -> Path:
     write, but zipfile builds an object for every entry before anything can be checked."""
     names = (f"x{i}.npy".encode() for i in range(entries))
     directory = b"".join(
-        struct.pack(zipfile.structCentralDir, zipfile.stringCentralDir, 20, 3, 20, 0, 0, 0, 0,
-                    0x21, 0, 0, 0, len(name), 0, 0, 0, 0, 0, 0) + name for name in names)
+        struct.pack(
+            zipfile.structCentralDir,
+            zipfile.stringCentralDir,
+            20,
+            3,
+            20,
+            0,
+            0,
+            0,
+            0,
+            0x21,
+            0,
+            0,
+            0,
+            len(name),
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        )
+        + name
+        for name in names
+    )
     size = len(directory)
-    end64 = struct.pack(zipfile.structEndArchive64, zipfile.stringEndArchive64, 44, 45, 45, 0, 0,
-                        entries, entries, size, 0)
-    locator = struct.pack(zipfile.structEndArchive64Locator, zipfile.stringEndArchive64Locator,
-                          0, size, 1)
-    end = struct.pack(zipfile.structEndArchive, zipfile.stringEndArchive, 0, 0, 0xFFFF, 0xFFFF,
-                      0xFFFFFFFF, 0xFFFFFFFF, 0)
+    end64 = struct.pack(
+        zipfile.structEndArchive64,
+        zipfile.stringEndArchive64,
+        44,
+        45,
+        45,
+        0,
+        0,
+        entries,
+        entries,
+        size,
+        0,
+    )
+    locator = struct.pack(
+        zipfile.structEndArchive64Locator, zipfile.stringEndArchive64Locator, 0, size, 1
+    )
+    end = struct.pack(
+        zipfile.structEndArchive,
+        zipfile.stringEndArchive,
+        0,
+        0,
+        0xFFFF,
+        0xFFFF,
+        0xFFFFFFFF,
+        0xFFFFFFFF,
+        0,
+    )
     path.write_bytes(directory + end64 + locator + end)
     return path
 
 
 # --- strokes files -------------------------------------------------------------------------------
+
 
 def digit_line(points: int, label: int = 3, **fields) -> str:
     """One line of a strokes file: a digit whose one stroke has ``points`` points."""
@@ -133,9 +187,15 @@ def run_measured(module_args, *, env=None, timeout: float = 600) -> Measured:
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "peak"
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", _PEAK_WRAPPER, str(report), *module_args],
-                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              errors="replace", timeout=timeout, env={**os.environ, **(env or {})})
+        done = subprocess.run(
+            [sys.executable, "-c", _PEAK_WRAPPER, str(report), *module_args],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            env={**os.environ, **(env or {})},
+        )
         seconds = time.perf_counter() - started
         peak = int(report.read_text()) / 1024 if report.exists() else None
     return Measured(done.returncode, seconds, peak, done.stdout, done.stderr)

@@ -1,4 +1,5 @@
 """A local HTTP server standing in for MNIST's mirrors, for the download tests."""
+
 from __future__ import annotations
 
 import gzip
@@ -62,8 +63,9 @@ class LocalServer:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._server.block_on_close = False
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     def answer(self, handler: BaseHTTPRequestHandler, kind: str, name: str) -> None:
@@ -77,8 +79,9 @@ class LocalServer:
         self._server.server_close()
 
 
-def send(handler: BaseHTTPRequestHandler, body: bytes, length: int | None = -1,
-         flush: bool = False) -> None:
+def send(
+    handler: BaseHTTPRequestHandler, body: bytes, length: int | None = -1, flush: bool = False
+) -> None:
     """Answer with ``body``, announcing ``length`` bytes (-1: the body's; None: no length).
     Announcing more than the body makes a cut-off transfer."""
     handler.send_response(200)
@@ -97,7 +100,7 @@ def send_slowly(handler: BaseHTTPRequestHandler, body: bytes, pause: float) -> N
     handler.send_header("Content-Length", str(len(body)))
     handler.end_headers()
     for start in range(0, len(body), 16384):
-        handler.wfile.write(body[start:start + 16384])
+        handler.wfile.write(body[start : start + 16384])
         handler.wfile.flush()
         time.sleep(pause)
     handler.close_connection = True

@@ -1,4 +1,5 @@
 """A synthetic 784-input problem that a small network learns quickly (no MNIST needed)."""
+
 import numpy as np
 
 from trainer.training import TrainingData
@@ -10,6 +11,6 @@ def separable(seed=0, n=600) -> TrainingData:
     labels = rng.integers(0, 10, n)
     images = rng.uniform(0, 0.2, (n, 784)).astype(np.float32)
     for digit in range(10):
-        images[labels == digit, digit * 78:(digit + 1) * 78] += 0.8
+        images[labels == digit, digit * 78 : (digit + 1) * 78] += 0.8
     half = n // 2
     return TrainingData(images[:half], labels[:half], images[half:], labels[half:])

@@ -1,4 +1,5 @@
 """The drawing canvas (digitpad/canvas.py) on Qt's offscreen platform, driven by real input events."""
+
 from __future__ import annotations
 
 import pytest
@@ -41,7 +42,9 @@ def test_mouse_strokes_are_kept_as_point_lists(canvas, app_draw):
 def test_signal_is_emitted_during_the_stroke(canvas, app_draw):
     send, _ = app_draw
     seen = []
-    canvas.strokesChanged.connect(lambda: seen.append((canvas.is_drawing(), len(canvas.strokes()[-1]))))
+    canvas.strokesChanged.connect(
+        lambda: seen.append((canvas.is_drawing(), len(canvas.strokes()[-1])))
+    )
     send(canvas, [ZIGZAG])
     # press + one per move while drawing, then one at release.
     in_progress = [n for drawing, n in seen if drawing]
@@ -83,10 +86,18 @@ def test_undo_redo_whole_strokes_and_clear(canvas, app_draw):
 
 def right_click(canvas) -> None:
     right = Qt.MouseButton.RightButton
-    for kind, buttons in ((QEvent.Type.MouseButtonPress, right),
-                          (QEvent.Type.MouseButtonRelease, Qt.MouseButton.NoButton)):
-        event = QMouseEvent(kind, QPointF(50, 50), canvas.mapToGlobal(QPointF(50, 50)), right,
-                            buttons, Qt.KeyboardModifier.NoModifier)
+    for kind, buttons in (
+        (QEvent.Type.MouseButtonPress, right),
+        (QEvent.Type.MouseButtonRelease, Qt.MouseButton.NoButton),
+    ):
+        event = QMouseEvent(
+            kind,
+            QPointF(50, 50),
+            canvas.mapToGlobal(QPointF(50, 50)),
+            right,
+            buttons,
+            Qt.KeyboardModifier.NoModifier,
+        )
         QApplication.sendEvent(canvas, event)
 
 
@@ -98,9 +109,14 @@ def test_right_click_erases_the_last_stroke(canvas, app_draw):
 
 
 def test_moves_without_the_left_button_do_not_draw(canvas):
-    event = QMouseEvent(QEvent.Type.MouseMove, QPointF(10, 10), canvas.mapToGlobal(QPointF(10, 10)),
-                        Qt.MouseButton.NoButton, Qt.MouseButton.NoButton,
-                        Qt.KeyboardModifier.NoModifier)
+    event = QMouseEvent(
+        QEvent.Type.MouseMove,
+        QPointF(10, 10),
+        canvas.mapToGlobal(QPointF(10, 10)),
+        Qt.MouseButton.NoButton,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     QApplication.sendEvent(canvas, event)
     assert canvas.is_empty()
 
@@ -108,12 +124,26 @@ def test_moves_without_the_left_button_do_not_draw(canvas):
 def test_stylus_draws(canvas):
     device = QPointingDevice.primaryPointingDevice()
     for kind, point, button, buttons in (
-            (QEvent.Type.TabletPress, (30, 30), Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton),
-            (QEvent.Type.TabletMove, (60, 90), Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton),
-            (QEvent.Type.TabletRelease, (90, 150), Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton)):
+        (QEvent.Type.TabletPress, (30, 30), Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton),
+        (QEvent.Type.TabletMove, (60, 90), Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton),
+        (QEvent.Type.TabletRelease, (90, 150), Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton),
+    ):
         local = QPointF(*point)
-        event = QTabletEvent(kind, device, local, canvas.mapToGlobal(local), 0.5, 0.0, 0.0, 0.0,
-                             0.0, 0.0, Qt.KeyboardModifier.NoModifier, button, buttons)
+        event = QTabletEvent(
+            kind,
+            device,
+            local,
+            canvas.mapToGlobal(local),
+            0.5,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            Qt.KeyboardModifier.NoModifier,
+            button,
+            buttons,
+        )
         QApplication.sendEvent(canvas, event)
         assert event.isAccepted()
     assert canvas.strokes() == [[(30.0, 30.0), (60.0, 90.0), (90.0, 150.0)]]
@@ -145,8 +175,9 @@ def test_the_drawing_scales_and_moves_with_the_paper(canvas, app_draw, qtbot):
         assert paper.width() == paper.height() == min(width, height)
         assert paper.center().x() == pytest.approx(width / 2)
         assert all(paper.contains(QPointF(*p)) for s in canvas.strokes() for p in s)
-        assert strokes_to_input(canvas.strokes()) == pytest.approx(strokes_to_input(before),
-                                                                  abs=0.02)
+        assert strokes_to_input(canvas.strokes()) == pytest.approx(
+            strokes_to_input(before), abs=0.02
+        )
     assert canvas.strokes() == [[pytest.approx(p) for p in s] for s in before]
     assert canvas.pen_width() > 0
 
@@ -200,5 +231,6 @@ def test_the_hint_is_gone_once_drawing_starts_again_after_a_clear(canvas, app_dr
     canvas.removeEventFilter(recorder)
     assert any(rect.contains(canvas.paper().toRect()) for rect in painted), painted
     image = canvas.grab().toImage()
-    assert all(image.pixelColor(x, y) == PAPER_COLOR
-               for x in range(60, 240, 3) for y in range(135, 165, 2))
+    assert all(
+        image.pixelColor(x, y) == PAPER_COLOR for x in range(60, 240, 3) for y in range(135, 165, 2)
+    )

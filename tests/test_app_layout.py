@@ -1,4 +1,5 @@
 """The main window looks intended at every size it allows (offscreen, real widgets)."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,8 +22,11 @@ def test_every_text_fits_and_the_paper_is_square(shown, qtbot, app_draw, label_f
     send(canvas, fit([[(0, 0), (10, 0), (0, 20), (10, 20)]], canvas.width(), canvas.height()))
     assert shown.wait_for_prediction()
     QApplication.processEvents()
-    clipped = [label.text() for label in shown.findChildren(QLabel)
-               if label.isVisible() and label.text() and not label_fits(label)]
+    clipped = [
+        label.text()
+        for label in shown.findChildren(QLabel)
+        if label.isVisible() and label.text() and not label_fits(label)
+    ]
     assert not clipped
     paper = canvas.paper()
     assert paper.width() == paper.height() == min(canvas.width(), canvas.height())
@@ -39,8 +43,11 @@ def test_the_bars_stay_together_in_a_tall_window(shown, qtbot):
     bottom = int(10 * MAX_ROW_HEIGHT) + 5
     assert image.height() > bottom + 50
     background = image.pixelColor(2, image.height() - 2)
-    assert all(image.pixelColor(x, y) == background
-               for x in range(0, image.width(), 7) for y in range(bottom, image.height(), 7))
+    assert all(
+        image.pixelColor(x, y) == background
+        for x in range(0, image.width(), 7)
+        for y in range(bottom, image.height(), 7)
+    )
 
 
 def test_a_warning_never_moves_the_canvas(shown, qtbot):
@@ -72,7 +79,8 @@ def test_dialogs_open_big_enough_for_all_their_text(window, qtbot, label_fits, w
     QApplication.processEvents()
     labels = visible_labels(dialog)
     assert labels and all(label_fits(label) for label in labels), [
-        label.text()[:60] for label in labels if not label_fits(label)]
+        label.text()[:60] for label in labels if not label_fits(label)
+    ]
     for label in labels:  # no text drawn over another
         others = [o for o in labels if o is not label]
         assert not any(label.geometry().intersects(o.geometry()) for o in others)

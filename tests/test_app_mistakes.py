@@ -2,6 +2,7 @@
 real clicks: the confusion matrix equals one counted here, the browser lists the wrong digits most
 confident first, a click on a cell lists only that cell, and a click on a digit shows it in the
 network view; the small model is a trained 784-30-10 sigmoid network the window then uses."""
+
 from __future__ import annotations
 
 import os
@@ -14,11 +15,14 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-MNIST = Path(os.environ.get("DIGITPAD_MNIST_DIR") or
-             Path(__file__).resolve().parents[2] / "shared/data/mnist")
+MNIST = Path(
+    os.environ.get("DIGITPAD_MNIST_DIR")
+    or Path(__file__).resolve().parents[2] / "shared/data/mnist"
+)
 
-pytestmark = pytest.mark.skipif(not (MNIST / "t10k-images-idx3-ubyte.gz").exists(),
-                                reason=f"MNIST is not in {MNIST}")
+pytestmark = pytest.mark.skipif(
+    not (MNIST / "t10k-images-idx3-ubyte.gz").exists(), reason=f"MNIST is not in {MNIST}"
+)
 
 
 @pytest.fixture
@@ -32,9 +36,17 @@ def mnist_env(monkeypatch):
 def click(widget, point, button=Qt.MouseButton.LeftButton):
     QTest.qWait(40)  # pyqtgraph's scene drops events closer together than a screen refresh
     for kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease):
-        QApplication.sendEvent(widget, QMouseEvent(kind, QPointF(point), widget.mapToGlobal(
-            QPointF(point)), button, button if kind == QEvent.Type.MouseButtonPress else
-            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
+        QApplication.sendEvent(
+            widget,
+            QMouseEvent(
+                kind,
+                QPointF(point),
+                widget.mapToGlobal(QPointF(point)),
+                button,
+                button if kind == QEvent.Type.MouseButtonPress else Qt.MouseButton.NoButton,
+                Qt.KeyboardModifier.NoModifier,
+            ),
+        )
 
 
 def test_mistakes_window_counts_lists_and_shows_wrong_digits(window, qtbot, mnist_env):
@@ -61,12 +73,15 @@ def test_mistakes_window_counts_lists_and_shows_wrong_digits(window, qtbot, mnis
 
     browser = dialog.browser
     assert browser.count() == min(wrong, 500)
-    confidences = [dialog.results.confidence[browser.item(i).data(Qt.ItemDataRole.UserRole)]
-                   for i in range(browser.count())]
+    confidences = [
+        dialog.results.confidence[browser.item(i).data(Qt.ItemDataRole.UserRole)]
+        for i in range(browser.count())
+    ]
     assert confidences == sorted(confidences, reverse=True)
 
-    true, chosen = np.unravel_index(np.argmax(expected - np.diag(np.diag(expected))),
-                                    expected.shape)
+    true, chosen = np.unravel_index(
+        np.argmax(expected - np.diag(np.diag(expected))), expected.shape
+    )
     click(dialog.matrix_plot.viewport(), dialog.matrix_plot.cell_centre(int(true), int(chosen)))
     assert browser.count() == min(expected[true, chosen], 500)
     for i in range(browser.count()):
@@ -76,9 +91,11 @@ def test_mistakes_window_counts_lists_and_shows_wrong_digits(window, qtbot, mnis
     item = browser.item(0)
     index = item.data(Qt.ItemDataRole.UserRole)
     click(browser.viewport(), browser.visualItemRect(item).center())
-    np.testing.assert_allclose(window.hidden_activations()[0],
-                               np.maximum(mnist_env.test_images[index] @ network.weights[0]
-                                          + network.biases[0], 0), atol=1e-4)
+    np.testing.assert_allclose(
+        window.hidden_activations()[0],
+        np.maximum(mnist_env.test_images[index] @ network.weights[0] + network.biases[0], 0),
+        atol=1e-4,
+    )
     assert f"#{index}" in window.network_view.panel.source_label.text()
     dialog.close()
 

@@ -1,5 +1,6 @@
 """Labelling a drawing (digit keys, a click on a bar, "That's a…") and the My digits window,
 driven by real key and mouse events on the real widgets."""
+
 from __future__ import annotations
 
 import json
@@ -40,16 +41,21 @@ def test_a_digit_key_saves_the_drawing_clears_the_canvas_and_says_so(shown, qtbo
     assert record["canvas"] == [shown.canvas.width(), shown.canvas.height()]
     paper = shown.canvas.paper()  # the stroke begins on the square paper (at its edge if beside)
     x, y = STROKES[0][0]
-    assert record["strokes"][0][0] == [min(max(x, paper.left()), paper.right()),
-                                       min(max(y, paper.top()), paper.bottom())]
+    assert record["strokes"][0][0] == [
+        min(max(x, paper.left()), paper.right()),
+        min(max(y, paper.top()), paper.bottom()),
+    ]
 
 
 def test_a_click_on_a_bar_and_the_not_a_digit_key_label_too(shown, qtbot, app_draw):
     send, _ = app_draw
     send(shown.canvas, STROKES)
     bars = shown.activations.bars
-    qtbot.mouseClick(bars, Qt.MouseButton.LeftButton,
-                     pos=QPoint(bars.width() // 2, int(bars.height() * 3.5 / 10)))
+    qtbot.mouseClick(
+        bars,
+        Qt.MouseButton.LeftButton,
+        pos=QPoint(bars.width() // 2, int(bars.height() * 3.5 / 10)),
+    )
     send(shown.canvas, STROKES)
     qtbot.keyClick(shown.canvas, Qt.Key.Key_N)
     assert saved_labels(shown) == [3, NOT_A_DIGIT]
@@ -68,7 +74,8 @@ def test_thats_a_menu_offers_every_digit_and_not_a_digit(shown):
 
 
 def test_my_digits_shows_counts_verdicts_and_deletes_and_relabels_with_undo(
-        shown, qtbot, app_draw, tmp_path, warnings_shown):
+    shown, qtbot, app_draw, tmp_path, warnings_shown
+):
     send, _ = app_draw
     for key in (Qt.Key.Key_1, Qt.Key.Key_1, Qt.Key.Key_7):
         send(shown.canvas, STROKES)
@@ -85,8 +92,9 @@ def test_my_digits_shows_counts_verdicts_and_deletes_and_relabels_with_undo(
     # two of them are misreads, marked in the grid
     marked = [dialog.model.data(dialog.model.index(r)) for r in range(3)]
     assert sum("✗ read" in text for text in marked) >= 1
-    assert all(text.split("\n")[1] == "✓" or text.split("\n")[1].startswith("✗ read ")
-               for text in marked)
+    assert all(
+        text.split("\n")[1] == "✓" or text.split("\n")[1].startswith("✗ read ") for text in marked
+    )
     dialog.grid.setFocus()
     dialog.grid.setCurrentIndex(dialog.model.index(2))  # the 7 (sorted by label)
     qtbot.keyClick(dialog.grid, Qt.Key.Key_Delete)
@@ -128,14 +136,22 @@ def test_ten_thousand_drawings_open_in_under_a_second(window, qtbot, app_user_da
     assert dialog.model.rowCount() == 10000
     print(f"10 000 drawings opened in {seconds:.2f} s")
     assert seconds < 1.0, f"took {seconds:.2f} s"
-    qtbot.waitUntil(lambda: "reads 10000 of them" in dialog.summary.text()
-                    or "reads 0 of them" in dialog.summary.text(), timeout=60000)
+    qtbot.waitUntil(
+        lambda: (
+            "reads 10000 of them" in dialog.summary.text()
+            or "reads 0 of them" in dialog.summary.text()
+        ),
+        timeout=60000,
+    )
 
 
-@pytest.mark.skipif(not os.environ.get("DIGITPAD_MNIST_DIR"),
-                    reason="DIGITPAD_MNIST_DIR is not set: Learn my handwriting needs MNIST")
+@pytest.mark.skipif(
+    not os.environ.get("DIGITPAD_MNIST_DIR"),
+    reason="DIGITPAD_MNIST_DIR is not set: Learn my handwriting needs MNIST",
+)
 def test_learn_my_handwriting_fine_tunes_shows_before_and_after_and_can_be_kept(
-        shown, qtbot, app_draw):
+    shown, qtbot, app_draw
+):
     send, _ = app_draw
     for key in (Qt.Key.Key_4, Qt.Key.Key_4, Qt.Key.Key_4, Qt.Key.Key_4):
         send(shown.canvas, STROKES)

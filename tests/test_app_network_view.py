@@ -2,6 +2,7 @@
 drawing, its hidden activations equal a plain NumPy forward pass, its attribution maps add up,
 hovering and clicking a unit show that unit's 784 incoming weights, a click on a digit explains
 that digit, and the View menu shows and hides it, remembered across starts."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -38,8 +39,11 @@ def reference(network, x):
     a = np.asarray(x, dtype=np.float64)
     hidden = []
     for w, b in zip(network.weights[:-1], network.biases[:-1]):
-        a = 1 / (1 + np.exp(-(a @ w + b))) if network.hidden_activation == "sigmoid" else \
-            np.maximum(a @ w + b, 0)
+        a = (
+            1 / (1 + np.exp(-(a @ w + b)))
+            if network.hidden_activation == "sigmoid"
+            else np.maximum(a @ w + b, 0)
+        )
         hidden.append(a)
     return hidden, a @ network.weights[-1] + network.biases[-1]
 
@@ -48,8 +52,9 @@ def move_to(widget, point: QPointF, kind=QEvent.Type.MouseMove, button=Qt.MouseB
     """A real mouse event; pyqtgraph's scene drops moves closer together than a screen refresh,
     so wait that long first, as a hand would."""
     QTest.qWait(40)
-    event = QMouseEvent(kind, point, widget.mapToGlobal(point), button, button,
-                        Qt.KeyboardModifier.NoModifier)
+    event = QMouseEvent(
+        kind, point, widget.mapToGlobal(point), button, button, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(widget, event)
 
 
@@ -67,8 +72,9 @@ def test_the_view_is_shown_the_first_time_and_follows_the_drawing(shown, qtbot, 
     assert dock is shown.network_view and dock.isVisible()
     draw(shown, app_draw)
     # built and computed without the hooks' help, on the event loop
-    qtbot.waitUntil(lambda: dock._panel is not None and dock._panel.inside is not None,
-                    timeout=5000)
+    qtbot.waitUntil(
+        lambda: dock._panel is not None and dock._panel.inside is not None, timeout=5000
+    )
     np.testing.assert_array_equal(dock.panel.inside.x, shown.input_image())
     # the stroke has ended: the texts are drawn too, not only the live pictures
     qtbot.waitUntil(lambda: dock.panel.why_note.text().startswith("Red pixels"), timeout=3000)
@@ -90,8 +96,9 @@ def test_hidden_activations_and_attributions_match_a_plain_forward_pass(shown, a
         assert abs(shown.attribution(d).sum() - change) <= 0.02 * abs(change) + 1e-6
     # drawn: the hooks report the new input
     draw(shown, app_draw, [[(40, 40), (200, 200)]])
-    np.testing.assert_allclose(shown.hidden_activations()[0],
-                               reference(network, shown.input_image())[0][0], atol=1e-4)
+    np.testing.assert_allclose(
+        shown.hidden_activations()[0], reference(network, shown.input_image())[0][0], atol=1e-4
+    )
 
 
 def test_hovering_and_clicking_a_unit_shows_its_incoming_weights(shown, qtbot, app_draw):
@@ -105,8 +112,9 @@ def test_hovering_and_clicking_a_unit_shows_its_incoming_weights(shown, qtbot, a
     assert "unit 17" in view.unit_heading.text() and "hovered" in view.unit_heading.text()
     np.testing.assert_array_equal(view.unit_weights_shown(), weights[:, 17])
     assert f"{shown.hidden_activations()[0][17]:.3f}" in view.unit_heading.text()
-    np.testing.assert_allclose(view.contribution_bars.opts["height"],
-                               view.inside.unit_contribution[0][17])
+    np.testing.assert_allclose(
+        view.contribution_bars.opts["height"], view.inside.unit_contribution[0][17]
+    )
 
     point = unit_point(view, 0, 5)
     move_to(viewport, point)
@@ -127,8 +135,9 @@ def test_clicking_a_digit_explains_that_digit(shown, qtbot, app_draw):
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert view.chosen_output() == other and button.isChecked()
     assert view.why_heading.text().startswith(f"Why not “{other}”?")
-    np.testing.assert_allclose(np.asarray(view.why_image.image).reshape(-1),
-                               shown.attribution(other), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        np.asarray(view.why_image.image).reshape(-1), shown.attribution(other), rtol=1e-6, atol=1e-7
+    )
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # again: back to the verdict
     assert view.chosen_output() == verdict
 

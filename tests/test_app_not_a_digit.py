@@ -1,4 +1,5 @@
 """The main window's verdict with an 11-output model and for tiny marks, by real mouse events."""
+
 from __future__ import annotations
 
 import pytest

@@ -4,6 +4,7 @@ Digits from ``../shared/data/pen-digits-dev.jsonl.gz`` (UNIPEN, written with a s
 into the canvas and sent as real QMouseEvents (press, moves with the left button, release); the
 verdict the window shows must be right for a clear majority of them.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,8 +17,8 @@ from trainer.pen_digits import read_pen_digits
 
 REPO = Path(__file__).resolve().parents[1]
 PEN_DIGITS = REPO.parent / "shared" / "data" / "pen-digits-dev.jsonl.gz"
-PER_LABEL = 10          # 100 digits: 10 of each label, spread over the file
-REQUIRED_SHARE = 0.80   # shown verdict right (a "not sure" counts as wrong)
+PER_LABEL = 10  # 100 digits: 10 of each label, spread over the file
+REQUIRED_SHARE = 0.80  # shown verdict right (a "not sure" counts as wrong)
 
 pytestmark = pytest.mark.usefixtures("app_user_data")
 
@@ -66,4 +67,5 @@ def test_window_reads_real_pen_digits(window, pen_digits, app_draw):
             wrong.append((digit.id, digit.label, shown))
     share = right / len(pen_digits)
     assert share >= REQUIRED_SHARE, (
-        f"{right}/{len(pen_digits)} right, {unsure} not sure, wrong: {wrong[:10]}")
+        f"{right}/{len(pen_digits)} right, {unsure} not sure, wrong: {wrong[:10]}"
+    )

@@ -5,6 +5,7 @@ returning nothing, and from ``True`` at every ``Signal.emit()``; a few thousand 
 strokes on the canvas) the interpreter aborts with "Fatal Python error: none_dealloc". This test
 names the cause at once instead of letting the app crash somewhere later.
 """
+
 from __future__ import annotations
 
 import gc
@@ -34,4 +35,5 @@ def test_qt_calls_keep_the_reference_counts_of_none_and_true(qtbot):
     assert lost_none < 50 and lost_true < 50, (
         f"PySide6 {PySide6.__version__} on Python {sys.version.split()[0]} loses references "
         f"(None: {lost_none}, True: {lost_true} in 200 calls) and will crash the app: "
-        f"use another PySide6 version (6.11.x works)")
+        f"use another PySide6 version (6.11.x works)"
+    )

@@ -3,6 +3,7 @@
 The runs are short (a few thousand images, one epoch); MNIST is read from ``$DIGITPAD_MNIST_DIR``
 or ``../shared/data/mnist`` beside the repository.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,16 +16,19 @@ from digitpad import model_store
 from trainer import paths
 
 REPO = Path(__file__).resolve().parents[1]
-MNIST_DIR = Path(os.environ.get(paths.MNIST_DIR_ENV) or REPO.parent / "shared" / "data" / "mnist"
-                 ).resolve()  # absolute: the README command gives a relative path
+MNIST_DIR = Path(
+    os.environ.get(paths.MNIST_DIR_ENV) or REPO.parent / "shared" / "data" / "mnist"
+).resolve()  # absolute: the README command gives a relative path
 
 pytestmark = pytest.mark.usefixtures("app_user_data")
 
 
 @pytest.fixture
 def mnist_env(monkeypatch):
-    if not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists() and \
-            not (MNIST_DIR / "train-images-idx3-ubyte").exists():
+    if (
+        not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists()
+        and not (MNIST_DIR / "train-images-idx3-ubyte").exists()
+    ):
         pytest.skip(f"MNIST not found in {MNIST_DIR}: set {paths.MNIST_DIR_ENV}")
     monkeypatch.setenv(paths.MNIST_DIR_ENV, str(MNIST_DIR))
     return MNIST_DIR
@@ -69,13 +73,16 @@ def test_presets_fill_the_form(dialog):
     assert dialog.preset_box.currentText() == "custom"
 
 
-@pytest.mark.parametrize("field, text, message", [
-    ("learning_rate", "fast", "Learning rate η: 'fast' is not a number"),
-    ("epochs", "2.5", "Epochs: '2.5' is not a whole number"),
-    ("hidden_layers", "30, x", "Hidden layers: '30, x' is not a list of whole numbers"),
-    ("epochs", "0", "epochs must be a whole number from 1 to 10000"),
-    ("validation_share", "1.5", "the validation share must be between 0 and 1"),
-])
+@pytest.mark.parametrize(
+    "field, text, message",
+    [
+        ("learning_rate", "fast", "Learning rate η: 'fast' is not a number"),
+        ("epochs", "2.5", "Epochs: '2.5' is not a whole number"),
+        ("hidden_layers", "30, x", "Hidden layers: '30, x' is not a list of whole numbers"),
+        ("epochs", "0", "epochs must be a whole number from 1 to 10000"),
+        ("validation_share", "1.5", "the validation share must be between 0 and 1"),
+    ],
+)
 def test_invalid_input_is_refused_with_a_clear_message(dialog, field, text, message):
     dialog.set_field(field, text)
     assert not dialog.start()
@@ -94,7 +101,10 @@ def test_short_run_completes_and_is_kept(window, dialog, qtbot, mnist_env, app_u
     assert outcome.status == "completed", outcome.message
     assert dialog.state() == "decide" and dialog.keep_button.isVisible()
     assert outcome.test_accuracy > 0.5
-    assert "New model" in dialog.result_label.text() and "Current model: 10.00 %" in dialog.result_label.text()
+    assert (
+        "New model" in dialog.result_label.text()
+        and "Current model: 10.00 %" in dialog.result_label.text()
+    )
     assert len(dialog.loss_chart.series("validation")) == 1
     assert dialog.epoch_bar.value() == 1
     assert window.predictor.network is old_network  # not used before it is accepted
@@ -111,8 +121,9 @@ def test_short_run_completes_and_is_kept(window, dialog, qtbot, mnist_env, app_u
     assert again.test_accuracy == pytest.approx(outcome.test_accuracy)
 
 
-def test_cancel_stops_within_a_second_and_keeps_the_old_model(window, dialog, qtbot, mnist_env,
-                                                             app_user_data):
+def test_cancel_stops_within_a_second_and_keeps_the_old_model(
+    window, dialog, qtbot, mnist_env, app_user_data
+):
     old = window.model
     quick(dialog, epochs=50, train_subset=0)
     assert dialog.start()
@@ -127,15 +138,24 @@ def test_cancel_stops_within_a_second_and_keeps_the_old_model(window, dialog, qt
     assert not (app_user_data / "model.npz").exists()
 
 
-@pytest.mark.parametrize("changes", [
-    # The issue's example: Nielsen's sigmoid network with η=100 saturates (all 50 000 images).
-    {"learning_rate": 100, "train_subset": 0},
-    # ReLU + softmax with η=100: the cost becomes NaN/inf within a few batches.
-    {"learning_rate": 100, "hidden_activation": "relu", "output_activation": "softmax",
-     "cost": "cross_entropy"},
-], ids=["nielsen-eta-100", "relu-eta-100"])
-def test_diverging_run_is_reported_and_never_offered(window, dialog, qtbot, mnist_env,
-                                                     app_user_data, changes):
+@pytest.mark.parametrize(
+    "changes",
+    [
+        # The issue's example: Nielsen's sigmoid network with η=100 saturates (all 50 000 images).
+        {"learning_rate": 100, "train_subset": 0},
+        # ReLU + softmax with η=100: the cost becomes NaN/inf within a few batches.
+        {
+            "learning_rate": 100,
+            "hidden_activation": "relu",
+            "output_activation": "softmax",
+            "cost": "cross_entropy",
+        },
+    ],
+    ids=["nielsen-eta-100", "relu-eta-100"],
+)
+def test_diverging_run_is_reported_and_never_offered(
+    window, dialog, qtbot, mnist_env, app_user_data, changes
+):
     old = window.model
     quick(dialog, **changes)
     assert dialog.start()
@@ -184,7 +204,8 @@ def test_download_with_progress_and_cancel(monkeypatch, tmp_path, qtbot, mnist_e
     dlg.start_download()
     qtbot.waitUntil(lambda: dlg.result() == dlg.DialogCode.Accepted, timeout=60000)
     assert sorted(p.name for p in cache.glob("*.gz")) == sorted(
-        p.name for p in mnist_env.glob("*-ubyte.gz"))
+        p.name for p in mnist_env.glob("*-ubyte.gz")
+    )
 
 
 # --- closing never loses a run or an unkept model without asking ------------------------------
@@ -205,8 +226,9 @@ def test_close_is_not_the_default_button(dialog):
 
 
 @pytest.mark.parametrize("how", ["Close button", "Esc", "window close"])
-def test_closing_asks_before_losing_a_finished_model(window, dialog, qtbot, mnist_env,
-                                                     app_user_data, answer_question, how):
+def test_closing_asks_before_losing_a_finished_model(
+    window, dialog, qtbot, mnist_env, app_user_data, answer_question, how
+):
     from PySide6.QtCore import Qt
 
     quick(dialog)
@@ -228,8 +250,9 @@ def test_closing_asks_before_losing_a_finished_model(window, dialog, qtbot, mnis
     assert window.model.network is dialog.outcome.network
 
 
-def test_closing_asks_before_stopping_a_run(dialog, qtbot, mnist_env, app_user_data,
-                                           answer_question):
+def test_closing_asks_before_stopping_a_run(
+    dialog, qtbot, mnist_env, app_user_data, answer_question
+):
     quick(dialog, epochs=50, train_subset=0)
     assert dialog.start()
     asked = []
@@ -245,8 +268,9 @@ def test_closing_asks_before_stopping_a_run(dialog, qtbot, mnist_env, app_user_d
     assert dialog.outcome.status == "cancelled"
 
 
-def test_quitting_the_app_asks_about_an_unkept_model(window, dialog, qtbot, mnist_env,
-                                                     answer_question):
+def test_quitting_the_app_asks_about_an_unkept_model(
+    window, dialog, qtbot, mnist_env, answer_question
+):
     window.show()
     qtbot.waitExposed(window)
     quick(dialog)
@@ -285,8 +309,9 @@ def test_progress_bars_appear_with_a_run_and_agree_with_the_text(dialog, qtbot, 
     assert dialog.start()
     assert dialog.epoch_bar.isVisible() and dialog.batch_bar.isVisible()
     seen = []  # (the text's running epoch, the bar's text), after each batch the dialog shows
-    dialog.worker.batchProgress.connect(lambda epoch, *_: seen.append(
-        (epoch, dialog.epoch_bar.text())))
+    dialog.worker.batchProgress.connect(
+        lambda epoch, *_: seen.append((epoch, dialog.epoch_bar.text()))
+    )
     qtbot.waitUntil(lambda: dialog.state() != "running", timeout=60000)
     assert {epoch for epoch, _ in seen} == {1, 2}
     for epoch, bar in seen:  # "epoch 2 of 2" running: 1 done (2 once its last batch is in)

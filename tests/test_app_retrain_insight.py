@@ -2,6 +2,7 @@
 trained network's first-layer weights after every epoch (epoch 0: before training), and at the
 end the validation confusion matrix counts the new network's verdicts on the held-out digits;
 a click on a cell lists exactly that cell's digits."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,7 +12,11 @@ from test_app_retrain import quick
 
 
 def test_unit_pictures_follow_the_epochs_and_the_validation_matrix_is_clickable(
-        window, qtbot, mnist_env, app_user_data):  # noqa: F811
+    window,
+    qtbot,
+    mnist_env,  # noqa: F811 (the fixture imported above)
+    app_user_data,
+):
     dialog = window.open_retrain_dialog()
     qtbot.waitExposed(dialog)
     quick(dialog, epochs=2)

@@ -1,5 +1,6 @@
 """Which model the app starts with (digitpad/model_store.py): kept, shipped, or a fall-back with a
 warning when a file is corrupt — never a crash, never a dialog."""
+
 from __future__ import annotations
 
 import time
@@ -19,8 +20,11 @@ pytestmark = pytest.mark.usefixtures("app_user_data")
 def shipped(tmp_path, monkeypatch):
     """A real model standing in for the shipped one (the tests must not depend on assets/)."""
     path = tmp_path / "shipped" / "model.npz"
-    model_io.save_model(Network([784, 20, 10], seed=3), path, {"name": "stand-in shipped",
-                                                               "metrics": {"mnist_test_accuracy": 0.9}})
+    model_io.save_model(
+        Network([784, 20, 10], seed=3),
+        path,
+        {"name": "stand-in shipped", "metrics": {"mnist_test_accuracy": 0.9}},
+    )
     monkeypatch.setattr(model_io, "shipped_model_path", lambda: path)
     return path
 
@@ -52,16 +56,18 @@ def test_shipped_model_when_nothing_was_kept(qtbot, shipped):
 
 
 def test_kept_model_wins_over_the_shipped_one(qtbot, shipped, app_user_data):
-    model_store.keep_model(Network([784, 12, 10]),
-                           {"name": "mine", "metrics": {"mnist_test_accuracy": 0.5}})
+    model_store.keep_model(
+        Network([784, 12, 10]), {"name": "mine", "metrics": {"mnist_test_accuracy": 0.5}}
+    )
     window = make_window(qtbot)
     assert window.model.source == "user" and window.model.name == "mine"
     assert window.model.network.layer_sizes == [784, 12, 10]
 
 
 @pytest.mark.parametrize("how", ["garbage", "empty", "truncated"])
-def test_corrupt_kept_model_falls_back_to_shipped_with_a_warning(qtbot, shipped, app_user_data,
-                                                                 how, caplog):
+def test_corrupt_kept_model_falls_back_to_shipped_with_a_warning(
+    qtbot, shipped, app_user_data, how, caplog
+):
     write_corrupt(app_user_data / "model.npz", how)
     window = make_window(qtbot)
     assert window.model.source == "shipped" and window.model.path == shipped

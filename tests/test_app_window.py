@@ -1,4 +1,5 @@
 """The main window (digitpad/app.py) with a real model file, driven by real mouse events."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,8 +12,10 @@ from digitpad.app import parse_args
 pytestmark = pytest.mark.usefixtures("app_user_data")
 
 # A "7": a bar and a slanted stem, in canvas pixels.
-SEVEN = [[(80, 80), (120, 80), (160, 80), (200, 80), (240, 80)],
-         [(240, 80), (225, 130), (210, 180), (195, 230), (180, 280)]]
+SEVEN = [
+    [(80, 80), (120, 80), (160, 80), (200, 80), (240, 80)],
+    [(240, 80), (225, 130), (210, 180), (195, 230), (180, 280)],
+]
 
 
 @pytest.fixture
@@ -86,8 +89,11 @@ def test_undo_and_clear_via_menu_shortcuts(window, app_draw, qtbot):
     assert len(canvas.strokes()) == 1
     one_stroke = window.probabilities()
     assert one_stroke != [0.0] * 10
-    qtbot.keyClick(canvas, Qt.Key.Key_Z,
-                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(
+        canvas,
+        Qt.Key.Key_Z,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
     assert len(canvas.strokes()) == 2
     qtbot.keyClick(canvas, Qt.Key.Key_Escape)
     assert canvas.is_empty()
@@ -102,15 +108,23 @@ def test_undo_and_clear_via_menu_shortcuts(window, app_draw, qtbot):
 def test_menus_hold_the_commands(window):
     titles = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
     assert list(titles) == ["File", "Edit", "View", "Model", "Help"]
-    entries = {name: [a.text().replace("&", "") for a in menu.actions() if not a.isSeparator()]
-               for name, menu in titles.items()}
+    entries = {
+        name: [a.text().replace("&", "") for a in menu.actions() if not a.isSeparator()]
+        for name, menu in titles.items()
+    }
     assert entries == {
         "File": ["Open model…", "Save model as…", "Export my digits…", "Import digits…", "Quit"],
         "Edit": ["Undo", "Redo", "Clear"],
         "View": ["Inside the network"],
-        "Model": ["Retrain…", "My digits…", "Learn my handwriting…",
-                  "Reset to the shipped model", "Load a small model to explore", "Mistakes…",
-                  "About this model"],
+        "Model": [
+            "Retrain…",
+            "My digits…",
+            "Learn my handwriting…",
+            "Reset to the shipped model",
+            "Load a small model to explore",
+            "Mistakes…",
+            "About this model",
+        ],
         "Help": ["Keyboard shortcuts", "About DigitPad"],
     }
 

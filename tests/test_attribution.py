@@ -2,6 +2,7 @@
 activations match it, the pixel attributions of every output add up to that output's score minus
 its score for the empty input (within 2 %, for many drawings, every output, several networks,
 10 or 11 outputs), and so do each hidden layer's unit contributions."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,8 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PEN_DIGITS = ROOT.parent / "shared" / "data" / "pen-digits-dev.jsonl.gz"
 
 NETWORKS = {
-    "nielsen-784-30-10-sigmoid": Network([784, 30, 10], "sigmoid", "sigmoid", "quadratic",
-                                         "normal", seed=3),
+    "nielsen-784-30-10-sigmoid": Network(
+        [784, 30, 10], "sigmoid", "sigmoid", "quadratic", "normal", seed=3
+    ),
     "784-800-800-10-relu": Network([784, 800, 800, 10], seed=4),
     "784-64-32-16-10-tanh": Network([784, 64, 32, 16, 10], "tanh", init="glorot", seed=5),
     "784-100-11-relu": Network([784, 100, 11], seed=6),
@@ -29,8 +31,11 @@ NETWORKS = {
 
 def reference_scores(network, x) -> tuple[list[np.ndarray], np.ndarray]:
     """Hidden activations and output pre-activations, in float64, one layer after another."""
-    functions = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh,
-                 "sigmoid": lambda z: 1 / (1 + np.exp(-z))}
+    functions = {
+        "relu": lambda z: np.maximum(z, 0),
+        "tanh": np.tanh,
+        "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+    }
     a = np.asarray(x, dtype=np.float64)
     hidden = []
     for w, b in zip(network.weights[:-1], network.biases[:-1]):
@@ -44,8 +49,10 @@ def drawings(count: int, seed: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     inputs = []
     while len(inputs) < count:
-        strokes = [[tuple(p) for p in np.cumsum(rng.normal(0, 15, (rng.integers(2, 40), 2)), 0)]
-                   for _ in range(rng.integers(1, 4))]
+        strokes = [
+            [tuple(p) for p in np.cumsum(rng.normal(0, 15, (rng.integers(2, 40), 2)), 0)]
+            for _ in range(rng.integers(1, 4))
+        ]
         x = strokes_to_input(strokes, compiled=False)
         if x is not None:
             inputs.append(x)
@@ -82,8 +89,9 @@ def test_attributions_add_up_for_the_shipped_model_on_real_pen_digits():
     digits = read_pen_digits(PEN_DIGITS)[::7]
     assert len({d.label for d in digits}) == 10 and len(digits) >= 50
     for digit in digits:
-        assert_complete(look_inside(network, strokes_to_input(digit.strokes, compiled=False)),
-                        network)
+        assert_complete(
+            look_inside(network, strokes_to_input(digit.strokes, compiled=False)), network
+        )
 
 
 @pytest.mark.parametrize("name", NETWORKS)

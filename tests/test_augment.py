@@ -3,6 +3,7 @@
 The MNIST-based tests read the training images from the folder named by DIGITPAD_MNIST_DIR
 (they are skipped, saying so, when it is unset); the geometric tests use synthetic images.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -137,8 +138,15 @@ def test_output_range_dtype_and_no_nan(mnist):
 
 
 def test_strong_parameters_stay_in_range(mnist):
-    strong = AugmentParams(max_rotation_deg=180, max_scale=0.5, max_aspect=0.5, max_shear=1.0,
-                           max_translation=6.0, elastic_alpha=80.0, elastic_sigma=2.0)
+    strong = AugmentParams(
+        max_rotation_deg=180,
+        max_scale=0.5,
+        max_aspect=0.5,
+        max_shear=1.0,
+        max_translation=6.0,
+        elastic_alpha=80.0,
+        elastic_sigma=2.0,
+    )
     out = augment(mnist[:500], 2, strong)
     assert np.isfinite(out).all() and out.min() >= 0.0 and out.max() <= 1.0
 
@@ -226,9 +234,12 @@ def test_no_augmentation_is_a_subpixel_recentring_shift(mnist):
     out = augment(x, 0, NO_AUGMENTATION)
     cr, cc = centre_of_mass(x)
     for i in range(len(x)):
-        expected = shift(x[i].reshape(28, 28).astype(np.float64),
-                         (MNIST_CENTRE - cr[i], MNIST_CENTRE - cc[i]), order=1,
-                         mode="grid-constant")  # zeros outside, interpolated up to the edge
+        expected = shift(
+            x[i].reshape(28, 28).astype(np.float64),
+            (MNIST_CENTRE - cr[i], MNIST_CENTRE - cc[i]),
+            order=1,
+            mode="grid-constant",
+        )  # zeros outside, interpolated up to the edge
         np.testing.assert_allclose(out[i].reshape(28, 28), expected, atol=2e-5)
     # a digit already centred by its centre of mass comes back (nearly) unchanged
     near = np.maximum(np.abs(cr - 14), np.abs(cc - 14)) < 0.05
@@ -250,8 +261,14 @@ def test_rotation_by_a_known_angle():
 
 def test_random_rotations_stay_within_their_range():
     bars = np.repeat(horizontal_bar()[None], 400, axis=0)
-    params = AugmentParams(max_rotation_deg=20, max_scale=0, max_aspect=0, max_shear=0,
-                           max_translation=0, elastic_probability=0)
+    params = AugmentParams(
+        max_rotation_deg=20,
+        max_scale=0,
+        max_aspect=0,
+        max_shear=0,
+        max_translation=0,
+        elastic_probability=0,
+    )
     out = augment(bars, 11, params)
     angles = np.array([orientation_deg(o) for o in out])
     assert np.abs(angles).max() < 20.5
@@ -284,8 +301,9 @@ def test_scale_and_shear_geometry():
 
 def test_ink_mass_is_roughly_conserved(mnist):
     # rotation and shear preserve area, hence ink (up to the border)
-    rigid = AugmentParams(max_scale=0.0, max_aspect=0.0, max_translation=0.0,
-                          elastic_probability=0.0)
+    rigid = AugmentParams(
+        max_scale=0.0, max_aspect=0.0, max_translation=0.0, elastic_probability=0.0
+    )
     out = augment(mnist, 6, rigid)
     ratio = out.sum(axis=1) / mnist.sum(axis=1)
     assert np.abs(ratio[~touches_border(out)] - 1).max() < 0.01
@@ -315,10 +333,10 @@ def _simard_reference(n, alpha, sigma, rng):
 
 def _field_stats(f):
     d = f.astype(np.float64)
-    rms = np.sqrt((d ** 2).mean())
+    rms = np.sqrt((d**2).mean())
     grad = np.sqrt((np.gradient(d, axis=3) ** 2).mean())
     lag = 4
-    corr = (d[..., lag:] * d[..., :-lag]).mean() / (d ** 2).mean()
+    corr = (d[..., lag:] * d[..., :-lag]).mean() / (d**2).mean()
     return rms, grad, corr
 
 

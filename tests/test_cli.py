@@ -1,4 +1,5 @@
 """digitpad-train and digitpad-eval, run as a user runs them (in a subprocess)."""
+
 import gzip
 import json
 import os
@@ -13,12 +14,18 @@ from trainer.model_io import load_model
 PEN_DIGITS = Path(__file__).resolve().parents[2] / "shared/data/pen-digits-dev.jsonl.gz"
 needs_mnist = pytest.mark.skipif(
     not os.environ.get("DIGITPAD_MNIST_DIR"),
-    reason="DIGITPAD_MNIST_DIR is not set: point it at a folder with the four MNIST files")
+    reason="DIGITPAD_MNIST_DIR is not set: point it at a folder with the four MNIST files",
+)
 
 
 def run(module, *args, env=None):
-    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
-                          timeout=600, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **(env or {})},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +33,18 @@ def trained(tmp_path_factory):
     if not os.environ.get("DIGITPAD_MNIST_DIR"):
         pytest.skip("DIGITPAD_MNIST_DIR is not set: point it at a folder with the four MNIST files")
     out = tmp_path_factory.mktemp("cli") / "nielsen.npz"
-    done = run("trainer.train_cli", "--preset", "nielsen", "--epochs", "2", "--subset", "8000",
-               "--json", "--out", str(out))
+    done = run(
+        "trainer.train_cli",
+        "--preset",
+        "nielsen",
+        "--epochs",
+        "2",
+        "--subset",
+        "8000",
+        "--json",
+        "--out",
+        str(out),
+    )
     return done, out
 
 
@@ -52,8 +69,12 @@ def test_the_saved_model_carries_its_metadata(trained):
     assert metadata["training"]["preset"] == "nielsen"
     assert metadata["training"]["epochs"] == 2
     assert 0.8 < metadata["metrics"]["mnist_test_accuracy"] <= 1.0
-    assert set(metadata["mnist_sha256"]) == {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                                             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}
+    assert set(metadata["mnist_sha256"]) == {
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    }
     assert metadata["preprocessing_version"].startswith("strokes-")
 
 
@@ -105,8 +126,16 @@ def test_eval_refuses_a_corrupt_model_naming_it(tmp_path):
 
 @needs_mnist
 def test_train_without_out_says_it_saves_nothing_and_says_1_epoch(tmp_path):
-    done = run("trainer.train_cli", "--preset", "nielsen", "--epochs", "1", "--subset", "2000",
-               "--quiet", )
+    done = run(
+        "trainer.train_cli",
+        "--preset",
+        "nielsen",
+        "--epochs",
+        "1",
+        "--subset",
+        "2000",
+        "--quiet",
+    )
     assert done.returncode == 0, done.stderr
     assert "1 epoch)" in done.stderr and "1 epochs" not in done.stderr + done.stdout
     assert "trained 1 epoch;" in done.stdout

@@ -1,5 +1,6 @@
 """The user's collection of labelled drawings (trainer/collection.py): saving, reading back,
 delete/relabel with undo, import and export in the pen-digits format."""
+
 from __future__ import annotations
 
 import json
@@ -70,8 +71,9 @@ def test_export_then_import_round_trips(collection, tmp_path):
     assert collection.export(exported) == 2
     other = Collection(tmp_path / "other.jsonl")
     assert other.import_file(exported) == 2
-    assert [(d.label, d.strokes) for d in Collection(other.path).load()] == \
-        [(d.label, d.strokes) for d in collection.drawings]
+    assert [(d.label, d.strokes) for d in Collection(other.path).load()] == [
+        (d.label, d.strokes) for d in collection.drawings
+    ]
 
 
 def test_an_import_of_a_bad_file_changes_nothing_and_says_why(collection, tmp_path):
@@ -79,7 +81,7 @@ def test_an_import_of_a_bad_file_changes_nothing_and_says_why(collection, tmp_pa
     before = collection.path.read_bytes()
     bad = tmp_path / "bad.jsonl"
     good_line = json.dumps({"label": 1, "strokes": ONE})
-    bad.write_text(f"{good_line}\n{good_line}\n{{\"label\": 11, \"strokes\": []}}\n")
+    bad.write_text(f'{good_line}\n{good_line}\n{{"label": 11, "strokes": []}}\n')
     with pytest.raises(CollectionError, match=r"nothing was imported: .*line 3: 'label'"):
         collection.import_file(bad)
     with pytest.raises(CollectionError, match="nothing was imported: .*cannot read"):

@@ -1,4 +1,5 @@
 """Hyperparameters: the presets are what the references describe, and bad values are refused."""
+
 import math
 
 import pytest
@@ -9,14 +10,28 @@ from trainer.config import PRESETS, ConfigError, TrainingConfig
 def test_presets_match_their_references():
     nielsen, keras = PRESETS["nielsen"], PRESETS["keras"]
     assert nielsen.layer_sizes == [784, 30, 10]
-    assert (nielsen.hidden_activation, nielsen.output_activation, nielsen.cost, nielsen.init,
-            nielsen.optimizer, nielsen.learning_rate, nielsen.batch_size, nielsen.epochs) == \
-        ("sigmoid", "sigmoid", "quadratic", "normal", "sgd", 3.0, 10, 30)
+    assert (
+        nielsen.hidden_activation,
+        nielsen.output_activation,
+        nielsen.cost,
+        nielsen.init,
+        nielsen.optimizer,
+        nielsen.learning_rate,
+        nielsen.batch_size,
+        nielsen.epochs,
+    ) == ("sigmoid", "sigmoid", "quadratic", "normal", "sgd", 3.0, 10, 30)
     assert round(60000 * (1 - nielsen.validation_share)) == 50000
     assert keras.layer_sizes == [784, 512, 512, 10]
-    assert (keras.hidden_activation, keras.output_activation, keras.cost, keras.optimizer,
-            keras.learning_rate, keras.batch_size, keras.epochs, keras.validation_share) == \
-        ("relu", "softmax", "cross_entropy", "adam", 1e-3, 128, 20, 0.1)
+    assert (
+        keras.hidden_activation,
+        keras.output_activation,
+        keras.cost,
+        keras.optimizer,
+        keras.learning_rate,
+        keras.batch_size,
+        keras.epochs,
+        keras.validation_share,
+    ) == ("relu", "softmax", "cross_entropy", "adam", 1e-3, 128, 20, 0.1)
     for preset in PRESETS.values():
         assert preset.validate() is preset
 

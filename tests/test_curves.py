@@ -1,5 +1,6 @@
 """The Retrain dialog's learning curves (pyqtgraph): the plotted points are the values appended,
 one per epoch, accuracies in percent, gaps where a value is missing."""
+
 from __future__ import annotations
 
 import numpy as np

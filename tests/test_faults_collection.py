@@ -1,5 +1,6 @@
 """Fault suite for the user's collection: crashes mid-save, damaged lines, two copies of the app
 writing at once, and opening a large collection."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,14 @@ for i in range(int(sys.argv[2])):
 
 
 def _appenders(path, count, copies):
-    return [subprocess.Popen([sys.executable, "-c", APPENDER, str(path), str(count)],
-                             stdout=subprocess.PIPE, text=True) for _ in range(copies)]
+    return [
+        subprocess.Popen(
+            [sys.executable, "-c", APPENDER, str(path), str(count)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(copies)
+    ]
 
 
 def test_a_truncated_last_line_is_reported_kept_aside_and_never_glued_to_the_next(tmp_path):
@@ -47,8 +54,11 @@ def test_a_truncated_last_line_is_reported_kept_aside_and_never_glued_to_the_nex
 def test_garbage_lines_are_set_aside_and_the_good_ones_kept(tmp_path):
     path = tmp_path / "my-digits.jsonl"
     good = new_drawing(2, SEVEN).to_json()
-    garbage = ["\x00\x01 garbage", json.dumps({"label": 5}), json.dumps({"label": 42,
-                                                                        "strokes": SEVEN})]
+    garbage = [
+        "\x00\x01 garbage",
+        json.dumps({"label": 5}),
+        json.dumps({"label": 42, "strokes": SEVEN}),
+    ]
     path.write_text("\n".join([good, *garbage, good]) + "\n")
     collection = Collection(path)
     assert [d.label for d in collection.load()] == [2, 2]

@@ -10,6 +10,7 @@ disabled) even after the button was up; it now ends at the first move without th
 path's BLAS-free forward pass for a single input (trainer.network.infer, for the pen lag) is checked against
 ``predict_proba`` at the end.
 """
+
 from __future__ import annotations
 
 import random
@@ -30,8 +31,9 @@ LEFT, RIGHT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton, Qt.Mo
 
 def mouse(widget, kind, point, button=NONE, buttons=NONE) -> None:
     local = QPointF(*point)
-    event = QMouseEvent(kind, local, widget.mapToGlobal(local), button, buttons,
-                        Qt.KeyboardModifier.NoModifier)
+    event = QMouseEvent(
+        kind, local, widget.mapToGlobal(local), button, buttons, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(widget, event)
 
 
@@ -76,8 +78,10 @@ def assert_shows_current(window) -> None:
 def on_paper(canvas, point):
     """Where the canvas keeps ``point``: on its paper, at the nearest point."""
     paper = canvas.paper()
-    return (min(max(point[0], paper.left()), paper.right()),
-            min(max(point[1], paper.top()), paper.bottom()))
+    return (
+        min(max(point[0], paper.left()), paper.right()),
+        min(max(point[1], paper.top()), paper.bottom()),
+    )
 
 
 def lissajous(n, width, height, *, outside_every=0):
@@ -230,9 +234,13 @@ def test_random_storm_of_events(window, qtbot):
         elif roll < 0.1:
             release(canvas, (x, y), rng.choice(buttons))
         elif roll < 0.11:
-            key = rng.choice([(Qt.Key.Key_Escape, Qt.KeyboardModifier.NoModifier),
-                              (Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier),
-                              (Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)])
+            key = rng.choice(
+                [
+                    (Qt.Key.Key_Escape, Qt.KeyboardModifier.NoModifier),
+                    (Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier),
+                    (Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier),
+                ]
+            )
             qtbot.keyClick(canvas, *key)
         elif roll < 0.113:
             window.resize(rng.randint(720, 1400), rng.randint(480, 900))
@@ -249,8 +257,9 @@ def test_random_storm_of_events(window, qtbot):
     assert_shows_current(window)
 
 
-def test_a_stroke_drawn_while_a_retraining_run_finishes_and_is_kept(window, qtbot, monkeypatch,
-                                                                   app_user_data):
+def test_a_stroke_drawn_while_a_retraining_run_finishes_and_is_kept(
+    window, qtbot, monkeypatch, app_user_data
+):
     """The pen keeps moving while a real (short) run ends, while its model is kept and after:
     every activation shown comes from the network in use at that moment — none from the old one
     once the new one is in."""
@@ -260,12 +269,15 @@ def test_a_stroke_drawn_while_a_retraining_run_finishes_and_is_kept(window, qtbo
 
     mnist_dir = os.environ.get(paths.MNIST_DIR_ENV)
     if not mnist_dir:
-        pytest.skip(f"{paths.MNIST_DIR_ENV} is not set: point it at a folder with the four MNIST "
-                    "files (e.g. /work/shared/data/mnist)")
+        pytest.skip(
+            f"{paths.MNIST_DIR_ENV} is not set: point it at a folder with the four MNIST "
+            "files (e.g. /work/shared/data/mnist)"
+        )
     canvas, old = window.canvas, window.model.network
     shown = []
     window.predictor.predicted.connect(
-        lambda x, p: shown.append((x, p, window.predictor.network)) if p is not None else None)
+        lambda x, p: shown.append((x, p, window.predictor.network)) if p is not None else None
+    )
     dialog = window.open_retrain_dialog()
     dialog.mnist_dir = mnist_dir
     dialog.set_preset("nielsen")
@@ -305,6 +317,7 @@ def test_a_stroke_drawn_while_a_retraining_run_finishes_and_is_kept(window, qtbo
 
 # --- the live path's own forward pass -------------------------------------------------------------
 
+
 @pytest.mark.parametrize("output", ["sigmoid", "softmax"])
 @pytest.mark.parametrize("hidden", ["sigmoid", "tanh", "relu"])
 def test_live_activations_are_predict_probas(hidden, output):
@@ -314,11 +327,15 @@ def test_live_activations_are_predict_probas(hidden, output):
     from trainer.strokes_to_input import strokes_to_input
 
     rng = np.random.default_rng(8)
-    inputs = [strokes_to_input([lissajous(300, 400, 300)]), rng.random(784, dtype=np.float32),
-              np.zeros(784, np.float32)]
+    inputs = [
+        strokes_to_input([lissajous(300, 400, 300)]),
+        rng.random(784, dtype=np.float32),
+        np.zeros(784, np.float32),
+    ]
     for dtype in (np.float32, np.float64):
-        network = Network([784, 50, 30, 10], hidden, output, "cross_entropy", "glorot",
-                          dtype=dtype, seed=4)
+        network = Network(
+            [784, 50, 30, 10], hidden, output, "cross_entropy", "glorot", dtype=dtype, seed=4
+        )
         batch = np.stack(inputs + [rng.random(784, dtype=np.float32)] * 5)  # > SMALL_BATCH rows
         batched = network.predict_proba(batch)
         for index, x in enumerate(inputs):

@@ -2,6 +2,7 @@
 files, links and unwritable places (refused before training), killed saves, file modes, runs
 whose settings leave no data or need tens of GB, and Ctrl-C / SIGTERM at any moment: one line and
 a documented exit status, never a traceback."""
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,10 @@ from trainer.model_io import ModelFileError, load_model, save_model
 from trainer.network import Network
 
 NO_MNIST = ["--mnist-dir", "/nonexistent/mnist", "--no-download"]
-needs_mnist = pytest.mark.skipif(not os.environ.get("DIGITPAD_MNIST_DIR"),
-                                 reason="DIGITPAD_MNIST_DIR is not set: point it at MNIST")
+needs_mnist = pytest.mark.skipif(
+    not os.environ.get("DIGITPAD_MNIST_DIR"),
+    reason="DIGITPAD_MNIST_DIR is not set: point it at MNIST",
+)
 
 
 def _train(capsys, *args) -> tuple[int, str]:
@@ -29,6 +32,7 @@ def _train(capsys, *args) -> tuple[int, str]:
 
 
 # --- --out ----------------------------------------------------------------------------------------
+
 
 def test_out_on_a_fifo_is_refused_before_training(tmp_path, capsys):
     fifo = tmp_path / "model.npz"
@@ -49,11 +53,17 @@ def test_out_on_a_link_to_a_device_is_refused_and_the_link_kept(tmp_path, capsys
 @pytest.mark.parametrize("case", ["a folder", "missing folder", "folder is a file"])
 def test_an_out_that_cannot_be_written_is_refused_before_training(tmp_path, capsys, case):
     (tmp_path / "file").write_text("x")
-    out = {"a folder": tmp_path, "missing folder": tmp_path / "no" / "m.npz",
-           "folder is a file": tmp_path / "file" / "m.npz"}[case]
+    out = {
+        "a folder": tmp_path,
+        "missing folder": tmp_path / "no" / "m.npz",
+        "folder is a file": tmp_path / "file" / "m.npz",
+    }[case]
     code, err = _train(capsys, "--out", str(out))
-    expected = {"a folder": "a folder; refusing to replace it", "missing folder": "does not exist",
-                "folder is a file": "is not a folder"}[case]
+    expected = {
+        "a folder": "a folder; refusing to replace it",
+        "missing folder": "does not exist",
+        "folder is a file": "is not a folder",
+    }[case]
     assert code == 2 and expected in err and "MNIST" not in err, err
 
 
@@ -73,15 +83,19 @@ def test_a_save_through_a_link_replaces_its_target_and_keeps_the_link(tmp_path):
     link.symlink_to(target)
     save_model(Network([784, 5, 10], seed=2), link)
     assert link.is_symlink() and os.readlink(link) == str(target)
-    np.testing.assert_array_equal(load_model(target)[0].weights[0],
-                                  Network([784, 5, 10], seed=2).weights[0])
+    np.testing.assert_array_equal(
+        load_model(target)[0].weights[0], Network([784, 5, 10], seed=2).weights[0]
+    )
     assert not list(tmp_path.rglob("*.tmp"))
 
 
 def test_stale_temporaries_of_killed_saves_beside_out_are_removed(tmp_path, capsys):
     out = tmp_path / "model.npz"
-    stale, young, other = (tmp_path / ".model.npz.k1ll3d.tmp", tmp_path / ".model.npz.n0w.tmp",
-                           tmp_path / ".other.npz.k1ll3d.tmp")
+    stale, young, other = (
+        tmp_path / ".model.npz.k1ll3d.tmp",
+        tmp_path / ".model.npz.n0w.tmp",
+        tmp_path / ".other.npz.k1ll3d.tmp",
+    )
     for file in (stale, young, other):
         file.write_bytes(b"\0" * 1000)
     an_hour_ago = time.time() - 3600
@@ -92,10 +106,11 @@ def test_stale_temporaries_of_killed_saves_beside_out_are_removed(tmp_path, caps
     assert young.exists() and other.exists()  # maybe a save in progress; not ours
 
 
-@pytest.mark.parametrize("umask, existing, expected", [
-    (0o022, None, 0o644), (0o027, None, 0o640), (0o077, 0o644, 0o644), (0o022, 0o600, 0o600)])
-def test_a_saved_model_keeps_the_mode_of_the_file_it_replaces(tmp_path, umask, existing,
-                                                             expected):
+@pytest.mark.parametrize(
+    "umask, existing, expected",
+    [(0o022, None, 0o644), (0o027, None, 0o640), (0o077, 0o644, 0o644), (0o022, 0o600, 0o600)],
+)
+def test_a_saved_model_keeps_the_mode_of_the_file_it_replaces(tmp_path, umask, existing, expected):
     path = tmp_path / "m.npz"
     if existing is not None:
         path.write_bytes(b"old")
@@ -110,15 +125,18 @@ def test_a_saved_model_keeps_the_mode_of_the_file_it_replaces(tmp_path, umask, e
 
 # --- settings that leave no data or need too much memory ------------------------------------------
 
-@pytest.mark.parametrize("args, words", [
-    (["--validation-share", "0.99999999"], "fewer than one batch"),
-    (["--validation-share", "1e-9"], "holds out no image"),
-    (["--subset", "100", "--batch-size", "128"], "fewer than one batch of 128"),
-    (["--hidden", ",".join(["8192"] * 40)], "40 hidden layers"),
-    (["--hidden", "8192,8192"], "parameters"),
-    (["--hidden", "4096,4096", "--batch-size", "50000"],
-     "GiB of memory"),
-])
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--validation-share", "0.99999999"], "fewer than one batch"),
+        (["--validation-share", "1e-9"], "holds out no image"),
+        (["--subset", "100", "--batch-size", "128"], "fewer than one batch of 128"),
+        (["--hidden", ",".join(["8192"] * 40)], "40 hidden layers"),
+        (["--hidden", "8192,8192"], "parameters"),
+        (["--hidden", "4096,4096", "--batch-size", "50000"], "GiB of memory"),
+    ],
+)
 def test_runs_the_data_or_memory_cannot_hold_are_refused_before_mnist(capsys, args, words):
     code, err = _train(capsys, *args)
     assert code == 2 and words in err and "MNIST" not in err, err
@@ -127,7 +145,7 @@ def test_runs_the_data_or_memory_cannot_hold_are_refused_before_mnist(capsys, ar
 
 # --- signals --------------------------------------------------------------------------------------
 
-_SAVER = '''
+_SAVER = """
 import sys
 from trainer.model_io import save_model
 from trainer.network import Network
@@ -137,18 +155,24 @@ def main():
     print("saving", flush=True)
     while True:
         save_model(network, sys.argv[1])
-'''
+"""
 
 
 @pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_signal_during_a_save_ends_with_one_line_and_no_temporary(tmp_path, signum, status):
     (tmp_path / "saver.py").write_text(_SAVER)
     out = tmp_path / "model.npz"
-    script = (f"import sys; sys.path.insert(0, {str(tmp_path)!r}); "
-              f"from trainer.terminal import run_cli; sys.exit(run_cli('digitpad-train', 'saver'))")
+    script = (
+        f"import sys; sys.path.insert(0, {str(tmp_path)!r}); "
+        f"from trainer.terminal import run_cli; sys.exit(run_cli('digitpad-train', 'saver'))"
+    )
     for delay in (0.05, 0.13, 0.31):
-        child = subprocess.Popen([sys.executable, "-c", script, str(out)], text=True,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        child = subprocess.Popen(
+            [sys.executable, "-c", script, str(out)],
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         assert child.stdout.readline() == "saving\n"
         time.sleep(delay)
         child.send_signal(signum)
@@ -161,17 +185,26 @@ def test_a_signal_during_a_save_ends_with_one_line_and_no_temporary(tmp_path, si
 
 
 @needs_mnist
-@pytest.mark.parametrize("delay, signum, status", [
-    (0.4, signal.SIGINT, 130), (1.5, signal.SIGINT, 130), (4.0, signal.SIGINT, 130),
-    (1.5, signal.SIGTERM, 143)])
+@pytest.mark.parametrize(
+    "delay, signum, status",
+    [
+        (0.4, signal.SIGINT, 130),
+        (1.5, signal.SIGINT, 130),
+        (4.0, signal.SIGINT, 130),
+        (1.5, signal.SIGTERM, 143),
+    ],
+)
 def test_the_real_command_interrupted_at_any_moment_says_one_line(tmp_path, delay, signum, status):
     command = Path(sys.executable).with_name("digitpad-train")
     if not command.exists():
         pytest.skip("the digitpad-train console script is not installed beside this Python")
     out = tmp_path / "m.npz"
-    child = subprocess.Popen([str(command), "--preset", "default", "--epochs", "1", "--quiet",
-                              "--out", str(out)], text=True, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [str(command), "--preset", "default", "--epochs", "1", "--quiet", "--out", str(out)],
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     time.sleep(delay)  # importing NumPy/Numba, reading MNIST, compiling or training
     child.send_signal(signum)
     _, err = child.communicate(timeout=120)

@@ -1,6 +1,7 @@
 """Fault injection, second pass (issue 17): crafted model and strokes files that cost time or
 memory, text Python will not take, absurd weights and a damaged Numba cache. Each must be refused
 (or survived) quickly, with a one-line message naming the file, never a traceback."""
+
 from __future__ import annotations
 
 import os
@@ -42,6 +43,7 @@ def _refused(path, *words, within: float = 2.0) -> str:
 
 # --- model files ----------------------------------------------------------------------------------
 
+
 def test_a_zip_of_300_000_entries_is_refused_from_its_directory_record(tmp_path):
     # zipfile would build 300 000 ZipInfo objects first (1.7 s here; 10 million: 72 s, 3.8 GB)
     path = write_zip_with_entries(tmp_path / "entries.npz", 300_000)
@@ -74,11 +76,14 @@ def test_an_overflowing_weight_model_is_refused_for_its_outputs(tmp_path):
     _refused(write_model(tmp_path / "3e38.npz", arrays), "not finite")
 
 
-@pytest.mark.parametrize("case, changes, words", [
-    ("5 000-digit integer", {"epochs": "9" * 5000}, ["not valid JSON text", "4300 digits"]),
-    ("lone surrogate in the name", {"name": '"\\ud800"'}, ["not valid JSON text", "surrogate"]),
-    ("nested 480 deep", {"more": "[" * 480 + "]" * 480}, ["nested more than 32 levels"]),
-])
+@pytest.mark.parametrize(
+    "case, changes, words",
+    [
+        ("5 000-digit integer", {"epochs": "9" * 5000}, ["not valid JSON text", "4300 digits"]),
+        ("lone surrogate in the name", {"name": '"\\ud800"'}, ["not valid JSON text", "surrogate"]),
+        ("nested 480 deep", {"more": "[" * 480 + "]" * 480}, ["nested more than 32 levels"]),
+    ],
+)
 def test_metadata_python_cannot_print_or_recurse_into_is_refused(tmp_path, case, changes, words):
     path = write_metadata_model(tmp_path / "meta.npz", metadata_text(**changes))
     _refused(path, *words)
@@ -93,6 +98,7 @@ def test_eval_refuses_such_a_model_with_one_line(tmp_path, text, capsys):
 
 
 # --- strokes files --------------------------------------------------------------------------------
+
 
 def _eval(*args, timeout=120):
     return run_measured(["-m", "trainer.eval_cli", *args], timeout=timeout)
@@ -131,12 +137,15 @@ def test_a_30_mb_strokes_file_is_measured_in_memory_far_below_its_size_times_32(
     assert done.peak_mb - base < 60, (done.peak_mb, base)  # was ~32 bytes per byte of the file
 
 
-@pytest.mark.parametrize("line, words", [
-    ('{"label": ' + "1" * 5000 + ', "strokes": [[[1, 2]]]}\n', ["not valid JSON", "4300"]),
-    (digit_line(5, source="\ud800"), ["'source' is not valid Unicode text"]),
-    (digit_line(5)[:-1] + " " * (1024 * 1024) + "\n", ["longer than 1048576 bytes"]),
-    (digit_line(55_000), ["more than 50000 points"]),
-])
+@pytest.mark.parametrize(
+    "line, words",
+    [
+        ('{"label": ' + "1" * 5000 + ', "strokes": [[[1, 2]]]}\n', ["not valid JSON", "4300"]),
+        (digit_line(5, source="\ud800"), ["'source' is not valid Unicode text"]),
+        (digit_line(5)[:-1] + " " * (1024 * 1024) + "\n", ["longer than 1048576 bytes"]),
+        (digit_line(55_000), ["more than 50000 points"]),
+    ],
+)
 def test_strokes_lines_python_cannot_take_are_refused_naming_the_line(tmp_path, line, words):
     path = tmp_path / "bad.jsonl"
     path.write_text(digit_line(5) + line, errors="surrogatepass")
@@ -161,8 +170,12 @@ def test_an_mnist_gzip_bomb_is_refused_before_it_is_held(tmp_path):
     bomb = write_gzip_bomb(tmp_path / "bomb.gz", 1024)  # 1 MB expanding to 1 GiB
     folder = tmp_path / "mnist"
     folder.mkdir()
-    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                 "t10k-labels-idx1-ubyte"):
+    for name in (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ):
         (folder / f"{name}.gz").symlink_to(bomb)
     done = run_measured(["-m", "trainer.eval_cli", "--mnist-dir", str(folder), "--no-download"])
     assert done.returncode == 2, done.stderr
@@ -172,10 +185,12 @@ def test_an_mnist_gzip_bomb_is_refused_before_it_is_held(tmp_path):
 
 # --- a damaged Numba cache ------------------------------------------------------------------------
 
-_PREDICT = ("import numpy as np; from trainer.model_io import load_model; "
-            "from trainer.paths import shipped_model_path; "
-            "n, _ = load_model(shipped_model_path()); "
-            "print(n.predict(np.linspace(0, 1, 784, dtype=np.float32)))")
+_PREDICT = (
+    "import numpy as np; from trainer.model_io import load_model; "
+    "from trainer.paths import shipped_model_path; "
+    "n, _ = load_model(shipped_model_path()); "
+    "print(n.predict(np.linspace(0, 1, 784, dtype=np.float32)))"
+)
 
 
 @pytest.mark.parametrize("damage", ["empty index", "garbage index", "garbage data"])
@@ -184,8 +199,14 @@ def test_a_damaged_numba_cache_is_recompiled_not_fatal(tmp_path, damage):
     env.pop("NUMBA_CACHE_DIR", None)
 
     def predict():
-        return subprocess.run([sys.executable, "-c", _PREDICT], capture_output=True, text=True,
-                              env=env, cwd=REPO, timeout=300)
+        return subprocess.run(
+            [sys.executable, "-c", _PREDICT],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=REPO,
+            timeout=300,
+        )
 
     first = predict()
     assert first.returncode == 0, first.stderr
@@ -208,8 +229,13 @@ def test_a_cache_that_cannot_be_written_costs_only_the_caching(tmp_path):
     limit = "import resource; resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096)); "
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
     env.pop("NUMBA_CACHE_DIR", None)
-    done = subprocess.run([sys.executable, "-c", limit + _PREDICT], capture_output=True, text=True,
-                          env=env, cwd=REPO, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", limit + _PREDICT],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=300,
+    )
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     assert "could not write Numba's cache" in done.stderr and "File too large" in done.stderr
-

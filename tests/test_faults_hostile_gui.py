@@ -1,6 +1,7 @@
 """Fault injection, second pass (issue 17), in the app: text from a model file is shown as plain
 text in every widget (a name or a refusal quoting the metadata must not render as HTML), and
 File ▸ Open checks the file off the GUI thread, so the window goes on responding."""
+
 from __future__ import annotations
 
 import time
@@ -47,15 +48,14 @@ def test_a_model_name_with_markup_is_shown_literally(tmp_path, qtbot, app_user_d
     assert label.textFormat() == Qt.TextFormat.PlainText  # was AutoText: a 40-px heading
 
 
-def test_a_refusal_quoting_markup_is_plain_in_the_banner_and_the_box(tmp_path, qtbot, boxes,
-                                                                     app_user_data,
-                                                                     app_random_model):
+def test_a_refusal_quoting_markup_is_plain_in_the_banner_and_the_box(
+    tmp_path, qtbot, boxes, app_user_data, app_random_model
+):
     from PySide6.QtCore import Qt
 
     from digitpad.app import MainWindow
 
-    bad = write_model(tmp_path / "bad.npz",
-                      model_arrays([784, 30, 10], hidden_activation=MARKUP))
+    bad = write_model(tmp_path / "bad.npz", model_arrays([784, 30, 10], hidden_activation=MARKUP))
     window = MainWindow(bad)  # start-up: refused, falls back to the shipped model
     qtbot.addWidget(window)
     assert MARKUP in window.model_warning()
@@ -66,8 +66,9 @@ def test_a_refusal_quoting_markup_is_plain_in_the_banner_and_the_box(tmp_path, q
     assert text_format == Qt.TextFormat.PlainText
 
 
-def test_file_open_checks_the_file_while_the_window_responds(tmp_path, qtbot, app_user_data,
-                                                             app_random_model, monkeypatch):
+def test_file_open_checks_the_file_while_the_window_responds(
+    tmp_path, qtbot, app_user_data, app_random_model, monkeypatch
+):
     from PySide6.QtWidgets import QFileDialog
 
     from digitpad import model_store
@@ -83,8 +84,9 @@ def test_file_open_checks_the_file_while_the_window_responds(tmp_path, qtbot, ap
         return load(path)
 
     monkeypatch.setattr(model_store, "load_model_file", slow_load)
-    monkeypatch.setattr(QFileDialog, "getOpenFileName",
-                        staticmethod(lambda *a, **k: (str(opened), "")))
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(opened), ""))
+    )
     heartbeat = Heartbeat(10)
     started = time.perf_counter()
     window.open_action.trigger()
@@ -96,8 +98,9 @@ def test_file_open_checks_the_file_while_the_window_responds(tmp_path, qtbot, ap
     assert window.open_action.isEnabled() and window.model.path == opened
 
 
-def test_absurd_weights_are_refused_by_file_open(tmp_path, qtbot, boxes,
-                                                                  app_user_data, app_random_model):
+def test_absurd_weights_are_refused_by_file_open(
+    tmp_path, qtbot, boxes, app_user_data, app_random_model
+):
     import numpy as np
 
     from digitpad.app import MainWindow
@@ -125,8 +128,9 @@ def test_a_name_of_100_000_characters_does_not_widen_the_window(tmp_path, qtbot,
     assert "&lt;b&gt;x&lt;/b&gt;" in window.model_label.toolTip()  # shown literally, in full
 
 
-def test_a_refusal_quotes_at_most_a_few_words_of_a_megabyte_value(tmp_path, qtbot, boxes,
-                                                                  app_user_data, app_random_model):
+def test_a_refusal_quotes_at_most_a_few_words_of_a_megabyte_value(
+    tmp_path, qtbot, boxes, app_user_data, app_random_model
+):
     from digitpad.app import MainWindow
 
     bad = write_model(tmp_path / "big.npz", model_arrays([784, 30, 10], cost="c" * 500_000))

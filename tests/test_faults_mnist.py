@@ -8,6 +8,7 @@ has the basic cut/wrong/missing mirrors. Here: the same faults *served* by a mir
 faults (reset, stall, no length), a killed download, the app's download dialog cancelled over and
 over, and bad MNIST reaching ``digitpad-train`` and the retrain dialog.
 """
+
 from __future__ import annotations
 
 import functools
@@ -35,14 +36,22 @@ REPO = Path(__file__).resolve().parents[1]
 FIRST = f"{MNIST_FILES[0]}.gz"  # the file every download starts with
 
 
-def _idx(name: str, count: int, *, magic: int | None = None, header_count: int | None = None) -> bytes:
+def _idx(
+    name: str, count: int, *, magic: int | None = None, header_count: int | None = None
+) -> bytes:
     """A well-formed (but not genuine) IDX file for ``name`` with ``count`` items."""
     if "images" in name:
-        head = struct.pack(">IIII", 2051 if magic is None else magic,
-                           count if header_count is None else header_count, 28, 28)
+        head = struct.pack(
+            ">IIII",
+            2051 if magic is None else magic,
+            count if header_count is None else header_count,
+            28,
+            28,
+        )
         return head + bytes(count * 784)
-    head = struct.pack(">II", 2049 if magic is None else magic,
-                       count if header_count is None else header_count)
+    head = struct.pack(
+        ">II", 2049 if magic is None else magic, count if header_count is None else header_count
+    )
     return head + bytes(i % 10 for i in range(count))
 
 
@@ -77,12 +86,12 @@ CONTENT_FAULTS = {
     "html": "not a complete gzip file",
 }
 TRANSFER_FAULTS = {
-    "cut": "transfer cut off",                 # announces the full length, sends half, closes
+    "cut": "transfer cut off",  # announces the full length, sends half, closes
     "cut-no-length": "not a complete gzip file",  # no Content-Length, half the body, closes
     # half the body, then a TCP reset: whether the reset or the short body is seen first is up to
     # the kernel's timing, and either is a true account of what happened
     "reset": ("transfer failed", "transfer cut off"),
-    "stall": "no answer within",               # half the body, then silence
+    "stall": "no answer within",  # half the body, then silence
     "missing": "HTTP error 404",
 }
 
@@ -113,8 +122,9 @@ class FaultyMirror(LocalServer):
             send(handler, body[: len(body) // 2], length=None)
         elif kind == "reset":
             send(handler, body[: len(body) // 2], length=len(body), flush=True)
-            handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                          struct.pack("ii", 1, 0))
+            handler.connection.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+            )
         elif kind == "stall":
             send(handler, body[:65536], length=len(body), flush=True)
             self.release.wait(30)
@@ -143,8 +153,10 @@ def mirror(real_files):
 @pytest.fixture
 def needs_real(real_files):
     if real_files is None:
-        pytest.skip(f"{paths.MNIST_DIR_ENV} is not set: point it at a folder with the four MNIST "
-                    "files (e.g. /work/shared/data/mnist) so the mirror can serve good ones")
+        pytest.skip(
+            f"{paths.MNIST_DIR_ENV} is not set: point it at a folder with the four MNIST "
+            "files (e.g. /work/shared/data/mnist) so the mirror can serve good ones"
+        )
     return real_files
 
 
@@ -172,8 +184,11 @@ def test_bad_mirror_is_reported_and_leaves_nothing(mirror, cache, kind):
 def test_load_mnist_through_every_bad_mirror_leaves_the_cache_empty(mirror, cache, monkeypatch):
     kinds = [*CONTENT_FAULTS, *TRANSFER_FAULTS]
     monkeypatch.setenv(MIRRORS_ENV, " ".join(mirror.url(kind) for kind in kinds))
-    monkeypatch.setattr(mnist_download, "download_mnist",
-                        lambda *a, **k: download_mnist(*a, **{**k, "timeout": 1.0}))
+    monkeypatch.setattr(
+        mnist_download,
+        "download_mnist",
+        lambda *a, **k: download_mnist(*a, **{**k, "timeout": 1.0}),
+    )
     with pytest.raises(MnistError) as caught:
         load_mnist(progress=lambda *a: None)
     message = str(caught.value)
@@ -186,7 +201,8 @@ def test_load_mnist_through_every_bad_mirror_leaves_the_cache_empty(mirror, cach
 
 
 def test_bad_mirrors_then_a_good_one_fill_the_cache_with_verified_files_only(
-        mirror, cache, monkeypatch, needs_real):
+    mirror, cache, monkeypatch, needs_real
+):
     kinds = ["html", "cut", "checksum", "reset", "good"]
     monkeypatch.setenv(MIRRORS_ENV, " ".join(mirror.url(kind) for kind in kinds))
     data = load_mnist(progress=lambda *a: None)
@@ -200,12 +216,20 @@ def test_a_killed_download_leaves_nothing_that_is_ever_read(mirror, cache):
     """SIGKILL while a file streams in: only a hidden ``.part.gz`` is left, which is never taken
     for MNIST; the next download (here: from a mirror that has nothing) deletes it once stale."""
     child = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys\nfrom trainer.mnist_download import download_mnist\n"
-         "def progress(done, total, name):\n"
-         "    if done: print('streaming', flush=True)\n"
-         "download_mnist(sys.argv[1], mirrors=[sys.argv[2]], progress=progress)\n",
-         str(cache), mirror.url("slow")], stdout=subprocess.PIPE, text=True, cwd=REPO)
+        [
+            sys.executable,
+            "-c",
+            "import sys\nfrom trainer.mnist_download import download_mnist\n"
+            "def progress(done, total, name):\n"
+            "    if done: print('streaming', flush=True)\n"
+            "download_mnist(sys.argv[1], mirrors=[sys.argv[2]], progress=progress)\n",
+            str(cache),
+            mirror.url("slow"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
     try:
         assert child.stdout.readline().strip() == "streaming"
         child.send_signal(signal.SIGKILL)
@@ -214,8 +238,11 @@ def test_a_killed_download_leaves_nothing_that_is_ever_read(mirror, cache):
         child.wait(30)
         child.stdout.close()
     left = _left_in(cache)
-    assert len(left) == 1 and left[0].startswith(f".{MNIST_FILES[0]}.") and \
-        left[0].endswith(".part.gz"), left
+    assert (
+        len(left) == 1
+        and left[0].startswith(f".{MNIST_FILES[0]}.")
+        and left[0].endswith(".part.gz")
+    ), left
     assert find_mnist_dir() is None  # not taken for MNIST
     with pytest.raises(MnistError, match="lacks"):
         load_mnist(cache, download=False)
@@ -232,8 +259,10 @@ def test_a_killed_download_leaves_nothing_that_is_ever_read(mirror, cache):
 
 # --- the app's download dialog ------------------------------------------------------------------
 
-def test_download_dialog_cancelled_again_and_again_stays_responsive(mirror, cache, monkeypatch,
-                                                                    qtbot):
+
+def test_download_dialog_cancelled_again_and_again_stays_responsive(
+    mirror, cache, monkeypatch, qtbot
+):
     from digitpad.mnist_dialog import MnistDialog
 
     monkeypatch.setenv(MIRRORS_ENV, mirror.url("slow"))
@@ -247,8 +276,10 @@ def test_download_dialog_cancelled_again_and_again_stays_responsive(mirror, cach
             qtbot.wait(delay_ms)
         dialog.cancel_download()
         dialog.cancel_download()  # a double click
-        qtbot.waitUntil(lambda: not dialog.is_downloading() and dialog.download_button.isEnabled(),
-                        timeout=10000)
+        qtbot.waitUntil(
+            lambda: not dialog.is_downloading() and dialog.download_button.isEnabled(),
+            timeout=10000,
+        )
         assert "cancelled" in dialog.status_label.text()
         assert dialog.isVisible() and dialog.result() != dialog.DialogCode.Accepted
         assert _left_in(cache) == []
@@ -257,7 +288,8 @@ def test_download_dialog_cancelled_again_and_again_stays_responsive(mirror, cach
 
 
 def test_closing_the_download_dialog_on_a_stalled_mirror_does_not_freeze_the_app(
-        mirror, cache, monkeypatch, qtbot):
+    mirror, cache, monkeypatch, qtbot
+):
     """The server sends a little and then nothing: closing the dialog must not block the event
     loop until the transfer times out; the dialog closes as soon as the transfer ends."""
     from digitpad.mnist_dialog import MnistDialog
@@ -280,6 +312,7 @@ def test_closing_the_download_dialog_on_a_stalled_mirror_does_not_freeze_the_app
 
 # --- bad MNIST reaching the trainer and the app -------------------------------------------------
 
+
 def _bad_mnist_folder(folder: Path) -> Path:
     """Four files, one of them with a wrong magic number."""
     folder.mkdir(parents=True)
@@ -294,16 +327,28 @@ def test_digitpad_train_refuses_bad_mnist_naming_the_file(tmp_path, capsys):
 
     folder = _bad_mnist_folder(tmp_path / "mnist")
     out = tmp_path / "model.npz"
-    code = train_cli.main(["--preset", "nielsen", "--epochs", "1", "--mnist-dir", str(folder),
-                           "--out", str(out), "--quiet"])
+    code = train_cli.main(
+        [
+            "--preset",
+            "nielsen",
+            "--epochs",
+            "1",
+            "--mnist-dir",
+            str(folder),
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     assert f"{folder / 't10k-labels-idx1-ubyte.gz'}: wrong magic number 2052" in err
     assert not out.exists()
 
 
-def test_retrain_dialog_reports_bad_mnist_and_keeps_the_model(tmp_path, qtbot, app_user_data,
-                                                              app_random_model):
+def test_retrain_dialog_reports_bad_mnist_and_keeps_the_model(
+    tmp_path, qtbot, app_user_data, app_random_model
+):
     from digitpad.app import MainWindow
 
     window = MainWindow(app_random_model)

@@ -6,6 +6,7 @@ valid file thousands of ways and must only ever see ``ModelFileError`` (it found
 numpy's header parser raising ``TokenError``/``SyntaxError``, a negative declared dimension, and
 zipfile's ``RuntimeError`` for a member flagged as encrypted).
 """
+
 from __future__ import annotations
 
 import io
@@ -63,8 +64,9 @@ def _with_metadata(arrays: dict, **changes) -> dict:
 
 def _npy_header(descr: str, shape) -> bytes:
     header = io.BytesIO()
-    np.lib.format.write_array_header_1_0(header, {"descr": descr, "fortran_order": False,
-                                                  "shape": shape})
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": descr, "fortran_order": False, "shape": shape}
+    )
     return header.getvalue()
 
 
@@ -184,8 +186,11 @@ CASES = {
 @pytest.fixture(scope="module")
 def good_model(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("faults-models") / "good.npz"
-    save_model(Network([784, 12, 10], seed=11), path, {"name": "good net",
-                                                       "metrics": {"mnist_test_accuracy": 0.42}})
+    save_model(
+        Network([784, 12, 10], seed=11),
+        path,
+        {"name": "good net", "metrics": {"mnist_test_accuracy": 0.42}},
+    )
     return path
 
 
@@ -203,8 +208,9 @@ def bad_models(good_model) -> dict[str, Path]:
 
 def _assert_names_file_and_problem(message: str, path: Path, case: str) -> None:
     assert str(path) in message, f"{case}: the message does not name the file: {message!r}"
-    assert CASES[case][1] in message, f"{case}: the message does not say {CASES[case][1]!r}: " \
-                                      f"{message!r}"
+    assert CASES[case][1] in message, (
+        f"{case}: the message does not say {CASES[case][1]!r}: {message!r}"
+    )
 
 
 def _assert_no_code_ran(path: Path) -> None:
@@ -221,8 +227,9 @@ def test_load_model_refuses(bad_models, case):
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_digitpad_eval_refuses(bad_models, case, capsys, tmp_path):
-    code = eval_cli.main(["--model", str(bad_models[case]), "--no-download",
-                          "--mnist-dir", str(tmp_path)])
+    code = eval_cli.main(
+        ["--model", str(bad_models[case]), "--no-download", "--mnist-dir", str(tmp_path)]
+    )
     out, err = capsys.readouterr()
     assert code == 2
     assert err.startswith("digitpad-eval: ") and "Traceback" not in err
@@ -233,9 +240,21 @@ def test_digitpad_eval_refuses(bad_models, case, capsys, tmp_path):
 def test_digitpad_eval_command_refuses_without_a_traceback(bad_models, tmp_path):
     """The real command in its own process: exit status 2, one line, no code from the file."""
     case = "pickled object"
-    done = subprocess.run([sys.executable, "-m", "trainer.eval_cli", "--model",
-                           str(bad_models[case]), "--no-download", "--mnist-dir", str(tmp_path)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trainer.eval_cli",
+            "--model",
+            str(bad_models[case]),
+            "--no-download",
+            "--mnist-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
     _assert_names_file_and_problem(done.stderr, bad_models[case], case)
@@ -244,6 +263,7 @@ def test_digitpad_eval_command_refuses_without_a_traceback(bad_models, tmp_path)
 
 # --- the app ------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def shipped(good_model, monkeypatch):
     monkeypatch.setattr(model_io, "shipped_model_path", lambda: good_model)
@@ -251,9 +271,9 @@ def shipped(good_model, monkeypatch):
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_file_open_refuses_and_keeps_the_current_model(bad_models, case, qtbot, app_user_data,
-                                                       shipped, warnings_shown, monkeypatch,
-                                                       app_draw):
+def test_file_open_refuses_and_keeps_the_current_model(
+    bad_models, case, qtbot, app_user_data, shipped, warnings_shown, monkeypatch, app_draw
+):
     from PySide6.QtWidgets import QFileDialog
 
     from digitpad.app import MainWindow
@@ -262,11 +282,11 @@ def test_file_open_refuses_and_keeps_the_current_model(bad_models, case, qtbot, 
     window = MainWindow()
     qtbot.addWidget(window)
     before, label = window.model, window.model_label.text()
-    monkeypatch.setattr(QFileDialog, "getOpenFileName",
-                        staticmethod(lambda *a, **k: (str(bad_models[case]), "")))
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(bad_models[case]), ""))
+    )
     window.open_action.trigger()  # File ▸ Open (the file is checked on a background thread)
-    qtbot.waitUntil(lambda: window.open_action.isEnabled() and bool(warnings_shown),
-                    timeout=20000)
+    qtbot.waitUntil(lambda: window.open_action.isEnabled() and bool(warnings_shown), timeout=20000)
     assert len(warnings_shown) == 1
     title, text = warnings_shown[0]
     assert title == "Cannot open the model"
@@ -323,6 +343,7 @@ def test_background_start_up_with_a_bad_kept_model(bad_models, qtbot, app_user_d
 
 # --- fuzzing ------------------------------------------------------------------------------------
 
+
 def test_mutated_model_files_only_ever_give_model_file_error(good_model, tmp_path):
     """800 seeded mutations (bit flips, byte stores, truncations, insertions), half of them aimed
     at the zip and .npy headers: each file is refused with ModelFileError naming it, or (when the
@@ -331,8 +352,12 @@ def test_mutated_model_files_only_ever_give_model_file_error(good_model, tmp_pat
     good = good_model.read_bytes()
     original, _ = load_model(good_model)
     reference = [*original.weights, *original.biases]
-    heads = [i for magic in (b"PK\x03\x04", b"PK\x01\x02", b"PK\x05\x06", b"\x93NUMPY")
-             for i in range(len(good)) if good.startswith(magic, i)]
+    heads = [
+        i
+        for magic in (b"PK\x03\x04", b"PK\x01\x02", b"PK\x05\x06", b"\x93NUMPY")
+        for i in range(len(good))
+        if good.startswith(magic, i)
+    ]
     rng = random.Random(2024)
     target = tmp_path / "mutant.npz"
     outcomes = {"refused": 0, "loaded unchanged": 0}
@@ -347,8 +372,9 @@ def test_mutated_model_files_only_ever_give_model_file_error(good_model, tmp_pat
             if kind == "flip":
                 data[at] ^= 1 << rng.randrange(8)
             elif kind == "store":
-                data[at] = rng.choice([0, 0xFF, ord("("), ord(")"), ord("'"), ord("-"), ord("9"),
-                                       rng.randrange(256)])
+                data[at] = rng.choice(
+                    [0, 0xFF, ord("("), ord(")"), ord("'"), ord("-"), ord("9"), rng.randrange(256)]
+                )
             elif kind == "truncate":
                 del data[at:]
                 break

@@ -1,5 +1,6 @@
 """Issue 17, third pass: hostile inputs against the batch's new features (the user's collection,
 its import/export, the personal fine-tune, the "not a digit" output). See docs/hardening.md."""
+
 from __future__ import annotations
 
 import os
@@ -17,10 +18,16 @@ GOOD = '{"label":3,"strokes":[[[1,2],[3,4]]]}'
 def _run_isolated(code: str, timeout: float = 60) -> subprocess.CompletedProcess:
     """Run ``code`` in a child with 1.5 GiB of address space, so that a hang or a memory blow-up
     on broken code fails the test instead of the machine."""
-    limited = ("import resource\n"
-               "resource.setrlimit(resource.RLIMIT_AS, (1536 * 1024**2, 1536 * 1024**2))\n")
-    return subprocess.run([sys.executable, "-c", limited + textwrap.dedent(code)],
-                          capture_output=True, text=True, timeout=timeout)
+    limited = (
+        "import resource\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1536 * 1024**2, 1536 * 1024**2))\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", limited + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.mark.parametrize("target", ["/dev/zero", "fifo"])
@@ -31,7 +38,8 @@ def test_collection_that_is_not_a_regular_file_is_refused_at_once(tmp_path, targ
     else:
         path.symlink_to(target)
     try:
-        result = _run_isolated(f"""
+        result = _run_isolated(
+            f"""
             from trainer.collection import Collection, CollectionError, new_drawing
             for attempt in ("load", "append"):
                 collection = Collection({str(path)!r})
@@ -42,7 +50,9 @@ def test_collection_that_is_not_a_regular_file_is_refused_at_once(tmp_path, targ
                         collection.append(new_drawing(3, [[(1, 2), (3, 4)]]))
                 except CollectionError as error:
                     print(attempt, error)
-            """, timeout=30)
+            """,
+            timeout=30,
+        )
     except subprocess.TimeoutExpired:
         pytest.fail("reading or appending to the collection hung")
     assert result.returncode == 0, result.stderr[-500:]
@@ -52,6 +62,7 @@ def test_collection_that_is_not_a_regular_file_is_refused_at_once(tmp_path, targ
 
 def test_oversized_collection_is_refused_without_reading_it(tmp_path, monkeypatch):
     import trainer.collection as collection_module
+
     monkeypatch.setattr(collection_module, "MAX_TEXT_BYTES", 100)
     path = tmp_path / "my-digits.jsonl"
     path.write_text((GOOD + "\n") * 10)
@@ -69,15 +80,18 @@ def test_lone_surrogate_id_does_not_block_every_export(tmp_path):
     assert Collection(tmp_path / "again.jsonl").import_file(tmp_path / "out.jsonl") == 2
 
 
-@pytest.mark.parametrize("hostile", [
-    '{"label":3,"strokes":[[[1' + "0" * 5000 + ',2],[3,4]]]}',   # 5 000-digit number
-    "[" * 100_000,                                                  # deep nesting
-    '\udcff\udcfe garbage',                                         # not UTF-8 at all
-    '{"label":"\\ud800","strokes":[[[1,2],[3,4]]]}',               # lone surrogate label
-    '{"label":"<b>7</b>","strokes":[[[1,2],[3,4]]]}',              # a weird string label
-    '{"label":true,"strokes":[[[1,2],[3,4]]]}',
-    '{"label":3,"strokes":[[[1,2],[3,4]]],"canvas":[0,5]}',
-])
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        '{"label":3,"strokes":[[[1' + "0" * 5000 + ",2],[3,4]]]}",  # 5 000-digit number
+        "[" * 100_000,  # deep nesting
+        "\udcff\udcfe garbage",  # not UTF-8 at all
+        '{"label":"\\ud800","strokes":[[[1,2],[3,4]]]}',  # lone surrogate label
+        '{"label":"<b>7</b>","strokes":[[[1,2],[3,4]]]}',  # a weird string label
+        '{"label":true,"strokes":[[[1,2],[3,4]]]}',
+        '{"label":3,"strokes":[[[1,2],[3,4]]],"canvas":[0,5]}',
+    ],
+)
 def test_hostile_line_is_set_aside_and_the_rest_kept(tmp_path, hostile):
     path = tmp_path / "my-digits.jsonl"
     path.write_bytes(hostile.encode("utf-8", "surrogateescape") + b"\n" + GOOD.encode() + b"\n")
@@ -107,23 +121,46 @@ def test_full_folder_append_reports_and_keeps_the_collection(tmp_path):
     assert [d.label for d in collection.load()] == [3]
 
 
-@pytest.mark.parametrize("content, reason", [
-    ("", "the files hold no drawings"),
-    ('{"label":"not-a-digit","strokes":[[[1,2],[3,4]]]}\n',
-     'skipped: this model has no "not a digit" output'),
-])
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        ("", "the files hold no drawings"),
+        (
+            '{"label":"not-a-digit","strokes":[[[1,2],[3,4]]]}\n',
+            'skipped: this model has no "not a digit" output',
+        ),
+    ],
+)
 def test_my_digits_with_nothing_learnable_exits_2_before_training(tmp_path, content, reason):
     """Before: the fine-tune ran on MNIST alone and saved a model as if it had learnt the
     writer's handwriting."""
     from trainer.model_io import save_model
     from trainer.network import Network
+
     model, mine, out = tmp_path / "model.npz", tmp_path / "mine.jsonl", tmp_path / "me.npz"
     save_model(Network([784, 16, 10]), model)
     mine.write_text(content)
-    done = subprocess.run([sys.executable, "-m", "trainer.train_cli", "--from", str(model),
-                           "--my-digits", str(mine), "--preset", "personal", "--subset", "200",
-                           "--out", str(out), "--no-download"],
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trainer.train_cli",
+            "--from",
+            str(model),
+            "--my-digits",
+            str(mine),
+            "--preset",
+            "personal",
+            "--subset",
+            "200",
+            "--out",
+            str(out),
+            "--no-download",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 2, done.stderr[-500:]
     assert "--my-digits: no drawing to learn from" in done.stderr and reason in done.stderr
     assert not out.exists()
@@ -133,6 +170,7 @@ def test_float_label_is_set_aside_so_the_collection_stays_readable_by_the_tools(
     """Before: "label": 1.0 was accepted (1.0 == 1) and exported as 1.0, which digitpad-train
     --my-digits and digitpad-eval --strokes refuse, so the whole collection became unusable."""
     from trainer.pen_digits import read_pen_digits
+
     path = tmp_path / "my-digits.jsonl"
     path.write_text('{"label":1.0,"strokes":[[[1,2],[3,4]]]}\n' + GOOD + "\n")
     collection = Collection(path)
@@ -143,12 +181,27 @@ def test_float_label_is_set_aside_so_the_collection_stays_readable_by_the_tools(
 def test_from_a_12_output_model_exits_2_naming_the_outputs(tmp_path):
     from trainer.model_io import save_model
     from trainer.network import Network
+
     model, mine = tmp_path / "twelve.npz", tmp_path / "mine.jsonl"
     save_model(Network([784, 16, 12]), model)
     mine.write_text(GOOD + "\n")
-    done = subprocess.run([sys.executable, "-m", "trainer.train_cli", "--from", str(model),
-                           "--my-digits", str(mine), "--preset", "personal", "--no-download"],
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trainer.train_cli",
+            "--from",
+            str(model),
+            "--my-digits",
+            str(mine),
+            "--preset",
+            "personal",
+            "--no-download",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 2, done.stderr[-500:]
     assert "maps 784 inputs to 12 outputs" in done.stderr
     assert "Traceback" not in done.stderr

@@ -8,6 +8,7 @@ needed) and a real 256 KiB tmpfs, mounted in a private user + mount namespace (`
 that fills up and is then remounted read-only (skipped where namespaces are not allowed).
 ``tests/test_model_io.py`` already has the simplest injected ENOSPC and EACCES cases.
 """
+
 from __future__ import annotations
 
 import errno
@@ -77,8 +78,9 @@ def _fill_disk_after(monkeypatch, room: int):
     """From now on model files are written to a disk with ``room`` bytes free; returns a function
     that frees the disk again."""
     real_fdopen = os.fdopen
-    monkeypatch.setattr(model_io.os, "fdopen",
-                        lambda *args, **kwargs: _FullDisk(real_fdopen(*args, **kwargs), room))
+    monkeypatch.setattr(
+        model_io.os, "fdopen", lambda *args, **kwargs: _FullDisk(real_fdopen(*args, **kwargs), room)
+    )
     return lambda: monkeypatch.setattr(model_io.os, "fdopen", real_fdopen)
 
 
@@ -105,12 +107,16 @@ def test_disk_full_on_a_first_save_leaves_nothing(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("where, error", [
-    ("fsync", OSError(errno.ENOSPC, "No space left on device")),  # delayed allocation
-    ("fsync", OSError(errno.EIO, "Input/output error")),
-    ("replace", OSError(errno.EXDEV, "Invalid cross-device link")),
-    ("replace", PermissionError(errno.EACCES, "Permission denied")),
-], ids=["fsync-ENOSPC", "fsync-EIO", "rename-EXDEV", "rename-EACCES"])
+@pytest.mark.parametrize(
+    "where, error",
+    [
+        ("fsync", OSError(errno.ENOSPC, "No space left on device")),  # delayed allocation
+        ("fsync", OSError(errno.EIO, "Input/output error")),
+        ("replace", OSError(errno.EXDEV, "Invalid cross-device link")),
+        ("replace", PermissionError(errno.EACCES, "Permission denied")),
+    ],
+    ids=["fsync-ENOSPC", "fsync-EIO", "rename-EXDEV", "rename-EACCES"],
+)
 def test_failures_after_the_write_keep_the_previous_file(old_and_new, monkeypatch, where, error):
     path, new = old_and_new
     before = path.read_bytes()
@@ -152,13 +158,19 @@ class Net:
 
 def _run_child(body: str, *args, prefix=(), timeout=120) -> subprocess.CompletedProcess:
     script = _CHILD_PRELUDE + textwrap.dedent(body)
-    return subprocess.run([*prefix, sys.executable, "-c", script, *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, cwd=REPO)
+    return subprocess.run(
+        [*prefix, sys.executable, "-c", script, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+    )
 
 
 def test_real_file_size_limit_keeps_the_previous_file(tmp_path):
     """The kernel refuses the write (RLIMIT_FSIZE → EFBIG), no injection involved."""
-    done = _run_child("""
+    done = _run_child(
+        """
         import resource, signal
         path = sys.argv[1]
         save_model(Net(16, 1), path, {"name": "previous"})
@@ -170,7 +182,9 @@ def test_real_file_size_limit_keeps_the_previous_file(tmp_path):
             print("refused:", error)
         network, metadata = load_model(path)
         print("loaded:", metadata["name"])
-    """, tmp_path / "model.npz")
+    """,
+        tmp_path / "model.npz",
+    )
     assert done.returncode == 0, done.stderr
     assert "refused:" in done.stdout and "File too large" in done.stdout
     assert str(tmp_path / "model.npz") in done.stdout
@@ -187,14 +201,26 @@ def test_real_tiny_filesystem_full_then_read_only(tmp_path):
     mount_point.mkdir()
     probe = None
     if unshare:
-        probe = subprocess.run([unshare, "-Urm", "sh", "-c",
-                                f"mount -t tmpfs -o size=256k none {shlex.quote(str(mount_point))}"],
-                               capture_output=True, text=True, timeout=30)
+        probe = subprocess.run(
+            [
+                unshare,
+                "-Urm",
+                "sh",
+                "-c",
+                f"mount -t tmpfs -o size=256k none {shlex.quote(str(mount_point))}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     if not unshare or probe.returncode != 0:
-        pytest.skip("cannot mount a size-limited tmpfs here (needs util-linux unshare and "
-                    "unprivileged user namespaces): "
-                    + (probe.stderr.strip() if probe is not None else "no unshare"))
-    done = _run_child("""
+        pytest.skip(
+            "cannot mount a size-limited tmpfs here (needs util-linux unshare and "
+            "unprivileged user namespaces): "
+            + (probe.stderr.strip() if probe is not None else "no unshare")
+        )
+    done = _run_child(
+        """
         import os, subprocess
         folder = sys.argv[1]
         path = os.path.join(folder, "model.npz")
@@ -210,9 +236,16 @@ def test_real_tiny_filesystem_full_then_read_only(tmp_path):
         except ModelFileError as error:
             print("read-only:", error)
         print("after read-only:", load_model(path)[1]["name"], sorted(os.listdir(folder)))
-    """, mount_point, prefix=(unshare, "-Urm", "sh", "-c",
-                              f"mount -t tmpfs -o size=256k none {shlex.quote(str(mount_point))}"
-                              ' && exec "$0" "$@"'))
+    """,
+        mount_point,
+        prefix=(
+            unshare,
+            "-Urm",
+            "sh",
+            "-c",
+            f'mount -t tmpfs -o size=256k none {shlex.quote(str(mount_point))} && exec "$0" "$@"',
+        ),
+    )
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "full:" in out and "No space left on device" in out
@@ -221,8 +254,11 @@ def test_real_tiny_filesystem_full_then_read_only(tmp_path):
     assert "after read-only: previous ['model.npz']" in out
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into any folder whatever its mode: "
-                    "the read-only tmpfs test and the injected EACCES cases cover this as root")
+@pytest.mark.skipif(
+    os.geteuid() == 0,
+    reason="root writes into any folder whatever its mode: "
+    "the read-only tmpfs test and the injected EACCES cases cover this as root",
+)
 def test_real_unwritable_folder(old_and_new):
     path, new = old_and_new
     before = path.read_bytes()
@@ -237,12 +273,15 @@ def test_real_unwritable_folder(old_and_new):
 
 # --- the app tells the user ---------------------------------------------------------------------
 
+
 def test_save_as_on_a_full_disk_tells_the_user(window, old_and_new, monkeypatch, warnings_shown):
     from PySide6.QtWidgets import QFileDialog
 
     path, _ = old_and_new
     before = path.read_bytes()
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(path), "")))
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(path), ""))
+    )
     _fill_disk_after(monkeypatch, 5000)
     window.save_action.trigger()  # File ▸ Save model as…
     assert len(warnings_shown) == 1
@@ -252,8 +291,9 @@ def test_save_as_on_a_full_disk_tells_the_user(window, old_and_new, monkeypatch,
     _assert_intact(path, before)
 
 
-def test_save_as_into_an_unwritable_folder_tells_the_user(window, old_and_new, monkeypatch,
-                                                          warnings_shown):
+def test_save_as_into_an_unwritable_folder_tells_the_user(
+    window, old_and_new, monkeypatch, warnings_shown
+):
     path, _ = old_and_new
     before = path.read_bytes()
 
@@ -272,16 +312,22 @@ def _decide(window):
     from digitpad.training_worker import TrainingOutcome
 
     dialog = window.open_retrain_dialog()
-    outcome = TrainingOutcome("completed", "trained 1 epochs", network=Network([784, 24, 10], seed=9),
-                              metadata={"name": "retrained", "metrics": {"mnist_test_accuracy": 0.9}},
-                              test_accuracy=0.9, current_test_accuracy=0.1)
+    outcome = TrainingOutcome(
+        "completed",
+        "trained 1 epochs",
+        network=Network([784, 24, 10], seed=9),
+        metadata={"name": "retrained", "metrics": {"mnist_test_accuracy": 0.9}},
+        test_accuracy=0.9,
+        current_test_accuracy=0.1,
+    )
     dialog._on_finished(outcome)  # what the worker's finished signal calls
     assert dialog.state() == "decide"
     return dialog, outcome
 
 
 def test_keep_on_a_full_disk_keeps_the_previous_model_and_allows_a_retry(
-        window, app_user_data, monkeypatch, warnings_shown):
+    window, app_user_data, monkeypatch, warnings_shown
+):
     from digitpad import model_store
 
     kept = model_store.keep_model(Network([784, 16, 10], seed=1), {"name": "previous"})
@@ -318,6 +364,7 @@ def test_keep_when_the_data_folder_cannot_be_made(window, app_user_data, warning
 
 # --- SIGKILL in the middle of a save ------------------------------------------------------------
 
+
 def test_sigkill_during_saves_always_leaves_the_last_good_model(tmp_path, monkeypatch):
     """A child saves two different networks alternately into one path as fast as it can; it is
     killed at random moments; after every kill the file loads as exactly one of the two, with the
@@ -341,8 +388,12 @@ def test_sigkill_during_saves_always_leaves_the_last_good_model(tmp_path, monkey
     random_delays = random.Random(7)
     kills, mid_save = 8, 0
     for _ in range(kills):
-        child = subprocess.Popen([sys.executable, "-c", _CHILD_PRELUDE + textwrap.dedent(loop),
-                                  str(path)], stdout=subprocess.PIPE, text=True, cwd=REPO)
+        child = subprocess.Popen(
+            [sys.executable, "-c", _CHILD_PRELUDE + textwrap.dedent(loop), str(path)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
         try:
             assert child.stdout.readline().strip() == "saving"
             time.sleep(random_delays.uniform(0.0, 0.15))

@@ -7,6 +7,7 @@ no ink), or a StrokeError saying what is wrong: never another exception, never N
 points); these go to the sizes and value ranges the issue asks for. The junk test found one crash:
 a 0-d numpy array passed as the drawing raised ``TypeError: iteration over a 0-d array``.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,7 +31,7 @@ COORDINATES = {
     "one point repeated": lambda rng, n: np.broadcast_to(rng.uniform(-1e6, 1e6, 2), (n, 2)),
     "few distinct points": lambda rng, n: rng.integers(0, 3, (n, 2)).astype(np.float64),
     "straight line": lambda rng, n: np.stack([np.linspace(0, 1, n), np.full(n, 7.0)], axis=1),
-    "integers": lambda rng, n: rng.integers(-2**62, 2**62, (n, 2)),
+    "integers": lambda rng, n: rng.integers(-(2**62), 2**62, (n, 2)),
     "float32": lambda rng, n: rng.uniform(-3e38, 3e38, (n, 2)).astype(np.float32),
 }
 NON_FINITE = [math.nan, math.inf, -math.inf]
@@ -40,10 +41,17 @@ NON_FINITE = [math.nan, math.inf, -math.inf]
 def drawings(draw):
     """(strokes, first non-finite (stroke, point) or None, total points)."""
     n_strokes = draw(st.integers(0, 6))
-    sizes = draw(st.lists(
-        st.one_of(st.integers(0, 3), st.integers(0, 300),
-                  st.sampled_from([1_000, 10_000, 30_000, MAX_POINTS])),
-        min_size=n_strokes, max_size=n_strokes))
+    sizes = draw(
+        st.lists(
+            st.one_of(
+                st.integers(0, 3),
+                st.integers(0, 300),
+                st.sampled_from([1_000, 10_000, 30_000, MAX_POINTS]),
+            ),
+            min_size=n_strokes,
+            max_size=n_strokes,
+        )
+    )
     while sum(sizes) > MAX_POINTS:  # the whole drawing holds at most 100 000 points
         sizes[sizes.index(max(sizes))] //= 2
     seed = draw(st.integers(0, 2**32 - 1))
@@ -73,8 +81,12 @@ def _assert_valid(image) -> None:
     assert image.max() > 0.0, "a drawing with points gave no ink"
 
 
-@settings(max_examples=150, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(drawings())
 def test_any_drawing_gives_a_valid_input_or_a_clear_error(drawing):
     strokes, first_bad, total = drawing
@@ -100,25 +112,43 @@ def test_hundred_thousand_points_of_every_kind(kind):
 
 
 _junk_leaf = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.integers(min_value=10**300, max_value=10**400),
-    st.floats(allow_nan=True, allow_infinity=True), st.complex_numbers(), st.text(max_size=5),
-    st.binary(max_size=5), st.decimals(allow_nan=True), st.fractions(),
-    st.just(np.float64("nan")), st.just(np.array(3.0)), st.just(np.array(None)),
-    st.just(np.zeros((2, 3, 2))), st.just(np.zeros((3, 2), dtype=object)),
-    st.just(np.array([["1", "2"], ["x", "4"]])), st.just(np.array([[1 + 2j, 3]])),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=10**300, max_value=10**400),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.complex_numbers(),
+    st.text(max_size=5),
+    st.binary(max_size=5),
+    st.decimals(allow_nan=True),
+    st.fractions(),
+    st.just(np.float64("nan")),
+    st.just(np.array(3.0)),
+    st.just(np.array(None)),
+    st.just(np.zeros((2, 3, 2))),
+    st.just(np.zeros((3, 2), dtype=object)),
+    st.just(np.array([["1", "2"], ["x", "4"]])),
+    st.just(np.array([[1 + 2j, 3]])),
     st.just(np.ma.masked_invalid([[1.0, np.nan], [2.0, 3.0]])),
 )
 _junk = st.recursive(
     _junk_leaf,
-    lambda children: st.one_of(st.lists(children, max_size=6), st.tuples(children, children),
-                               st.dictionaries(st.text(max_size=3), children, max_size=3),
-                               st.frozensets(st.integers(), max_size=3)),
-    max_leaves=40)
+    lambda children: st.one_of(
+        st.lists(children, max_size=6),
+        st.tuples(children, children),
+        st.dictionaries(st.text(max_size=3), children, max_size=3),
+        st.frozensets(st.integers(), max_size=3),
+    ),
+    max_leaves=40,
+)
 
 
-@settings(max_examples=250, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
-@pytest.mark.filterwarnings("ignore:Casting complex values to real")  # a complex array: its real part
+@settings(
+    max_examples=250, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@pytest.mark.filterwarnings(
+    "ignore:Casting complex values to real"
+)  # a complex array: its real part
 @given(_junk)
 def test_anything_that_is_not_a_drawing_gives_a_stroke_error_never_a_crash(junk):
     try:
@@ -130,10 +160,31 @@ def test_anything_that_is_not_a_drawing_gives_a_stroke_error_never_a_crash(junk)
         _assert_valid(image)
 
 
-@pytest.mark.parametrize("junk", [np.array(3.0), np.array(None), np.float64(2.0), 7, None, "12",
-                                  b"\x00", {"a": 1}, np.zeros((0, 0, 2))],
-                         ids=["0-d array", "0-d object array", "numpy scalar", "int", "None", "str",
-                              "bytes", "dict", "empty 3-d array"])
+@pytest.mark.parametrize(
+    "junk",
+    [
+        np.array(3.0),
+        np.array(None),
+        np.float64(2.0),
+        7,
+        None,
+        "12",
+        b"\x00",
+        {"a": 1},
+        np.zeros((0, 0, 2)),
+    ],
+    ids=[
+        "0-d array",
+        "0-d object array",
+        "numpy scalar",
+        "int",
+        "None",
+        "str",
+        "bytes",
+        "dict",
+        "empty 3-d array",
+    ],
+)
 def test_not_a_drawing(junk):
     try:
         result = strokes_to_input(junk)

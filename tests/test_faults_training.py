@@ -9,6 +9,7 @@ Already covered elsewhere: ``TrainingConfig.validate`` (tests/test_config.py), f
 entries (tests/test_app_retrain.py), η = 100 in ``train`` and in the dialog (tests/test_training.py,
 tests/test_app_retrain.py).
 """
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,10 @@ REAL_MNIST_DIR = os.environ.get(paths.MNIST_DIR_ENV)
 @pytest.fixture
 def mnist_env():
     if not REAL_MNIST_DIR:
-        pytest.skip(f"{paths.MNIST_DIR_ENV} is not set: point it at a folder with the four MNIST "
-                    "files (e.g. /work/shared/data/mnist)")
+        pytest.skip(
+            f"{paths.MNIST_DIR_ENV} is not set: point it at a folder with the four MNIST "
+            "files (e.g. /work/shared/data/mnist)"
+        )
     return Path(REAL_MNIST_DIR)
 
 
@@ -83,8 +86,9 @@ def dialog(qtbot, monkeypatch):
     return dlg
 
 
-@pytest.mark.parametrize("field, text, message", FORM_ENTRIES,
-                         ids=[f"{f}={t!r}" for f, t, _ in FORM_ENTRIES])
+@pytest.mark.parametrize(
+    "field, text, message", FORM_ENTRIES, ids=[f"{f}={t!r}" for f, t, _ in FORM_ENTRIES]
+)
 def test_dialog_refuses_before_anything_starts(dialog, field, text, message):
     dialog.set_preset("nielsen")
     dialog.set_field(field, text)
@@ -114,8 +118,9 @@ CLI_OPTIONS = [
 
 
 @pytest.mark.parametrize("options, message", CLI_OPTIONS, ids=[" ".join(o) for o, _ in CLI_OPTIONS])
-def test_digitpad_train_refuses_before_anything_starts(options, message, capsys, monkeypatch,
-                                                       tmp_path):
+def test_digitpad_train_refuses_before_anything_starts(
+    options, message, capsys, monkeypatch, tmp_path
+):
     def must_not_load(*args, **kwargs):
         raise AssertionError("a refused configuration reached MNIST")
 
@@ -130,9 +135,18 @@ def test_digitpad_train_refuses_before_anything_starts(options, message, capsys,
     assert not out.exists()
 
 
-@pytest.mark.parametrize("change", [{"batch_size": 0}, {"learning_rate": -1.0}, {"epochs": 0},
-                                    {"hidden_layers": ()}, {"validation_share": 0.0},
-                                    {"validation_share": 1.0}], ids=str)
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"batch_size": 0},
+        {"learning_rate": -1.0},
+        {"epochs": 0},
+        {"hidden_layers": ()},
+        {"validation_share": 0.0},
+        {"validation_share": 1.0},
+    ],
+    ids=str,
+)
 def test_train_refuses_before_touching_the_network(change):
     network = Network([784, 30, 10], seed=3)
     before = [w.copy() for w in network.weights]
@@ -145,9 +159,17 @@ def test_train_refuses_before_touching_the_network(change):
 # --- divergence ---------------------------------------------------------------------------------
 
 #: Three ReLU layers with Nielsen's N(0, 1) initialisation: the activations explode at once.
-EXPLODING_RELU = TrainingConfig(hidden_layers=(256, 256, 256), hidden_activation="relu",
-                                output_activation="softmax", cost="cross_entropy", init="normal",
-                                optimizer="sgd", learning_rate=0.5, batch_size=32, epochs=3)
+EXPLODING_RELU = TrainingConfig(
+    hidden_layers=(256, 256, 256),
+    hidden_activation="relu",
+    output_activation="softmax",
+    cost="cross_entropy",
+    init="normal",
+    optimizer="sgd",
+    learning_rate=0.5,
+    batch_size=32,
+    epochs=3,
+)
 
 
 def test_exploding_relu_net_is_stopped_within_the_first_epoch():
@@ -169,17 +191,37 @@ def test_a_diverged_network_is_never_saved(tmp_path):
     assert not (tmp_path / "nan.npz").exists()
 
 
-@pytest.mark.parametrize("options, words", [
-    (["--preset", "nielsen", "--lr", "100", "--subset", "12000"], "collapsed in epoch 1"),
-    (["--preset", "nielsen", "--lr", "100", "--activation", "relu", "--output-activation",
-      "softmax", "--cost", "cross_entropy", "--subset", "6000"], "diverged in epoch 1"),
-], ids=["nielsen-eta-100", "relu-eta-100"])
+@pytest.mark.parametrize(
+    "options, words",
+    [
+        (["--preset", "nielsen", "--lr", "100", "--subset", "12000"], "collapsed in epoch 1"),
+        (
+            [
+                "--preset",
+                "nielsen",
+                "--lr",
+                "100",
+                "--activation",
+                "relu",
+                "--output-activation",
+                "softmax",
+                "--cost",
+                "cross_entropy",
+                "--subset",
+                "6000",
+            ],
+            "diverged in epoch 1",
+        ),
+    ],
+    ids=["nielsen-eta-100", "relu-eta-100"],
+)
 def test_digitpad_train_diverging_saves_nothing(mnist_env, options, words, tmp_path, capsys):
     out = tmp_path / "model.npz"
     save_model(Network([784, 30, 10], seed=1), out, {"name": "previous"})
     before = out.read_bytes()
-    code = train_cli.main([*options, "--epochs", "3", "--mnist-dir", str(mnist_env),
-                           "--out", str(out), "--quiet"])
+    code = train_cli.main(
+        [*options, "--epochs", "3", "--mnist-dir", str(mnist_env), "--out", str(out), "--quiet"]
+    )
     err = capsys.readouterr().err
     assert code == 1
     assert words in err and "try one ten times smaller" in err and "nothing was saved" in err
@@ -190,9 +232,14 @@ def test_digitpad_train_diverging_saves_nothing(mnist_env, options, words, tmp_p
 def test_worker_never_hands_out_a_diverged_network(mnist_env, qtbot):
     from digitpad.training_worker import TrainingWorker
 
-    config = PRESETS["nielsen"].replace(learning_rate=100.0, hidden_activation="relu",
-                                        output_activation="softmax", cost="cross_entropy",
-                                        train_subset=6000, epochs=2)
+    config = PRESETS["nielsen"].replace(
+        learning_rate=100.0,
+        hidden_activation="relu",
+        output_activation="softmax",
+        cost="cross_entropy",
+        train_subset=6000,
+        epochs=2,
+    )
     worker = TrainingWorker(config, mnist_dir=mnist_env)
     with qtbot.waitSignal(worker.finished, timeout=60000) as finished:
         worker.start()
@@ -204,8 +251,10 @@ def test_worker_never_hands_out_a_diverged_network(mnist_env, qtbot):
 
 # --- cancel -------------------------------------------------------------------------------------
 
-def test_cancel_at_any_moment_again_and_again(window, qtbot, mnist_env, app_user_data,
-                                             answer_question):
+
+def test_cancel_at_any_moment_again_and_again(
+    window, qtbot, mnist_env, app_user_data, answer_question
+):
     """Start and cancel eight times — at once, while MNIST is read, in the first chunk of batches,
     mid-epoch, after an epoch, during the test-set evaluation; twice in a row; by closing the
     dialog. Each time: cancelled, the old model in use, no file written, the event loop alive."""
@@ -214,8 +263,16 @@ def test_cancel_at_any_moment_again_and_again(window, qtbot, mnist_env, app_user
     dialog.mnist_dir = mnist_env
     dialog.set_preset("nielsen")
     heartbeat = Heartbeat()
-    moments = ["at once", "reading MNIST", "first batch", "mid-epoch", "after an epoch",
-               "evaluating", "twice", "closing"]
+    moments = [
+        "at once",
+        "reading MNIST",
+        "first batch",
+        "mid-epoch",
+        "after an epoch",
+        "evaluating",
+        "twice",
+        "closing",
+    ]
     outcomes, latencies = [], []
     for moment in moments:
         dialog.set_preset("nielsen")
@@ -235,8 +292,9 @@ def test_cancel_at_any_moment_again_and_again(window, qtbot, mnist_env, app_user
             qtbot.waitUntil(lambda: dialog.batch_bar.value() > 0, timeout=30000)
             assert any(p.startswith("Preparing the trainer…") for p in seen), seen
         elif moment == "mid-epoch":
-            qtbot.waitUntil(lambda: dialog.batch_bar.value() > dialog.batch_bar.maximum() // 3,
-                            timeout=30000)
+            qtbot.waitUntil(
+                lambda: dialog.batch_bar.value() > dialog.batch_bar.maximum() // 3, timeout=30000
+            )
         elif moment == "after an epoch":
             qtbot.waitUntil(lambda: len(dialog.loss_chart.series("training")) >= 1, timeout=30000)
         elif moment == "evaluating":
@@ -258,8 +316,10 @@ def test_cancel_at_any_moment_again_and_again(window, qtbot, mnist_env, app_user
         if moment == "closing":
             dialog = window.open_retrain_dialog()
     heartbeat.stop()
-    print(f"cancel latencies {[round(s, 3) for s in latencies]} s, "
-          f"event loop max stall {heartbeat.max_gap * 1000:.0f} ms")
+    print(
+        f"cancel latencies {[round(s, 3) for s in latencies]} s, "
+        f"event loop max stall {heartbeat.max_gap * 1000:.0f} ms"
+    )
     assert outcomes == [CANCELLED] * len(moments)
     # Reading MNIST (first time ~1 s) is the longest stretch without a cancel check.
     assert max(latencies) < 5.0 and sorted(latencies)[len(latencies) // 2] < 0.5
@@ -282,8 +342,9 @@ def compiling_for_seconds(network, config, data, *, on_batch=None, on_epoch=None
 """
 
 
-def test_closing_the_dialog_during_the_jit_compilation_does_not_freeze(window, qtbot, mnist_env,
-                                                                       monkeypatch, app_user_data):
+def test_closing_the_dialog_during_the_jit_compilation_does_not_freeze(
+    window, qtbot, mnist_env, monkeypatch, app_user_data
+):
     from trainer import training
 
     namespace = {"SECONDS": 2.0}
@@ -359,8 +420,14 @@ def test_quitting_the_app_during_the_jit_compilation_exits_cleanly(mnist_env, ap
         print("event loop ended", flush=True)
     """)
     with_user_data = {**os.environ, "XDG_DATA_HOME": str(app_random_model.parent / "xdg-data")}
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=120, cwd=REPO, env=with_user_data)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        env=with_user_data,
+    )
     assert done.returncode == 0, done.stderr
     assert "QThread: Destroyed while thread" not in done.stderr
     closed = float(done.stdout.split("closed in ")[1].split()[0])

@@ -2,6 +2,7 @@
 with until Numba's kernels are ready, against the compiled kernels: the same 28×28 inputs for real
 pen digits, the same probabilities (within 1e-5) and verdicts for several networks; and the app's
 way to a ready window imports no Numba at all."""
+
 from __future__ import annotations
 
 import os
@@ -97,8 +98,9 @@ def test_numpy_forward_pass_matches_the_compiled_one(pen_drawings, sizes, hidden
     drawn = np.stack([strokes_to_input(d.strokes, compiled=False) for d in pen_drawings[::10]])
     noise = rng.random((200, 784), dtype=np.float32)
     sparse = noise * (rng.random((200, 784)) < 0.2)
-    assert_same_predictions(network, np.concatenate([drawn, noise, sparse, np.zeros((1, 784),
-                                                                                    np.float32)]))
+    assert_same_predictions(
+        network, np.concatenate([drawn, noise, sparse, np.zeros((1, 784), np.float32)])
+    )
 
 
 def test_numpy_forward_pass_matches_in_float64():
@@ -123,8 +125,9 @@ def test_forward_activations_gives_every_layer():
     layers = forward.forward_activations(network, x)
     assert [a.shape for a in layers] == [(20,), (15,), (11,)]
     assert (layers[0] >= 0).all() and (layers[1] >= 0).all()
-    np.testing.assert_allclose(layers[0], np.maximum(x @ network.weights[0] + network.biases[0], 0),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        layers[0], np.maximum(x @ network.weights[0] + network.biases[0], 0), rtol=1e-5, atol=1e-6
+    )
     assert layers[-1].sum() == pytest.approx(1.0, abs=1e-6)
     np.testing.assert_array_equal(layers[-1], forward.predict_proba(network, x))
     batch = forward.forward_activations(network, np.stack([x, x]))
@@ -162,10 +165,20 @@ NO_NUMBA_START = textwrap.dedent("""
 
 
 def test_the_window_reads_a_drawing_without_importing_numba(tmp_path):
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_DATA_HOME=str(tmp_path / "data"),
-               XDG_CACHE_HOME=str(tmp_path / "cache"))
-    result = subprocess.run([sys.executable, "-c", NO_NUMBA_START, str(shipped_model_path())],
-                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", NO_NUMBA_START, str(shipped_model_path())],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "verdict 3 expected 3"

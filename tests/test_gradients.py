@@ -4,6 +4,7 @@ For every hidden activation × output activation × cost, through both the dense
 zero-skipping input layer, every weight and bias gradient of a small network must agree with
 (C(θ + h) − C(θ − h)) / 2h to a relative error below 1e-6.
 """
+
 import itertools
 
 import numpy as np
@@ -40,11 +41,35 @@ def _cost_and_gradients(network, x, labels, sparse=False):
         space.activations[0][:] = x
         inputs = backprop.no_sparse_input(np.float64)
     hidden, output, cost = network.codes
-    backprop.forward(network.weights, network.biases, space.activations, space.zs,
-                     space.dropout_masks, BATCH, hidden, output, 0.0, *inputs)
-    cost_sum, _ = backprop.backward(network.weights, space.activations, space.zs, space.deltas,
-                                    space.dropout_masks, space.grad_w, space.grad_b, labels, BATCH,
-                                    hidden, output, cost, 0.0, *inputs, True)
+    backprop.forward(
+        network.weights,
+        network.biases,
+        space.activations,
+        space.zs,
+        space.dropout_masks,
+        BATCH,
+        hidden,
+        output,
+        0.0,
+        *inputs,
+    )
+    cost_sum, _ = backprop.backward(
+        network.weights,
+        space.activations,
+        space.zs,
+        space.deltas,
+        space.dropout_masks,
+        space.grad_w,
+        space.grad_b,
+        labels,
+        BATCH,
+        hidden,
+        output,
+        cost,
+        0.0,
+        *inputs,
+        True,
+    )
     return cost_sum, [g.copy() for g in space.grad_w], [g.copy() for g in space.grad_b]
 
 
@@ -97,8 +122,9 @@ def test_gradient_check_detects_a_wrong_gradient():
 
 def test_dropout_gradient_matches_finite_differences_for_a_fixed_mask():
     """With dropout the backward pass must route δ through the same mask the forward pass drew."""
-    network = Network(LAYERS, "tanh", "softmax", "cross_entropy", init="glorot",
-                      dtype=np.float64, seed=1)
+    network = Network(
+        LAYERS, "tanh", "softmax", "cross_entropy", init="glorot", dtype=np.float64, seed=1
+    )
     x, labels = _batch(7)
     space = backprop.Workspace(network.layer_sizes, BATCH, np.float64)
     rng = np.random.default_rng(8)
@@ -111,15 +137,32 @@ def test_dropout_gradient_matches_finite_differences_for_a_fixed_mask():
         for l in range(layers):  # forward by hand, applying the fixed masks
             z = space.activations[l] @ network.weights[l]
             space.zs[l][:] = z
-            kernels.add_bias_and_activate(space.zs[l], network.biases[l], space.activations[l + 1],
-                                          output if l == layers - 1 else hidden)
+            kernels.add_bias_and_activate(
+                space.zs[l],
+                network.biases[l],
+                space.activations[l + 1],
+                output if l == layers - 1 else hidden,
+            )
             if l < layers - 1:
                 space.activations[l + 1][:] *= masks[l]
                 space.dropout_masks[l][:] = masks[l]
-        return backprop.backward(network.weights, space.activations, space.zs, space.deltas,
-                                 space.dropout_masks, space.grad_w, space.grad_b, labels, BATCH,
-                                 hidden, output, cost, 0.5,
-                                 *backprop.no_sparse_input(np.float64), True)[0]
+        return backprop.backward(
+            network.weights,
+            space.activations,
+            space.zs,
+            space.deltas,
+            space.dropout_masks,
+            space.grad_w,
+            space.grad_b,
+            labels,
+            BATCH,
+            hidden,
+            output,
+            cost,
+            0.5,
+            *backprop.no_sparse_input(np.float64),
+            True,
+        )[0]
 
     cost_with_mask()
     analytic = space.grad_w[0].copy()

@@ -3,6 +3,7 @@
 The tests on the real files need ``DIGITPAD_MNIST_DIR`` (e.g. ``/work/shared/data/mnist``); the
 others build small IDX files of their own.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -84,12 +85,19 @@ def replace_gz(folder: Path, name: str, gz_bytes: bytes) -> None:
 
 # --- small synthetic IDX files -------------------------------------------------------------------
 
+
 def idx(magic: int, dims: tuple[int, ...], payload: bytes) -> bytes:
     return struct.pack(f">{1 + len(dims)}I", magic, *dims) + payload
 
 
-def images_idx(count: int, *, magic: int = 2051, rows: int = 28, cols: int = 28,
-               payload_items: int | None = None) -> bytes:
+def images_idx(
+    count: int,
+    *,
+    magic: int = 2051,
+    rows: int = 28,
+    cols: int = 28,
+    payload_items: int | None = None,
+) -> bytes:
     items = count if payload_items is None else payload_items
     return idx(magic, (count, rows, cols), b"\x07" * (items * rows * cols))
 
@@ -124,6 +132,7 @@ def assert_error(folder: Path, *fragments: str) -> str:
 
 # --- the real files ------------------------------------------------------------------------------
 
+
 def test_real_mnist_shapes_dtypes_and_content(real_dir):
     data = load_mnist(real_dir, download=False)
     assert data.train_images.shape == (60000, 784) and data.train_images.dtype == np.float32
@@ -138,8 +147,9 @@ def test_real_mnist_shapes_dtypes_and_content(real_dir):
     assert data.train_labels[:5].tolist() == [5, 0, 4, 1, 9]
     assert data.test_labels[:5].tolist() == [7, 2, 1, 0, 4]
     # Pixel values are exactly the bytes divided by 255.
-    first_image = np.frombuffer(real_content(real_dir, "train-images-idx3-ubyte")[16:16 + 784],
-                                dtype=np.uint8)
+    first_image = np.frombuffer(
+        real_content(real_dir, "train-images-idx3-ubyte")[16 : 16 + 784], dtype=np.uint8
+    )
     np.testing.assert_array_equal(data.train_images[0], first_image.astype(np.float32) / 255)
     assert data.sha256 == dict(MNIST_SHA256)
     assert data.source_dir == real_dir
@@ -199,19 +209,31 @@ def test_image_label_count_mismatch_in_real_copy_is_reported(real_dir, real_copy
     name = "t10k-labels-idx1-ubyte"
     content = real_content(real_dir, name)
     replace_gz(real_copy, name, gzip.compress(idx(2049, (9999,), content[8:-1])))
-    assert_error(real_copy, "count mismatch", "t10k-images-idx3-ubyte", "10000 images",
-                 f"{name}.gz holds 9999 labels")
+    assert_error(
+        real_copy,
+        "count mismatch",
+        "t10k-images-idx3-ubyte",
+        "10000 images",
+        f"{name}.gz holds 9999 labels",
+    )
 
 
 # --- synthetic files -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("name", "content", "problem"),
     [
-        ("train-images-idx3-ubyte", images_idx(6, magic=2049),
-         "wrong magic number 2049, expected 2051"),
-        ("t10k-labels-idx1-ubyte", labels_idx(4, magic=2051),
-         "wrong magic number 2051, expected 2049"),
+        (
+            "train-images-idx3-ubyte",
+            images_idx(6, magic=2049),
+            "wrong magic number 2049, expected 2051",
+        ),
+        (
+            "t10k-labels-idx1-ubyte",
+            labels_idx(4, magic=2051),
+            "wrong magic number 2051, expected 2049",
+        ),
         ("t10k-images-idx3-ubyte", images_idx(4, rows=27), "images are 27x28, expected 28x28"),
         ("train-images-idx3-ubyte", images_idx(6, payload_items=5), "truncated"),
         ("train-labels-idx1-ubyte", labels_idx(6) + b"\0", "has trailing bytes"),
@@ -231,8 +253,12 @@ def test_wrong_counts_are_reported(tmp_path):
 
 def test_image_label_count_mismatch_is_reported(tmp_path):
     folder = write_synthetic(tmp_path / "mnist", {"t10k-labels-idx1-ubyte": labels_idx(3)})
-    assert_error(folder, "count mismatch", "t10k-images-idx3-ubyte.gz holds 4 images",
-                 "t10k-labels-idx1-ubyte.gz holds 3 labels")
+    assert_error(
+        folder,
+        "count mismatch",
+        "t10k-images-idx3-ubyte.gz holds 4 images",
+        "t10k-labels-idx1-ubyte.gz holds 3 labels",
+    )
 
 
 def test_file_that_is_not_gzip_is_reported(tmp_path):
@@ -243,8 +269,11 @@ def test_file_that_is_not_gzip_is_reported(tmp_path):
 
 def test_bad_file_in_cache_says_to_delete_it(isolated_mnist_env):
     write_synthetic(isolated_mnist_env)
-    assert_error(isolated_mnist_env, "train-images-idx3-ubyte.gz",
-                 "Delete it and run again to re-download it")
+    assert_error(
+        isolated_mnist_env,
+        "train-images-idx3-ubyte.gz",
+        "Delete it and run again to re-download it",
+    )
 
 
 def test_missing_file_in_explicit_folder_is_reported(tmp_path):
@@ -289,6 +318,7 @@ def test_nothing_found_without_download_is_an_error(isolated_mnist_env):
 
 
 # --- validation_split ----------------------------------------------------------------------------
+
 
 def test_validation_split_is_a_deterministic_partition():
     images = np.arange(200, dtype=np.float32).reshape(100, 2)

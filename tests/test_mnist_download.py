@@ -5,6 +5,7 @@ cut off half-way (``/cut/``), a gzip file with the wrong content (``/wrong/``), 
 (``/missing/``, 404) and the real files trickled slowly (``/slow/``). The real files come from
 ``DIGITPAD_MNIST_DIR``.
 """
+
 from __future__ import annotations
 
 import gzip

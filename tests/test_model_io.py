@@ -1,4 +1,5 @@
 """Model files are written atomically, read back exactly, and anything malformed is refused."""
+
 import errno
 import io
 import json
@@ -48,8 +49,11 @@ def _with_metadata(arrays, **changes):
 def test_round_trip_is_exact(saved, network):
     loaded, metadata = load_model(saved)
     assert loaded.layer_sizes == [784, 12, 10]
-    assert (loaded.hidden_activation, loaded.output_activation, loaded.cost) == \
-        ("tanh", "softmax", "cross_entropy")
+    assert (loaded.hidden_activation, loaded.output_activation, loaded.cost) == (
+        "tanh",
+        "softmax",
+        "cross_entropy",
+    )
     for a, b in zip(loaded.weights, network.weights):
         assert np.array_equal(a, b)
     assert metadata["name"] == "test net" and metadata["format_version"] == 1
@@ -165,7 +169,8 @@ def test_a_huge_declared_size_is_refused_without_allocating(saved, tmp_path):
     """An entry whose header declares 10¹² floats must be refused from the header alone."""
     header = io.BytesIO()
     np.lib.format.write_array_header_1_0(
-        header, {"descr": "<f4", "fortran_order": False, "shape": (1_000_000, 1_000_000)})
+        header, {"descr": "<f4", "fortran_order": False, "shape": (1_000_000, 1_000_000)}
+    )
     target = tmp_path / "huge.npz"
     with zipfile.ZipFile(saved) as source, zipfile.ZipFile(target, "w") as out:
         for info in source.infolist():
@@ -178,8 +183,11 @@ def test_a_huge_declared_size_is_refused_without_allocating(saved, tmp_path):
 
 
 def test_huge_declared_layers_are_refused_before_allocating(saved, tmp_path):
-    target = _rewrite(saved, tmp_path / "huge-layers.npz",
-                      lambda a: _with_metadata(a, layer_sizes=[784, 65536, 65536, 10]))
+    target = _rewrite(
+        saved,
+        tmp_path / "huge-layers.npz",
+        lambda a: _with_metadata(a, layer_sizes=[784, 65536, 65536, 10]),
+    )
     with pytest.raises(ModelFileError, match="declares .* parameters"):
         load_model(target)
 

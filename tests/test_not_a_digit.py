@@ -1,4 +1,5 @@
 """Not a digit: synthesised negatives, the 11-output network, the verdict, digitpad-eval."""
+
 from __future__ import annotations
 
 import json
@@ -61,8 +62,10 @@ def test_the_training_set_gets_its_share_of_label_10():
     assert np.array_equal(images[:200], data.train_images)
     same = with_negatives(data.train_images, data.train_labels, config)[0]
     assert np.array_equal(images, same)
-    assert with_negatives(data.train_images, data.train_labels, TrainingConfig())[0] is \
-        data.train_images
+    assert (
+        with_negatives(data.train_images, data.train_labels, TrainingConfig())[0]
+        is data.train_images
+    )
 
 
 def test_config_switches_the_eleventh_output():
@@ -75,15 +78,24 @@ def test_config_switches_the_eleventh_output():
 
 def test_a_trained_11_output_model_learns_the_negatives_and_saves_and_loads(tmp_path):
     data = separable(n=1200)
-    config = TrainingConfig(hidden_layers=(32,), hidden_activation="relu",
-                            output_activation="softmax", cost="cross_entropy", init="he",
-                            optimizer="adam", learning_rate=3e-3, batch_size=32, epochs=4,
-                            negatives=0.2)
+    config = TrainingConfig(
+        hidden_layers=(32,),
+        hidden_activation="relu",
+        output_activation="softmax",
+        cost="cross_entropy",
+        init="he",
+        optimizer="adam",
+        learning_rate=3e-3,
+        batch_size=32,
+        epochs=4,
+        negatives=0.2,
+    )
     network = network_for(config)
     assert train(network, config, data).usable
     scribbles = negatives.negative_images(100, 99)
-    rejected = np.mean([decide(p).state is State.NOT_A_DIGIT
-                        for p in network.predict_proba(scribbles)])
+    rejected = np.mean(
+        [decide(p).state is State.NOT_A_DIGIT for p in network.predict_proba(scribbles)]
+    )
     assert rejected > 0.9
     path = tmp_path / "eleven.npz"
     save_model(network, path, {"name": "eleven"})
@@ -129,12 +141,16 @@ def test_ink_extent_is_the_longer_side_of_the_drawing():
     assert ink_extent([]) == 0.0
 
 
-@pytest.mark.parametrize("output, rejected, accepted_accuracy, non_digit_rejected", [
-    (10, 1.0, 0.0, 1.0),      # always "not a digit"
-    (3, 0.0, 0.5, 0.0),       # always a confident 3: half the digits are 3s
-])
-def test_eval_reports_rejections_and_accepts_letters(tmp_path, output, rejected, accepted_accuracy,
-                                                      non_digit_rejected):
+@pytest.mark.parametrize(
+    "output, rejected, accepted_accuracy, non_digit_rejected",
+    [
+        (10, 1.0, 0.0, 1.0),  # always "not a digit"
+        (3, 0.0, 0.5, 0.0),  # always a confident 3: half the digits are 3s
+    ],
+)
+def test_eval_reports_rejections_and_accepts_letters(
+    tmp_path, output, rejected, accepted_accuracy, non_digit_rejected
+):
     model = tmp_path / "model.npz"
     save_model(always(output), model, {"name": "fixed"})
     stroke = [[[0, 0], [10, 40], [20, 80]]]
@@ -142,9 +158,21 @@ def test_eval_reports_rejections_and_accepts_letters(tmp_path, output, rejected,
     records += [{"label": letter, "strokes": stroke} for letter in ("E", "x", "H")]
     data = tmp_path / "mixed.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in records))
-    done = subprocess.run([sys.executable, "-m", "trainer.eval_cli", "--model", str(model),
-                           "--strokes", str(data), "--json"], capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trainer.eval_cli",
+            "--model",
+            str(model),
+            "--strokes",
+            str(data),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["n"] == 4 and report["non_digit_n"] == 3
@@ -164,4 +192,3 @@ def test_train_cli_switches_negatives():
     assert config("--no-negatives").negatives == 0.0
     assert config("--preset", "nielsen").negatives == 0.0
     assert config("--preset", "nielsen", "--negatives").negatives == NEGATIVES_SHARE
-

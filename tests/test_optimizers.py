@@ -1,4 +1,5 @@
 """The update rules against straightforward NumPy references of their textbook formulas."""
+
 import math
 
 import numpy as np
@@ -8,8 +9,9 @@ from trainer import optimizers
 
 
 def _state(kind, weights, biases, **settings):
-    return optimizers.OptimizerState(weights, biases,
-                                     optimizers.OptimizerSettings(kind=kind, **settings))
+    return optimizers.OptimizerState(
+        weights, biases, optimizers.OptimizerSettings(kind=kind, **settings)
+    )
 
 
 def _params(seed=0):
@@ -28,9 +30,21 @@ def _typed(arrays):
 
 def _step(state, weights, biases, grads_w, grads_b, lr, batch):
     state.step += 1
-    optimizers.apply_update(weights, biases, _typed(grads_w), _typed(grads_b), state.first_w,
-                            state.first_b, state.second_w, state.second_b, state.kind,
-                            state.hyper(lr), batch, state.step, True)
+    optimizers.apply_update(
+        weights,
+        biases,
+        _typed(grads_w),
+        _typed(grads_b),
+        state.first_w,
+        state.first_b,
+        state.second_w,
+        state.second_b,
+        state.kind,
+        state.hyper(lr),
+        batch,
+        state.step,
+        True,
+    )
 
 
 def test_sgd_is_nielsens_rule_with_weight_decay_on_weights_only():
@@ -69,7 +83,7 @@ def test_adam_matches_keras_formulation():
     lr, beta1, beta2, eps = 1e-3, 0.9, 0.999, 1e-7
     for t in range(1, 4):
         _step(state, w, b, grads_w, grads_b, lr=lr, batch=8)
-        lr_t = lr * math.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
+        lr_t = lr * math.sqrt(1 - beta2**t) / (1 - beta1**t)
         for l in range(2):
             g = grads_w[l] / 8
             m[l] = beta1 * m[l] + (1 - beta1) * g

@@ -4,6 +4,7 @@ Fast: nothing here builds the app. ``packaging/ci_smoke.sh`` builds it and runs 
 ``--selftest``; set ``DIGITPAD_FROZEN_APP=dist/DigitPad/digitpad`` to also run the tests at the
 end of this file against a build.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,11 @@ SHIPPED_MODEL = ASSETS / "model.npz"
 
 def clean_env(**overrides: str) -> dict[str, str]:
     """The environment for a child process, without any Numba cache settings of ours."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("NUMBA_CACHE_DIR", "NUMBA_CACHE_LOCATOR_CLASSES")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("NUMBA_CACHE_DIR", "NUMBA_CACHE_LOCATOR_CLASSES")
+    }
     env.update(overrides)
     return env
 
@@ -43,14 +47,18 @@ def test_desktop_file_is_valid():
     validate = shutil.which("desktop-file-validate")
     if validate is None:
         pytest.skip("desktop-file-validate is not installed (apt-get install desktop-file-utils)")
-    result = subprocess.run([validate, str(ASSETS / "digitpad.desktop")],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [validate, str(ASSETS / "digitpad.desktop")], capture_output=True, text=True
+    )
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
 
 
 def test_desktop_file_names_the_app_and_its_icon():
-    entries = dict(line.split("=", 1) for line in
-                   (ASSETS / "digitpad.desktop").read_text().splitlines() if "=" in line)
+    entries = dict(
+        line.split("=", 1)
+        for line in (ASSETS / "digitpad.desktop").read_text().splitlines()
+        if "=" in line
+    )
     assert entries["Name"] == "DigitPad" and entries["Icon"] == "digitpad"
     assert entries["Exec"] == "digitpad" and entries["Type"] == "Application"
     assert entries["StartupWMClass"] == "DigitPad"  # Qt's WM_CLASS class is the application name
@@ -82,8 +90,9 @@ def fake_app_folder(parent: Path, marker: Path) -> Path:
 
 def run_script(script: Path, data: Path, cache: Path, *args: str) -> subprocess.CompletedProcess:
     env = clean_env(XDG_DATA_HOME=str(data), XDG_CACHE_HOME=str(cache))
-    return subprocess.run(["sh", str(script), *args], env=env, capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(
+        ["sh", str(script), *args], env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_install_registers_the_launcher_and_uninstall_removes_it(tmp_path):
@@ -104,12 +113,18 @@ def test_install_registers_the_launcher_and_uninstall_removes_it(tmp_path):
     assert f"TryExec={exe}".replace("\\", "\\\\") in lines
     assert "Name=DigitPad" in lines and "Icon=digitpad" in lines
     if shutil.which("desktop-file-validate"):
-        check = subprocess.run(["desktop-file-validate", str(launcher)], capture_output=True,
-                               text=True)
+        check = subprocess.run(
+            ["desktop-file-validate", str(launcher)], capture_output=True, text=True
+        )
         assert check.returncode == 0, check.stdout
     if shutil.which("gio"):  # GLib's own parser finds and starts the executable
-        subprocess.run(["gio", "launch", str(launcher)], env=clean_env(XDG_DATA_HOME=str(data)),
-                       check=True, timeout=30, capture_output=True)
+        subprocess.run(
+            ["gio", "launch", str(launcher)],
+            env=clean_env(XDG_DATA_HOME=str(data)),
+            check=True,
+            timeout=30,
+            capture_output=True,
+        )
         for _ in range(100):
             if (tmp_path / "started").exists():
                 break
@@ -144,8 +159,14 @@ def test_selftest_passes_from_source(tmp_path):
     # The user's Numba cache is inherited (a warm cache keeps this fast); the data folder is not.
     env = clean_env(XDG_DATA_HOME=str(tmp_path / "data"))
     env.pop("QT_QPA_PLATFORM", None)  # the self-test chooses offscreen by itself
-    result = subprocess.run([sys.executable, "-m", "digitpad", "--selftest"], cwd=tmp_path,
-                            env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "digitpad", "--selftest"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     lines = result.stdout.splitlines()
     assert result.returncode == 0, result.stdout + result.stderr
     assert lines[-1] == "selftest: PASS"
@@ -162,8 +183,14 @@ def test_selftest_fails_with_a_bad_model(tmp_path):
     bad = tmp_path / "random.npz"
     save_model(Network([784, 10, 10], seed=5), bad, {"name": "random"})
     env = clean_env(XDG_DATA_HOME=str(tmp_path / "data"))
-    result = subprocess.run([sys.executable, "-m", "digitpad", "--selftest", "--model", str(bad)],
-                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "digitpad", "--selftest", "--model", str(bad)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stdout.splitlines()[-1].startswith("selftest: FAIL")
     assert "selftest: ok   main window closed" in result.stdout
@@ -180,14 +207,23 @@ def test_first_start_from_source_reads_digits_first_and_writes_only_into_the_cac
     env = clean_env(HOME=str(home))
     for name in ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "QT_QPA_PLATFORM"):
         env.pop(name, None)
-    result = subprocess.run([sys.executable, "-m", "digitpad", "--selftest"], cwd=cwd, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "digitpad", "--selftest"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     lines = result.stdout.splitlines()
     assert result.returncode == 0 and lines[-1] == "selftest: PASS", result.stdout + result.stderr
     ready = next(i for i, line in enumerate(lines) if line.startswith("selftest: ready after"))
     read = next(i for i, line in enumerate(lines) if "network reads the" in line)
-    compiled = next(i for i, line in enumerate(lines)
-                    if line.startswith("selftest: ok   the compiled kernels are ready"))
+    compiled = next(
+        i
+        for i, line in enumerate(lines)
+        if line.startswith("selftest: ok   the compiled kernels are ready")
+    )
     assert ready < read < compiled
     numba = next(line for line in lines if line.startswith("selftest: numba:"))
     assert "0 kernels loaded from the cache" in numba and str(home / ".cache" / "digitpad") in numba
@@ -205,7 +241,8 @@ def _numba_reads_locator_classes() -> bool:
 
 needs_locator_classes = pytest.mark.skipif(
     not _numba_reads_locator_classes(),
-    reason="this Numba does not read NUMBA_CACHE_LOCATOR_CLASSES (added in 0.68)")
+    reason="this Numba does not read NUMBA_CACHE_LOCATOR_CLASSES (added in 0.68)",
+)
 
 PREDICT = textwrap.dedent("""
     import os, sys
@@ -226,10 +263,19 @@ PREDICT = textwrap.dedent("""
 def test_source_import_and_predict_when_nothing_is_writable(tmp_path):
     """Home and cache folders that cannot be written (NUMBA_CACHE_DIR unset): no crash."""
     nowhere = unwritable_folder(tmp_path)
-    env = clean_env(HOME=str(nowhere), XDG_CACHE_HOME=str(nowhere / "cache"),
-                    XDG_DATA_HOME=str(nowhere / "data"))
-    result = subprocess.run([sys.executable, "-c", PREDICT], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=300)
+    env = clean_env(
+        HOME=str(nowhere),
+        XDG_CACHE_HOME=str(nowhere / "cache"),
+        XDG_DATA_HOME=str(nowhere / "data"),
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", PREDICT],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert "predicted" in result.stdout
     assert result.stdout.splitlines()[0].endswith("trainer.paths.NoCacheLocator")
@@ -255,15 +301,22 @@ def test_editing_a_kernel_module_recompiles_the_kernels_that_call_it(tmp_path):
     """network.infer calls kernels from kernels.py, and Numba compiles them into it. A change to
     kernels.py alone must not leave the cached infer running the old kernels."""
     copy = tmp_path / "copy"
-    shutil.copytree(ROOT / "trainer", copy / "trainer",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "trainer", copy / "trainer", ignore=shutil.ignore_patterns("__pycache__")
+    )
     script = tmp_path / "infer_from_copy.py"
     script.write_text(INFER_FROM_COPY)
     env = clean_env(NUMBA_CACHE_DIR=str(tmp_path / "cache"), HOME=str(tmp_path / "home"))
 
     def run() -> str:
-        result = subprocess.run([sys.executable, str(script), str(copy)], cwd=tmp_path, env=env,
-                                capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            [sys.executable, str(script), str(copy)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert result.returncode == 0, result.stderr
         return result.stdout.strip()
 
@@ -299,8 +352,14 @@ def run_frozen_like(tmp_path: Path, cwd: Path, **env: str) -> list[str]:
     script = tmp_path / "frozen_like.py"
     script.write_text(FROZEN_LIKE)
     cwd.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run([sys.executable, str(script)], cwd=cwd, env=clean_env(**env),
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=cwd,
+        env=clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()
 
@@ -322,8 +381,12 @@ def test_frozen_cache_is_one_per_user_folder_whatever_the_working_directory(tmp_
 
 @needs_locator_classes
 def test_frozen_cache_honours_numba_cache_dir(tmp_path):
-    out = run_frozen_like(tmp_path, tmp_path / "cwd", HOME=str(tmp_path / "home"),
-                          NUMBA_CACHE_DIR=str(tmp_path / "mine"))
+    out = run_frozen_like(
+        tmp_path,
+        tmp_path / "cwd",
+        HOME=str(tmp_path / "home"),
+        NUMBA_CACHE_DIR=str(tmp_path / "mine"),
+    )
     assert out[0] == f"FrozenAppCacheLocator {tmp_path / 'mine' / 'frozen' / '__main__'}"
 
 
@@ -340,16 +403,23 @@ def test_frozen_without_a_writable_folder_compiles_without_a_cache(tmp_path):
 
 # ---------------------------------------------------------------------------- a built app
 FROZEN_APP = os.environ.get("DIGITPAD_FROZEN_APP")
-needs_build = pytest.mark.skipif(not FROZEN_APP, reason="set DIGITPAD_FROZEN_APP to a built "
-                                                        "dist/DigitPad/digitpad to test it")
+needs_build = pytest.mark.skipif(
+    not FROZEN_APP, reason="set DIGITPAD_FROZEN_APP to a built dist/DigitPad/digitpad to test it"
+)
 
 
 def run_built(cwd: Path, **env: str) -> list[str]:
     cwd.mkdir(parents=True, exist_ok=True)
     environment = clean_env(**env)
     environment.pop("QT_QPA_PLATFORM", None)
-    result = subprocess.run([str(Path(FROZEN_APP).resolve()), "--selftest"], cwd=cwd,
-                            env=environment, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [str(Path(FROZEN_APP).resolve()), "--selftest"],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout.splitlines()
 
@@ -368,7 +438,11 @@ def test_built_app_selftest_cold_then_warm_from_another_folder(tmp_path):
 @needs_build
 def test_built_app_selftest_with_an_unwritable_home(tmp_path):
     nowhere = unwritable_folder(tmp_path)
-    out = run_built(tmp_path / "cwd", HOME=str(nowhere), XDG_CACHE_HOME=str(nowhere / "c"),
-                    XDG_DATA_HOME=str(nowhere / "d"))
+    out = run_built(
+        tmp_path / "cwd",
+        HOME=str(nowhere),
+        XDG_CACHE_HOME=str(nowhere / "c"),
+        XDG_DATA_HOME=str(nowhere / "d"),
+    )
     assert out[-1] == "selftest: PASS"
     assert any("NoCacheLocator" in line for line in out)

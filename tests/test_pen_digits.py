@@ -1,4 +1,5 @@
 """pen_digits: reading the real dev set, round trips, and a clear error for every kind of bad line."""
+
 from __future__ import annotations
 
 import collections
@@ -15,8 +16,13 @@ from trainer.strokes_to_input import strokes_to_input
 
 PEN_DEV = Path(__file__).resolve().parents[2] / "shared/data/pen-digits-dev.jsonl.gz"
 
-GOOD = {"id": "a#0", "source": "test/x", "writer": "x/Ann", "label": 7,
-        "strokes": [[[0, 0], [10.5, 0], [4, 20]], [[2, 10], [8, 10]]]}
+GOOD = {
+    "id": "a#0",
+    "source": "test/x",
+    "writer": "x/Ann",
+    "label": 7,
+    "strokes": [[[0, 0], [10.5, 0], [4, 20]], [[2, 10], [8, 10]]],
+}
 
 
 def _write_lines(path: Path, lines) -> Path:
@@ -26,7 +32,9 @@ def _write_lines(path: Path, lines) -> Path:
 
 def test_reads_the_real_dev_set():
     if not PEN_DEV.exists():
-        pytest.skip(f"pen-digit dev set not found at {PEN_DEV} (it lives in ../shared/data, not in git)")
+        pytest.skip(
+            f"pen-digit dev set not found at {PEN_DEV} (it lives in ../shared/data, not in git)"
+        )
     digits = read_pen_digits(PEN_DEV)
     assert len(digits) == 5159
     counts = collections.Counter(d.label for d in digits)
@@ -52,8 +60,13 @@ def test_minimal_line_and_defaults(tmp_path):
 @pytest.mark.parametrize("name", ["digits.jsonl", "digits.jsonl.gz"])
 def test_write_then_read_round_trip(tmp_path, name):
     digits = [
-        PenDigit(label=3, strokes=(((0.0, 0.0), (1.25, -3.5)), ((1e-7, 12345.678),)),
-                 source="me", writer="me/1", id="x1"),
+        PenDigit(
+            label=3,
+            strokes=(((0.0, 0.0), (1.25, -3.5)), ((1e-7, 12345.678),)),
+            source="me",
+            writer="me/1",
+            id="x1",
+        ),
         PenDigit(label=9, strokes=(((0.1, 0.2),),)),
         PenDigit(label=0, strokes=((), ((5.0, 5.0), (6.0, 7.0)))),  # an empty stroke is kept
     ]
@@ -91,34 +104,37 @@ def _bad(**change):
 _DROP = object()
 
 
-@pytest.mark.parametrize("line, reason", [
-    ('{"label": 1, "strokes": [[[0, 0]]', "not valid JSON"),
-    ("[1, 2, 3]", "expected a JSON object"),
-    (_bad(label=_DROP), "missing 'label'"),
-    (_bad(label=10), "'label' must be an integer 0-9"),
-    (_bad(label=-1), "'label' must be an integer 0-9"),
-    (_bad(label="3"), "'label' must be an integer 0-9"),
-    (_bad(label=3.0), "'label' must be an integer 0-9"),
-    (_bad(label=True), "'label' must be an integer 0-9"),
-    (_bad(strokes=_DROP), "missing 'strokes'"),
-    (_bad(strokes="abc"), "'strokes' must be a list"),
-    (_bad(strokes=[[0, 0]]), "stroke 0, point 0 must be [x, y]"),
-    (_bad(strokes=[[[0, 0], [1]]]), "stroke 0, point 1 must be [x, y]"),
-    (_bad(strokes=[[[0, 0]], [[1, 2, 3]]]), "stroke 1, point 0 must be [x, y]"),
-    (_bad(strokes=[[[0, "1"]]]), "coordinates must be numbers"),
-    (_bad(strokes=[[[0, None]]]), "coordinates must be numbers"),
-    (_bad(strokes=[[[0, True]]]), "coordinates must be numbers"),
-    ('{"label": 1, "strokes": [[[0, NaN]]]}', "coordinates must be finite"),
-    ('{"label": 1, "strokes": [[[Infinity, 0]]]}', "coordinates must be finite"),
-    ('{"label": 1, "strokes": [[[1e999, 0]]]}', "coordinates must be finite"),
-    (_bad(strokes=[[[10 ** 400, 0]]]), "coordinate too large"),
-    (_bad(strokes=[]), "the digit has no points"),
-    (_bad(strokes=[[], []]), "the digit has no points"),
-    (_bad(strokes=[{"x": 1}]), "stroke 0 must be a list"),
-    (_bad(source=3), "'source' must be a string"),
-    (_bad(writer=["w"]), "'writer' must be a string"),
-    (_bad(id=17), "'id' must be a string"),
-])
+@pytest.mark.parametrize(
+    "line, reason",
+    [
+        ('{"label": 1, "strokes": [[[0, 0]]', "not valid JSON"),
+        ("[1, 2, 3]", "expected a JSON object"),
+        (_bad(label=_DROP), "missing 'label'"),
+        (_bad(label=10), "'label' must be an integer 0-9"),
+        (_bad(label=-1), "'label' must be an integer 0-9"),
+        (_bad(label="3"), "'label' must be an integer 0-9"),
+        (_bad(label=3.0), "'label' must be an integer 0-9"),
+        (_bad(label=True), "'label' must be an integer 0-9"),
+        (_bad(strokes=_DROP), "missing 'strokes'"),
+        (_bad(strokes="abc"), "'strokes' must be a list"),
+        (_bad(strokes=[[0, 0]]), "stroke 0, point 0 must be [x, y]"),
+        (_bad(strokes=[[[0, 0], [1]]]), "stroke 0, point 1 must be [x, y]"),
+        (_bad(strokes=[[[0, 0]], [[1, 2, 3]]]), "stroke 1, point 0 must be [x, y]"),
+        (_bad(strokes=[[[0, "1"]]]), "coordinates must be numbers"),
+        (_bad(strokes=[[[0, None]]]), "coordinates must be numbers"),
+        (_bad(strokes=[[[0, True]]]), "coordinates must be numbers"),
+        ('{"label": 1, "strokes": [[[0, NaN]]]}', "coordinates must be finite"),
+        ('{"label": 1, "strokes": [[[Infinity, 0]]]}', "coordinates must be finite"),
+        ('{"label": 1, "strokes": [[[1e999, 0]]]}', "coordinates must be finite"),
+        (_bad(strokes=[[[10**400, 0]]]), "coordinate too large"),
+        (_bad(strokes=[]), "the digit has no points"),
+        (_bad(strokes=[[], []]), "the digit has no points"),
+        (_bad(strokes=[{"x": 1}]), "stroke 0 must be a list"),
+        (_bad(source=3), "'source' must be a string"),
+        (_bad(writer=["w"]), "'writer' must be a string"),
+        (_bad(id=17), "'id' must be a string"),
+    ],
+)
 def test_bad_line_names_file_line_and_problem(tmp_path, line, reason):
     p = _write_lines(tmp_path / "bad.jsonl", [json.dumps(GOOD), "", line, json.dumps(GOOD)])
     with pytest.raises(PenDigitsError) as info:

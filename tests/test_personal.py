@@ -1,4 +1,5 @@
 """Learning someone's handwriting: trainer/personal.py and digitpad-train --from --my-digits."""
+
 from __future__ import annotations
 
 import json
@@ -19,15 +20,19 @@ from trainer.strokes_to_input import strokes_to_input
 
 needs_mnist = pytest.mark.skipif(
     not os.environ.get("DIGITPAD_MNIST_DIR"),
-    reason="DIGITPAD_MNIST_DIR is not set: point it at a folder with the four MNIST files")
+    reason="DIGITPAD_MNIST_DIR is not set: point it at a folder with the four MNIST files",
+)
 
-BAR = ((10.0, 50.0), (90.0, 50.0))          # a horizontal bar: no digit looks like it
+BAR = ((10.0, 50.0), (90.0, 50.0))  # a horizontal bar: no digit looks like it
 CROSS = (((10.0, 10.0), (90.0, 90.0)), ((90.0, 10.0), (10.0, 90.0)))
 
 
 def drawings():
-    return [PenDigit(4, (BAR,)), PenDigit(4, ((BAR[0], (90.0, 55.0)),)),
-            PenDigit(NOT_A_DIGIT, CROSS)]
+    return [
+        PenDigit(4, (BAR,)),
+        PenDigit(4, ((BAR[0], (90.0, 55.0)),)),
+        PenDigit(NOT_A_DIGIT, CROSS),
+    ]
 
 
 def test_not_a_digit_trains_the_eleventh_unit_or_is_skipped_with_a_note():
@@ -36,8 +41,9 @@ def test_not_a_digit_trains_the_eleventh_unit_or_is_skipped_with_a_note():
     np.testing.assert_array_equal(eleven.images[2], strokes_to_input(CROSS))
     ten = personal_set(drawings(), 10)
     assert ten.labels.tolist() == [4, 4]
-    assert ten.skipped == ('1 "not a digit" drawing(s) skipped: this model has no '
-                           '"not a digit" output',)
+    assert ten.skipped == (
+        '1 "not a digit" drawing(s) skipped: this model has no "not a digit" output',
+    )
 
 
 @needs_mnist
@@ -54,8 +60,12 @@ def test_the_fine_tune_learns_the_users_drawings():
 
 
 def run_train(*args):
-    return subprocess.run([sys.executable, "-m", "trainer.train_cli", *args],
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "trainer.train_cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_the_personal_preset_needs_a_model_to_start_from():
@@ -79,9 +89,22 @@ def test_digitpad_train_fine_tunes_a_model_on_my_digits(tmp_path):
     model, out, mine = tmp_path / "model.npz", tmp_path / "me.npz", tmp_path / "mine.jsonl.gz"
     save_model(Network([784, 48, 10], seed=2), model, {"name": "start"})
     write_pen_digits(mine, drawings())
-    done = run_train("--from", str(model), "--my-digits", str(mine), "--my-digits", str(mine),
-                     "--preset", "personal", "--subset", "400", "--out", str(out), "--json",
-                     "--quiet")
+    done = run_train(
+        "--from",
+        str(model),
+        "--my-digits",
+        str(mine),
+        "--my-digits",
+        str(mine),
+        "--preset",
+        "personal",
+        "--subset",
+        "400",
+        "--out",
+        str(out),
+        "--json",
+        "--quiet",
+    )
     assert done.returncode == 0, done.stderr
     assert '2 "not a digit" drawing(s) skipped' in done.stderr
     summary = json.loads(done.stdout.strip().splitlines()[-1])
@@ -99,7 +122,11 @@ def test_digitpad_train_fine_tunes_a_model_on_my_digits(tmp_path):
 def test_digitpad_eval_reads_an_exported_collection_leaving_out_not_a_digit(tmp_path):
     mine = tmp_path / "mine.jsonl"
     write_pen_digits(mine, drawings())
-    done = subprocess.run([sys.executable, "-m", "trainer.eval_cli", "--strokes", str(mine),
-                           "--json"], capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "trainer.eval_cli", "--strokes", str(mine), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1])["n"] == 2

@@ -1,4 +1,5 @@
 """digitpad's hint when Qt's platform plugin cannot start (digitpad/platform_hint.py)."""
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,13 @@ sys.exit(main([]))
 def start_without_display(missing: list[str]) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env["QT_QPA_PLATFORM"] = "xcb"
-    return subprocess.run([sys.executable, "-c", START_WITHOUT_DISPLAY.format(missing=missing)],
-                          capture_output=True, text=True, timeout=120, env=env)
+    return subprocess.run(
+        [sys.executable, "-c", START_WITHOUT_DISPLAY.format(missing=missing)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
 
 
 def test_a_failed_platform_plugin_names_the_missing_libraries_and_their_packages():
@@ -44,11 +50,17 @@ def test_without_a_display_the_hint_says_so_and_lists_the_x11_packages():
     assert "libxcb-cursor0 libxcb-icccm4" in done.stderr
 
 
-@pytest.mark.parametrize("soname, package", [
-    ("libxcb-icccm.so.4", "libxcb-icccm4"), ("libxcb-render-util.so.0", "libxcb-render-util0"),
-    ("libxkbcommon-x11.so.0", "libxkbcommon-x11-0"), ("libX11-xcb.so.1", "libx11-xcb1"),
-    ("libxcb-cursor.so.0", "libxcb-cursor0"), ("libglib-2.0.so.0", "libglib2.0-0"),
-])
+@pytest.mark.parametrize(
+    "soname, package",
+    [
+        ("libxcb-icccm.so.4", "libxcb-icccm4"),
+        ("libxcb-render-util.so.0", "libxcb-render-util0"),
+        ("libxkbcommon-x11.so.0", "libxkbcommon-x11-0"),
+        ("libX11-xcb.so.1", "libx11-xcb1"),
+        ("libxcb-cursor.so.0", "libxcb-cursor0"),
+        ("libglib-2.0.so.0", "libglib2.0-0"),
+    ],
+)
 def test_debian_package_names(soname, package):
     assert debian_package(soname) == package
 
@@ -60,11 +72,23 @@ def test_missing_libraries_come_from_the_dynamic_loader(tmp_path):
     (tmp_path / "dep.c").write_text("int dep(void) { return 1; }\n")
     (tmp_path / "plugin.c").write_text("int dep(void);\nint plugin(void) { return dep(); }\n")
     dep = tmp_path / "libxcb-fakeicccm.so.4"
-    subprocess.run(["cc", "-shared", "-fPIC", "-Wl,-soname,libxcb-fakeicccm.so.4", "-o", str(dep),
-                    str(tmp_path / "dep.c")], check=True)
+    subprocess.run(
+        [
+            "cc",
+            "-shared",
+            "-fPIC",
+            "-Wl,-soname,libxcb-fakeicccm.so.4",
+            "-o",
+            str(dep),
+            str(tmp_path / "dep.c"),
+        ],
+        check=True,
+    )
     plugin = tmp_path / "libqfake.so"
-    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(plugin), str(tmp_path / "plugin.c"),
-                    str(dep)], check=True)
+    subprocess.run(
+        ["cc", "-shared", "-fPIC", "-o", str(plugin), str(tmp_path / "plugin.c"), str(dep)],
+        check=True,
+    )
     dep.unlink()
     assert missing_libraries(plugin) == ["libxcb-fakeicccm.so.4"]
     assert missing_libraries(xcb_plugin()) == []  # this machine has Qt's X11 libraries

@@ -1,4 +1,5 @@
 """The README's Quick start stays true: CI runs exactly its test command."""
+
 import re
 from pathlib import Path
 
@@ -17,10 +18,11 @@ def test_ci_sets_nothing_the_readme_command_reads():
     """CI must run the command as a newcomer does: no variable exported or assigned before it
     (a relative ``../shared/data/mnist`` once broke a test that CI never saw)."""
     ci = (ROOT / ".ci/run").read_text().splitlines()
-    before = ci[:ci.index("# --- the README's test command, verbatim ---")]
+    before = ci[: ci.index("# --- the README's test command, verbatim ---")]
     code = [line.strip() for line in before if line.strip() and not line.strip().startswith("#")]
-    assert not [line for line in code if line.startswith("export ")
-                or re.match(r"^[A-Z_][A-Z0-9_]*=", line)], code
+    assert not [
+        line for line in code if line.startswith("export ") or re.match(r"^[A-Z_][A-Z0-9_]*=", line)
+    ], code
     assert "unset DIGITPAD_MNIST_DIR" in code
 
 

@@ -1,4 +1,5 @@
 """Slashed zeros for training: only zeros change, they keep MNIST's box and centre, seeded."""
+
 import numpy as np
 
 from trainer.slashed_zeros import slash_zeros

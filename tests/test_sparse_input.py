@@ -3,6 +3,7 @@
 Widths 1 to 70 cover narrow rows (< 8 columns), whole vectors, a last vector that overlaps the
 one before it and more than one block of 32 columns; the widest ones, rows streamed through memory.
 """
+
 import numpy as np
 import pytest
 
@@ -60,8 +61,7 @@ def test_add_transposed_times_adds_the_scaled_product_once_per_column(dtype):
         before = target.copy()
         sparse_input.add_transposed_times(compressed, rows, delta, -0.25, target)
         expected = before - 0.25 * (x[rows].T @ delta)
-        np.testing.assert_allclose(target, expected, **_tolerance(dtype),
-                                   err_msg=f"{cols} columns")
+        np.testing.assert_allclose(target, expected, **_tolerance(dtype), err_msg=f"{cols} columns")
         uninked = ~x[rows].any(axis=0)
         np.testing.assert_array_equal(target[uninked], before[uninked])  # untouched, bit for bit
 
@@ -75,8 +75,7 @@ def test_evaluation_on_compressed_images_matches_the_dense_evaluation():
     labels = rng.integers(0, 10, len(images))
     network = Network([784, 40, 10], "sigmoid", "softmax", "cross_entropy", "glorot", seed=4)
     dense = evaluate(network, images, labels)
-    compressed = evaluate(network, images, labels,
-                          compressed=sparse_input.compress_rows(images))
+    compressed = evaluate(network, images, labels, compressed=sparse_input.compress_rows(images))
     assert compressed.n == dense.n == 2500
     assert compressed.accuracy == dense.accuracy
     assert abs(compressed.loss - dense.loss) < 1e-5 * abs(dense.loss)

@@ -1,5 +1,6 @@
 """strokes_to_input: the MNIST recipe (20 px ink box, centre of mass at (14, 14)) on real pen digits,
 invariances, degenerate drawings, bad input, and a property test over arbitrary strokes."""
+
 from __future__ import annotations
 
 import gzip
@@ -29,7 +30,9 @@ PEN_DEV = Path(__file__).resolve().parents[2] / "shared/data/pen-digits-dev.json
 def pen_digits():
     """200 real pen digits, spread over all institutions (the file is grouped by institution)."""
     if not PEN_DEV.exists():
-        pytest.skip(f"pen-digit dev set not found at {PEN_DEV} (it lives in ../shared/data, not in git)")
+        pytest.skip(
+            f"pen-digit dev set not found at {PEN_DEV} (it lives in ../shared/data, not in git)"
+        )
     with gzip.open(PEN_DEV, "rt", encoding="utf-8") as f:
         digits = [json.loads(line) for line in f]
     return digits[::25][:200]
@@ -130,8 +133,10 @@ def test_stroke_width_does_not_depend_on_drawn_size(pen_digits):
         ext = np.ptp(_points(d["strokes"]), axis=0).max()
         ink = []
         for size in (30.0, 120.0, 600.0):
-            scaled = [np.round(np.asarray(q, dtype=np.float64) * (size / ext) * 10) / 10
-                      for q in d["strokes"]]
+            scaled = [
+                np.round(np.asarray(q, dtype=np.float64) * (size / ext) * 10) / 10
+                for q in d["strokes"]
+            ]
             ink.append(strokes_to_input(scaled).sum())
         assert max(ink) / min(ink) < 1.03
 
@@ -149,8 +154,10 @@ def test_pen_width_and_edge_can_be_swept(pen_digits):
     strokes = pen_digits[0]["strokes"]
     sums = [strokes_to_input(strokes, pen_width=p).sum() for p in (1.5, 2.3, 3.0)]
     assert sums[0] < sums[1] < sums[2]
-    assert np.array_equal(strokes_to_input(strokes), strokes_to_input(strokes, pen_width=PEN_WIDTH,
-                                                                      edge_width=EDGE_WIDTH))
+    assert np.array_equal(
+        strokes_to_input(strokes),
+        strokes_to_input(strokes, pen_width=PEN_WIDTH, edge_width=EDGE_WIDTH),
+    )
     soft = strokes_to_input(strokes, edge_width=2.0)
     hard = strokes_to_input(strokes, edge_width=0.5)
     assert ((soft > 0) & (soft < 1)).sum() > ((hard > 0) & (hard < 1)).sum()
@@ -207,7 +214,9 @@ def test_single_click_is_a_round_dot_at_the_centre():
     rows, cols = np.nonzero(img)
     assert np.hypot(rows - 14, cols - 14).max() < r
     # area of a disc of diameter pen_width (the linear ramp adds pi * edge^2 / 12)
-    assert img.sum() == pytest.approx(math.pi * ((PEN_WIDTH / 2) ** 2 + EDGE_WIDTH ** 2 / 12), rel=0.1)
+    assert img.sum() == pytest.approx(
+        math.pi * ((PEN_WIDTH / 2) ** 2 + EDGE_WIDTH**2 / 12), rel=0.1
+    )
 
 
 def test_repeated_identical_points_are_a_dot():
@@ -260,17 +269,20 @@ def test_non_finite_coordinates_raise_stroke_error(bad):
         strokes_to_input([[(0.0, bad)]])
 
 
-@pytest.mark.parametrize("strokes", [
-    [[1, 2, 3]],                 # not points
-    [(1.0, 2.0), (3.0, 4.0)],    # points given where strokes belong
-    [[(1, 2, 3), (4, 5, 6)]],    # 3-D points
-    [[("a", "b")]],              # not numbers
-    [[(1, 2), (3,)]],            # ragged
-    "12",
-    None,
-    5,
-    [[(10 ** 400, 1)]],          # too large for a float
-])
+@pytest.mark.parametrize(
+    "strokes",
+    [
+        [[1, 2, 3]],  # not points
+        [(1.0, 2.0), (3.0, 4.0)],  # points given where strokes belong
+        [[(1, 2, 3), (4, 5, 6)]],  # 3-D points
+        [[("a", "b")]],  # not numbers
+        [[(1, 2), (3,)]],  # ragged
+        "12",
+        None,
+        5,
+        [[(10**400, 1)]],  # too large for a float
+    ],
+)
 def test_malformed_strokes_raise_stroke_error(strokes):
     with pytest.raises(StrokeError):
         strokes_to_input(strokes)
@@ -285,13 +297,16 @@ def test_huge_and_tiny_coordinates_give_the_same_digit(pen_digits):
         assert _cos(w, v) > 0.999
 
 
-@pytest.mark.parametrize("strokes", [
-    [[(-1.7e308, -1.7e308), (1.7e308, 1.7e308)]],
-    [[(1e308, 0.0), (-1e308, 5e-324)]],
-    [[(5e-324, 0.0), (0.0, 5e-324), (1e-320, 1e-320)]],
-    [[(1e30, 1e30), (1e30, 1e30 + 1e15)]],
-    [[(0.0, 0.0), (1e-300, 1e300)]],
-])
+@pytest.mark.parametrize(
+    "strokes",
+    [
+        [[(-1.7e308, -1.7e308), (1.7e308, 1.7e308)]],
+        [[(1e308, 0.0), (-1e308, 5e-324)]],
+        [[(5e-324, 0.0), (0.0, 5e-324), (1e-320, 1e-320)]],
+        [[(1e30, 1e30), (1e30, 1e30 + 1e15)]],
+        [[(0.0, 0.0), (1e-300, 1e300)]],
+    ],
+)
 def test_extreme_coordinates_give_finite_output(strokes):
     _valid(strokes_to_input(strokes))
 
@@ -315,14 +330,30 @@ def test_center_of_mass():
 # ---------------------------------------------------------------------------------------------
 # property: anything in, a valid image / None / StrokeError out
 
-_special = st.sampled_from([0.0, 1.0, -1.0, 1e30, -1e30, 1e-30, 1e308, -1e308, 5e-324, 1e-310,
-                            math.nan, math.inf, -math.inf])
+_special = st.sampled_from(
+    [
+        0.0,
+        1.0,
+        -1.0,
+        1e30,
+        -1e30,
+        1e-30,
+        1e308,
+        -1e308,
+        5e-324,
+        1e-310,
+        math.nan,
+        math.inf,
+        -math.inf,
+    ]
+)
 _coord = st.one_of(st.floats(), _special, st.floats(-1000, 1000))
 _point = st.tuples(_coord, _coord)
 _stroke = st.one_of(
     st.lists(_point, max_size=40),
     st.lists(_point, min_size=1, max_size=3).flatmap(  # repeated points
-        lambda ps: st.lists(st.sampled_from(ps), max_size=40)),
+        lambda ps: st.lists(st.sampled_from(ps), max_size=40)
+    ),
 )
 
 

@@ -1,4 +1,5 @@
 """The training loop: it learns, it is reproducible, and it ends cleanly when it must."""
+
 import os
 import threading
 
@@ -21,7 +22,8 @@ from trainer.training import (
 
 needs_mnist = pytest.mark.skipif(
     not os.environ.get("DIGITPAD_MNIST_DIR"),
-    reason="DIGITPAD_MNIST_DIR is not set: point it at a folder with the four MNIST files")
+    reason="DIGITPAD_MNIST_DIR is not set: point it at a folder with the four MNIST files",
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +37,18 @@ def _small(mnist, config, n=6000):
     return split_for_training(mnist, config.replace(train_subset=n))
 
 
-SMALL = TrainingConfig(hidden_layers=(16,), hidden_activation="relu", output_activation="softmax",
-                       cost="cross_entropy", init="he", optimizer="adam", learning_rate=3e-3,
-                       batch_size=16, epochs=3, dropout=0.1)
+SMALL = TrainingConfig(
+    hidden_layers=(16,),
+    hidden_activation="relu",
+    output_activation="softmax",
+    cost="cross_entropy",
+    init="he",
+    optimizer="adam",
+    learning_rate=3e-3,
+    batch_size=16,
+    epochs=3,
+    dropout=0.1,
+)
 
 
 def test_training_learns_a_separable_problem():
@@ -128,10 +139,15 @@ def test_augmented_training_runs_and_learns(mnist):
 def test_float64_network_trains_too():
     config = SMALL.replace(epochs=1)
     data = separable()
-    network = Network(config.layer_sizes, "relu", "softmax", "cross_entropy", "he",
-                      dtype=np.float64)
-    data64 = TrainingData(data.train_images.astype(np.float64), data.train_labels,
-                          data.val_images.astype(np.float64), data.val_labels)
+    network = Network(
+        config.layer_sizes, "relu", "softmax", "cross_entropy", "he", dtype=np.float64
+    )
+    data64 = TrainingData(
+        data.train_images.astype(np.float64),
+        data.train_labels,
+        data.val_images.astype(np.float64),
+        data.val_labels,
+    )
     assert train(network, config, data64).usable
 
 
@@ -153,8 +169,9 @@ def test_predict_proba_matches_a_numpy_forward_pass():
     assert network.predict(x[0]) == int(expected[0].argmax())
 
 
-@pytest.mark.parametrize("optimizer,weight_decay", [("sgd", 0.0), ("sgd", 1e-3),
-                                                    ("momentum", 0.0), ("adam", 0.0)])
+@pytest.mark.parametrize(
+    "optimizer,weight_decay", [("sgd", 0.0), ("sgd", 1e-3), ("momentum", 0.0), ("adam", 0.0)]
+)
 def test_compressed_input_trains_like_the_dense_input(optimizer, weight_decay):
     """Sparse images take the compressed input layer (and, with plain SGD, the step on the inked
     rows only); one epoch of it must leave the weights where the dense path leaves them."""
@@ -163,8 +180,13 @@ def test_compressed_input_trains_like_the_dense_input(optimizer, weight_decay):
     data = separable()
     for images in (data.train_images, data.val_images):
         images[images < 0.15] = 0.0  # about 70% zeros, like MNIST
-    config = SMALL.replace(hidden_layers=(20,), optimizer=optimizer, weight_decay=weight_decay,
-                           learning_rate=0.05 if optimizer != "adam" else 3e-3, epochs=1)
+    config = SMALL.replace(
+        hidden_layers=(20,),
+        optimizer=optimizer,
+        weight_decay=weight_decay,
+        learning_rate=0.05 if optimizer != "adam" else 3e-3,
+        epochs=1,
+    )
     weights = {}
     for sparse in (True, False):
         network = network_for(config)

@@ -3,6 +3,7 @@
 It knows nothing of Qt and uses no deep-learning framework: NumPy arrays, with the hot loops
 compiled by Numba and the matrix products on BLAS.
 """
+
 from trainer.paths import configure_numba_cache
 
 configure_numba_cache()

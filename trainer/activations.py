@@ -3,6 +3,7 @@
 Kept apart from ``kernels.py`` so that loading a model and predicting with the NumPy forward pass
 (``trainer/forward.py``, what the app uses at start-up) never imports Numba.
 """
+
 from __future__ import annotations
 
 # Activation codes. SOFTMAX is only valid on the output layer.

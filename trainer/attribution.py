@@ -22,6 +22,7 @@ units the network adds, not in probabilities, which do not add up.
 One backward pass serves every output (10, or 11 with a "not a digit" unit): a few milliseconds
 for a 784-800-800-10 network, in plain NumPy (no Numba), so it can run at every live prediction.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -81,8 +82,10 @@ def look_inside(network, x, empty=None) -> Inside:
     drawn = forward_layers(network, x)
     empty = empty_input_layers(network) if empty is None else empty
     hidden_layers = len(network.weights) - 1
-    multipliers = [_rescale_multipliers(z, z0, a, a0, network.hidden_activation)
-                   for (z, a), (z0, a0) in zip(drawn[:hidden_layers], empty[:hidden_layers])]
+    multipliers = [
+        _rescale_multipliers(z, z0, a, a0, network.hidden_activation)
+        for (z, a), (z0, a0) in zip(drawn[:hidden_layers], empty[:hidden_layers])
+    ]
 
     # to_outputs[j, d]: how much output d's score moves per unit change of the current layer's
     # activation j (starting at the last hidden layer, where it is simply the weights).
@@ -98,11 +101,16 @@ def look_inside(network, x, empty=None) -> Inside:
     pixel_attribution = np.zeros((x.size, to_outputs.shape[1]))
     inked = np.flatnonzero(x)  # the empty input is the reference: blank pixels contribute nothing
     pixel_attribution[inked] = x[inked, None] * _product(network.weights[0][inked], to_outputs)
-    return Inside(x=x, hidden=[a for _z, a in drawn[:hidden_layers]],
-                  empty_hidden=[a for _z, a in empty[:hidden_layers]], output=drawn[-1][1],
-                  scores=drawn[-1][0].astype(np.float64),
-                  empty_scores=empty[-1][0].astype(np.float64),
-                  pixel_attribution=pixel_attribution, unit_contribution=unit_contribution)
+    return Inside(
+        x=x,
+        hidden=[a for _z, a in drawn[:hidden_layers]],
+        empty_hidden=[a for _z, a in empty[:hidden_layers]],
+        output=drawn[-1][1],
+        scores=drawn[-1][0].astype(np.float64),
+        empty_scores=empty[-1][0].astype(np.float64),
+        pixel_attribution=pixel_attribution,
+        unit_contribution=unit_contribution,
+    )
 
 
 def _product(w: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -116,8 +124,11 @@ def _rescale_multipliers(z, z0, a, a0, activation: str) -> np.ndarray:
     dz = z.astype(np.float64) - z0
     da = a.astype(np.float64) - a0
     tiny = np.abs(dz) < _TINY_CHANGE
-    return np.where(tiny, _slope(z.astype(np.float64), a.astype(np.float64), activation),
-                    da / np.where(tiny, 1.0, dz))
+    return np.where(
+        tiny,
+        _slope(z.astype(np.float64), a.astype(np.float64), activation),
+        da / np.where(tiny, 1.0, dz),
+    )
 
 
 def _slope(z: np.ndarray, a: np.ndarray, activation: str) -> np.ndarray:

@@ -17,6 +17,7 @@ SGD applies it to the inked rows directly (see ``training.run_batches``).
 
 Every array lives in a preallocated ``Workspace`` so that a training epoch allocates nothing.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -48,14 +49,16 @@ class Workspace:
 
 def no_sparse_input(dtype) -> tuple:
     """The (sparse, images, rows) arguments of ``forward``/``backward`` for a dense input batch."""
-    empty = sparse_input.SparseRows(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32),
-                                    np.zeros(0, dtype=dtype))
+    empty = sparse_input.SparseRows(
+        np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=dtype)
+    )
     return False, empty, np.zeros(0, dtype=np.int64)
 
 
 @njit(cache=True, nogil=True)
-def forward(weights, biases, activations, zs, masks, m, hidden, output, dropout,
-            sparse, images, rows):
+def forward(
+    weights, biases, activations, zs, masks, m, hidden, output, dropout, sparse, images, rows
+):
     """Fill zs and activations[1:] for a batch of m samples.
 
     The batch is the first m rows of activations[0], or, with ``sparse``, the rows ``rows[:m]`` of
@@ -70,16 +73,34 @@ def forward(weights, biases, activations, zs, masks, m, hidden, output, dropout,
         else:
             np.dot(activations[l][:m], weights[l], z)
         is_output = l == layers - 1
-        kernels.add_bias_and_activate(z, biases[l], activations[l + 1][:m],
-                                      output if is_output else hidden)
+        kernels.add_bias_and_activate(
+            z, biases[l], activations[l + 1][:m], output if is_output else hidden
+        )
         if dropout > 0.0 and not is_output:
             kernels.fill_dropout_mask(masks[l][:m], dropout)
             kernels.apply_dropout_mask(activations[l + 1][:m], masks[l][:m])
 
 
 @njit(cache=True, nogil=True)
-def backward(weights, activations, zs, deltas, masks, grad_w, grad_b, labels, m,
-             hidden, output, cost, dropout, sparse, images, rows, store_input_gradient):
+def backward(
+    weights,
+    activations,
+    zs,
+    deltas,
+    masks,
+    grad_w,
+    grad_b,
+    labels,
+    m,
+    hidden,
+    output,
+    cost,
+    dropout,
+    sparse,
+    images,
+    rows,
+    store_input_gradient,
+):
     """Backpropagate the batch of ``forward``; returns (cost_sum, correct).
 
     Without ``store_input_gradient`` (sparse input only) grad_w[0] is left untouched: the input
@@ -88,7 +109,8 @@ def backward(weights, activations, zs, deltas, masks, grad_w, grad_b, labels, m,
     layers = len(weights)
     last = layers - 1
     cost_sum, correct = kernels.output_delta_and_cost(
-        zs[last][:m], activations[layers][:m], labels, output, cost, deltas[last][:m])
+        zs[last][:m], activations[layers][:m], labels, output, cost, deltas[last][:m]
+    )
     for l in range(last, -1, -1):
         delta = deltas[l][:m]
         if l == 0 and sparse:
@@ -101,8 +123,9 @@ def backward(weights, activations, zs, deltas, masks, grad_w, grad_b, labels, m,
         if l > 0:
             previous = deltas[l - 1][:m]
             np.dot(delta, weights[l].T, previous)
-            kernels.multiply_by_derivative(previous, zs[l - 1][:m], activations[l][:m], hidden,
-                                           dropout > 0.0)
+            kernels.multiply_by_derivative(
+                previous, zs[l - 1][:m], activations[l][:m], hidden, dropout > 0.0
+            )
             if dropout > 0.0:
                 kernels.apply_dropout_mask(previous, masks[l - 1][:m])
     return cost_sum, correct

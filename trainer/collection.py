@@ -16,6 +16,7 @@ The collection is the user's own work and must never be lost:
 - Delete, relabel and import rewrite the file atomically (temp file, fsync, rename); delete and
   relabel can be undone. An import validates the whole file first: a bad file changes nothing.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -57,17 +58,24 @@ class Drawing:
     """One labelled drawing of the collection."""
 
     id: str
-    label: int | str          # 0-9 or NOT_A_DIGIT
-    strokes: list             # strokes: lists of [x, y] points, screen pixels, y down
-    time: str | None = None   # when it was labelled (ISO 8601, UTC)
+    label: int | str  # 0-9 or NOT_A_DIGIT
+    strokes: list  # strokes: lists of [x, y] points, screen pixels, y down
+    time: str | None = None  # when it was labelled (ISO 8601, UTC)
     canvas: tuple[int, int] | None = None  # the canvas size (width, height) it was drawn on
 
     def to_json(self) -> str:
-        record = {"id": self.id, "label": self.label, "time": self.time,
-                  "canvas": list(self.canvas) if self.canvas else None,
-                  "strokes": self.strokes}
-        return json.dumps({k: v for k, v in record.items() if v is not None},
-                          separators=(",", ":"), allow_nan=False)
+        record = {
+            "id": self.id,
+            "label": self.label,
+            "time": self.time,
+            "canvas": list(self.canvas) if self.canvas else None,
+            "strokes": self.strokes,
+        }
+        return json.dumps(
+            {k: v for k, v in record.items() if v is not None},
+            separators=(",", ":"),
+            allow_nan=False,
+        )
 
 
 def new_drawing(label, strokes, canvas: tuple[int, int] | None = None) -> Drawing:
@@ -78,8 +86,9 @@ def new_drawing(label, strokes, canvas: tuple[int, int] | None = None) -> Drawin
     except (TypeError, ValueError) as error:
         raise CollectionError(f"cannot save this drawing: {error}") from None
     now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    return Drawing(uuid.uuid4().hex, label, strokes, now,
-                   tuple(int(v) for v in canvas) if canvas else None)
+    return Drawing(
+        uuid.uuid4().hex, label, strokes, now, tuple(int(v) for v in canvas) if canvas else None
+    )
 
 
 def drawing_from_line(line: str) -> Drawing:
@@ -93,8 +102,11 @@ def drawing_from_line(line: str) -> Drawing:
     label = _checked_label(record.get("label"))
     strokes = _checked_strokes(record.get("strokes"))
     canvas = record.get("canvas")
-    if canvas is not None and not (isinstance(canvas, list) and len(canvas) == 2
-                                   and all(isinstance(v, int) and v > 0 for v in canvas)):
+    if canvas is not None and not (
+        isinstance(canvas, list)
+        and len(canvas) == 2
+        and all(isinstance(v, int) and v > 0 for v in canvas)
+    ):
         raise ValueError(f"'canvas' must be [width, height] in pixels, got {canvas!r}")
     when = record.get("time")
     if when is not None and not isinstance(when, str):
@@ -102,8 +114,7 @@ def drawing_from_line(line: str) -> Drawing:
     ident = record.get("id")
     if not (isinstance(ident, str) and is_unicode_text(ident)):
         ident = uuid.uuid4().hex  # a lone surrogate in an id would make every export fail
-    return Drawing(ident, label, strokes, when,
-                   tuple(canvas) if canvas else None)
+    return Drawing(ident, label, strokes, when, tuple(canvas) if canvas else None)
 
 
 def _checked_label(label):
@@ -133,8 +144,13 @@ def _checked_strokes(strokes) -> list:
             array = np.array(stroke)
         except ValueError:
             array = None
-        if (array is None or array.ndim != 2 or array.shape[1] != 2
-                or array.dtype.kind not in "iuf" or not np.isfinite(array).all()):
+        if (
+            array is None
+            or array.ndim != 2
+            or array.shape[1] != 2
+            or array.dtype.kind not in "iuf"
+            or not np.isfinite(array).all()
+        ):
             raise ValueError(f"stroke {index} must be a list of finite [x, y] points")
         points += len(stroke)
     if not points:
@@ -144,7 +160,7 @@ def _checked_strokes(strokes) -> list:
 
 @dataclass(frozen=True)
 class DamagedLine:
-    number: int   # 1-based line number in the file as it was read
+    number: int  # 1-based line number in the file as it was read
     reason: str
     text: str
 
@@ -203,11 +219,15 @@ class Collection:
         FileNotFoundError passes through (a missing file is an empty collection)."""
         status = self.path.stat()
         if not stat.S_ISREG(status.st_mode):
-            raise CollectionError(f"{self.path} is not a regular file (a FIFO, a device or a "
-                                  f"folder); move it away to start a new collection")
+            raise CollectionError(
+                f"{self.path} is not a regular file (a FIFO, a device or a "
+                f"folder); move it away to start a new collection"
+            )
         if status.st_size > MAX_TEXT_BYTES:
-            raise CollectionError(f"{self.path} is {status.st_size} bytes, more than "
-                                  f"{MAX_TEXT_BYTES // 1024**2} MiB; too large for a collection")
+            raise CollectionError(
+                f"{self.path} is {status.st_size} bytes, more than "
+                f"{MAX_TEXT_BYTES // 1024**2} MiB; too large for a collection"
+            )
 
     def _set_aside(self, damaged: list[DamagedLine]) -> None:
         payload = "".join(line.text + "\n" for line in damaged).encode("utf-8")
@@ -230,7 +250,8 @@ class Collection:
                 pass
             except OSError as error:
                 raise CollectionError(
-                    f"cannot read {self.path} ({error.strerror or error})") from error
+                    f"cannot read {self.path} ({error.strerror or error})"
+                ) from error
             _append_synced(self.path, line)
         self.drawings.append(drawing)
         return len(self.drawings)
@@ -296,8 +317,14 @@ class Collection:
 
         def add(drawings):
             known = {d.id for d in drawings}
-            return drawings + [Drawing(d.id if d.id and d.id not in known else uuid.uuid4().hex,
-                                       d.label, _as_lists(d.strokes)) for d in digits]
+            return drawings + [
+                Drawing(
+                    d.id if d.id and d.id not in known else uuid.uuid4().hex,
+                    d.label,
+                    _as_lists(d.strokes),
+                )
+                for d in digits
+            ]
 
         self._rewrite(add)
         return len(digits)
@@ -305,8 +332,9 @@ class Collection:
     def export(self, path) -> int:
         """Write the collection to a pen-digits file (atomic; gzip when the name ends in .gz)."""
         try:
-            write_pen_digits(path, [PenDigit(d.label, d.strokes, writer="me", id=d.id)
-                                    for d in self.drawings])
+            write_pen_digits(
+                path, [PenDigit(d.label, d.strokes, writer="me", id=d.id) for d in self.drawings]
+            )
         except PenDigitsError as error:
             raise CollectionError(f"could not export: {error}") from None
         return len(self.drawings)
@@ -332,8 +360,9 @@ class Collection:
         payload = "".join(d.to_json() + "\n" for d in drawings).encode("utf-8")
         folder = self.path.parent
         try:
-            descriptor, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
-                                                     dir=folder)
+            descriptor, temporary = tempfile.mkstemp(
+                prefix=f".{self.path.name}.", suffix=".tmp", dir=folder
+            )
             try:
                 with os.fdopen(descriptor, "wb") as stream:
                     stream.write(payload)
@@ -347,8 +376,9 @@ class Collection:
                 raise
             fsync_directory(folder)
         except OSError as error:
-            raise CollectionError(f"could not save {self.path} ({error.strerror or error}); "
-                                  f"it is unchanged") from None
+            raise CollectionError(
+                f"could not save {self.path} ({error.strerror or error}); it is unchanged"
+            ) from None
 
     @contextlib.contextmanager
     def _locked(self):
@@ -356,8 +386,9 @@ class Collection:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             lock = open(self.path.with_name(self.path.name + ".lock"), "a")
         except OSError as error:
-            raise CollectionError(f"cannot use {self.path.parent} "
-                                  f"({error.strerror or error})") from None
+            raise CollectionError(
+                f"cannot use {self.path.parent} ({error.strerror or error})"
+            ) from None
         with lock:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
             try:
@@ -381,4 +412,3 @@ def _append_synced(path: Path, payload: bytes) -> None:
             os.close(descriptor)
     except OSError as error:
         raise CollectionError(f"could not save to {path} ({error.strerror or error})") from None
-

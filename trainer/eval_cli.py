@@ -20,6 +20,7 @@ Exit status: 0 measured, 2 unreadable model or data (an empty strokes file too),
 (see ``trainer.terminal``). Names and sources from the files are printed with their control
 characters escaped. A strokes file is read and measured a chunk of records at a time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,14 +46,21 @@ CHUNK = 2048
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="digitpad-eval",
-                                     description="Measure a DigitPad model's accuracy.")
+    parser = argparse.ArgumentParser(
+        prog="digitpad-eval", description="Measure a DigitPad model's accuracy."
+    )
     parser.add_argument("--model", metavar="PATH", help="model file (default: the shipped model)")
-    parser.add_argument("--strokes", metavar="FILE",
-                        help="digits stored as strokes (.jsonl or .jsonl.gz) instead of MNIST test")
+    parser.add_argument(
+        "--strokes",
+        metavar="FILE",
+        help="digits stored as strokes (.jsonl or .jsonl.gz) instead of MNIST test",
+    )
     parser.add_argument("--mnist-dir", metavar="DIR", help="folder with the MNIST files")
-    parser.add_argument("--no-download", action="store_true",
-                        help="fail instead of downloading MNIST when it is not found")
+    parser.add_argument(
+        "--no-download",
+        action="store_true",
+        help="fail instead of downloading MNIST when it is not found",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     return parser
 
@@ -79,22 +87,32 @@ def main(argv: list[str] | None = None) -> int:
     report.update(verdict_figures(labels, predicted, accepted[is_digit], accepted[~is_digit]))
     report["model"] = str(model_path)
     report["data"] = args.strokes or "mnist-test"
-    name = printable(metadata.get('name', model_path), one_line=True)
-    print(f"model {name} on {printable(report['data'], one_line=True)}: "
-          f"accuracy {report['accuracy']:.2%} of {report['n']}")
+    name = printable(metadata.get("name", model_path), one_line=True)
+    print(
+        f"model {name} on {printable(report['data'], one_line=True)}: "
+        f"accuracy {report['accuracy']:.2%} of {report['n']}"
+    )
     for source, entry in report["per_source"].items():
         source = printable(source, one_line=True)
         print(f"  {source:<24} {entry['accuracy']:7.2%}  (n={entry['n']})")
-    print("per label: " + "  ".join(f"{label}: {entry['accuracy']:.1%}"
-                                    for label, entry in report["per_label"].items()))
+    print(
+        "per label: "
+        + "  ".join(
+            f"{label}: {entry['accuracy']:.1%}" for label, entry in report["per_label"].items()
+        )
+    )
     print(format_confusion_matrix(np.array(report["confusion"])))
     if report["no_ink"]:
         print(f"{report['no_ink']} digits had no ink and count as errors")
-    print(f"the app gives no digit verdict for {report['rejected']:.2%} of the digits; "
-          f"{report['accepted_accuracy']:.2%} of the others are read right")
+    print(
+        f"the app gives no digit verdict for {report['rejected']:.2%} of the digits; "
+        f"{report['accepted_accuracy']:.2%} of the others are read right"
+    )
     if report["non_digit_n"]:
-        print(f"{report['non_digit_n']} records are not digits: {report['non_digit_rejected']:.2%} "
-              f"get no digit verdict")
+        print(
+            f"{report['non_digit_n']} records are not digits: {report['non_digit_rejected']:.2%} "
+            f"get no digit verdict"
+        )
     if args.json:
         print(json.dumps(report))
     return 0
@@ -132,8 +150,9 @@ def stroke_inputs(path) -> tuple[list[int], np.ndarray, list[str]]:
     return labels, np.concatenate(rows or [np.zeros((0, 784), np.float32)]), sources
 
 
-def stroke_chunks(path, size: int = CHUNK, any_label: bool = False
-                  ) -> Iterator[tuple[list, np.ndarray, list[str]]]:
+def stroke_chunks(
+    path, size: int = CHUNK, any_label: bool = False
+) -> Iterator[tuple[list, np.ndarray, list[str]]]:
     """(labels, inputs, sources) of up to ``size`` records at a time, through the stroke
     function; a drawing without ink becomes an all-zero input (see :func:`predictions`).
     ``any_label``: also records labelled with something else than a digit (label kept)."""
@@ -172,8 +191,9 @@ def verdict_figures(labels, predicted, accepted, non_digit_accepted) -> dict:
         "rejected": float(1.0 - accepted.mean()) if len(accepted) else 0.0,
         "accepted_accuracy": float(right[accepted].mean()) if accepted.any() else 0.0,
         "non_digit_n": int(len(non_digit_accepted)),
-        "non_digit_rejected": (float(1.0 - non_digit_accepted.mean())
-                               if len(non_digit_accepted) else 0.0),
+        "non_digit_rejected": (
+            float(1.0 - non_digit_accepted.mean()) if len(non_digit_accepted) else 0.0
+        ),
     }
 
 
@@ -191,11 +211,18 @@ def summarise(labels: np.ndarray, predicted: np.ndarray, sources: list[str]) -> 
     return {
         "accuracy": float(hits.mean()) if n else 0.0,
         "n": n,
-        "per_source": {source: {"accuracy": float(hits[idx].mean()), "n": len(idx)}
-                       for source, idx in sorted(per_source.items())},
-        "per_label": {str(label): {"accuracy": float(hits[labels == label].mean()),
-                                   "n": int((labels == label).sum())}
-                      for label in range(10) if (labels == label).any()},
+        "per_source": {
+            source: {"accuracy": float(hits[idx].mean()), "n": len(idx)}
+            for source, idx in sorted(per_source.items())
+        },
+        "per_label": {
+            str(label): {
+                "accuracy": float(hits[labels == label].mean()),
+                "n": int((labels == label).sum()),
+            }
+            for label in range(10)
+            if (labels == label).any()
+        },
         "confusion": confusion_matrix(labels[inked], predicted[inked]).tolist(),
         "no_ink": int((~inked).sum()),
     }

@@ -1,4 +1,5 @@
 """Measuring a network on labelled data: cost, accuracy and the confusion matrix."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,14 +14,18 @@ EVALUATION_BATCH = 1000
 
 @dataclass(frozen=True)
 class Evaluation:
-    loss: float      # mean cost per sample
+    loss: float  # mean cost per sample
     accuracy: float  # fraction classified correctly
     n: int
 
 
-def evaluate(network: Network, images: np.ndarray, labels: np.ndarray,
-             workspace: backprop.Workspace | None = None,
-             compressed: sparse_input.SparseRows | None = None) -> Evaluation:
+def evaluate(
+    network: Network,
+    images: np.ndarray,
+    labels: np.ndarray,
+    workspace: backprop.Workspace | None = None,
+    compressed: sparse_input.SparseRows | None = None,
+) -> Evaluation:
     """Mean cost and accuracy of the network on images (n, 784) with class labels (n,).
 
     ``compressed``: the same images compressed by ``sparse_input.compress_rows`` (training keeps
@@ -43,23 +48,42 @@ def evaluate(network: Network, images: np.ndarray, labels: np.ndarray,
     for start in range(0, n, size):
         m = min(size, n - start)
         if not sparse:
-            workspace.activations[0][:m] = images[start:start + m]
-        backprop.forward(network.weights, network.biases, workspace.activations, workspace.zs,
-                         workspace.dropout_masks, m, hidden, output, 0.0, sparse, compressed,
-                         rows[start:start + m])
+            workspace.activations[0][:m] = images[start : start + m]
+        backprop.forward(
+            network.weights,
+            network.biases,
+            workspace.activations,
+            workspace.zs,
+            workspace.dropout_masks,
+            m,
+            hidden,
+            output,
+            0.0,
+            sparse,
+            compressed,
+            rows[start : start + m],
+        )
         batch_cost, batch_correct = kernels.output_delta_and_cost(
-            workspace.zs[last][:m], workspace.activations[last + 1][:m], labels[start:start + m],
-            output, cost, workspace.deltas[last][:m])
+            workspace.zs[last][:m],
+            workspace.activations[last + 1][:m],
+            labels[start : start + m],
+            output,
+            cost,
+            workspace.deltas[last][:m],
+        )
         cost_sum += batch_cost
         correct += batch_correct
     return Evaluation(loss=cost_sum / n, accuracy=correct / n, n=n)
 
 
-def confusion_matrix(true_labels: np.ndarray, predicted: np.ndarray, classes: int = 10) -> np.ndarray:
+def confusion_matrix(
+    true_labels: np.ndarray, predicted: np.ndarray, classes: int = 10
+) -> np.ndarray:
     """matrix[t, p] counts the samples of class t predicted as p."""
     matrix = np.zeros((classes, classes), dtype=np.int64)
-    np.add.at(matrix, (np.asarray(true_labels, dtype=np.int64),
-                       np.asarray(predicted, dtype=np.int64)), 1)
+    np.add.at(
+        matrix, (np.asarray(true_labels, dtype=np.int64), np.asarray(predicted, dtype=np.int64)), 1
+    )
     return matrix
 
 

@@ -6,6 +6,7 @@ drawing is read as soon as the model is loaded, and it is the readable reference
 is tested against (``tests/test_forward_paths.py``: probabilities within 1e-5, same verdicts). It
 works for any layer sizes and activations a model file can hold.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,8 +29,7 @@ def forward_layers(network, x) -> list[tuple[np.ndarray, np.ndarray]]:
     need the pre-activations too."""
     a = np.asarray(x, dtype=network.dtype)
     if a.ndim not in (1, 2) or a.shape[-1] != network.layer_sizes[0]:
-        raise ValueError(f"expected inputs of {network.layer_sizes[0]} values, got shape "
-                         f"{a.shape}")
+        raise ValueError(f"expected inputs of {network.layer_sizes[0]} values, got shape {a.shape}")
     layers = []
     last = len(network.weights) - 1
     for l, (w, b) in enumerate(zip(network.weights, network.biases)):

@@ -8,6 +8,7 @@ Activations and costs are small integer codes so that one compiled kernel serves
 :func:`infer`, the compiled forward pass for prediction, lives here too (not in ``network.py``,
 which must load without Numba).
 """
+
 from __future__ import annotations
 
 import math
@@ -125,7 +126,7 @@ def fill_dropout_mask(mask, rate):
     keep = 1.0 - rate
     scale = 1.0 / keep
     threshold = np.uint64(min(65535.0, keep * 65536.0))
-    state = np.uint64(np.random.randint(1, 2 ** 62)) | np.uint64(1)
+    state = np.uint64(np.random.randint(1, 2**62)) | np.uint64(1)
     multiplier = np.uint64(2685821657736338717)
     quarter = np.uint64(0xFFFF)
     flat = mask.reshape(-1)

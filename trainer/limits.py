@@ -9,6 +9,7 @@ anything is allocated or compiled. They are far above every preset (the largest 
 * Weights, gradients, optimiser moments and the best epoch's copy are five copies of the
   parameters; the per-batch buffers are four per layer (``backprop.Workspace``).
 """
+
 from __future__ import annotations
 
 MAX_HIDDEN_LAYERS = 6
@@ -32,11 +33,12 @@ def shape_problem(layer_sizes) -> str | None:
     model, or None. The number of outputs is not checked here."""
     hidden = len(layer_sizes) - 2
     if hidden > MAX_HIDDEN_LAYERS:
-        return (f"{hidden} hidden layers; a DigitPad network has at most {MAX_HIDDEN_LAYERS}")
+        return f"{hidden} hidden layers; a DigitPad network has at most {MAX_HIDDEN_LAYERS}"
     parameters = parameter_count(layer_sizes)
     if parameters > MAX_PARAMETERS:
-        return (f"{parameters:,} parameters; a DigitPad network has at most "
-                f"{MAX_PARAMETERS:,}").replace(",", " ")
+        return (
+            f"{parameters:,} parameters; a DigitPad network has at most {MAX_PARAMETERS:,}"
+        ).replace(",", " ")
     return None
 
 

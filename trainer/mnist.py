@@ -10,6 +10,7 @@ Where the files are found: the explicit ``mnist_dir`` argument (the ``--mnist-di
 the ``DIGITPAD_MNIST_DIR`` environment variable, else the user cache folder, where
 :mod:`trainer.mnist_download` puts them when they are missing.
 """
+
 from __future__ import annotations
 
 import functools
@@ -29,12 +30,14 @@ from trainer import paths
 
 #: SHA-256 of the decompressed content of each canonical MNIST file: the single source of truth,
 #: also used by :mod:`trainer.mnist_download`.
-MNIST_SHA256: Mapping[str, str] = MappingProxyType({
-    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-})
+MNIST_SHA256: Mapping[str, str] = MappingProxyType(
+    {
+        "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    }
+)
 
 #: The four file names, without the ``.gz`` suffix.
 MNIST_FILES: tuple[str, ...] = tuple(MNIST_SHA256)
@@ -73,10 +76,10 @@ class MnistData:
 
     train_images: np.ndarray  # (60000, 784) float32 in [0, 1]
     train_labels: np.ndarray  # (60000,) uint8
-    test_images: np.ndarray   # (10000, 784) float32 in [0, 1]
-    test_labels: np.ndarray   # (10000,) uint8
+    test_images: np.ndarray  # (10000, 784) float32 in [0, 1]
+    test_labels: np.ndarray  # (10000,) uint8
     source_dir: Path
-    sha256: dict[str, str]    # file name without ".gz" -> SHA-256 of its decompressed content
+    sha256: dict[str, str]  # file name without ".gz" -> SHA-256 of its decompressed content
 
 
 def find_mnist_dir(
@@ -92,8 +95,9 @@ def find_mnist_dir(
         return _checked_user_dir(Path(mnist_dir).expanduser(), "given with --mnist-dir", names)
     from_env = os.environ.get(paths.MNIST_DIR_ENV)
     if from_env:
-        return _checked_user_dir(Path(from_env).expanduser(), f"given by {paths.MNIST_DIR_ENV}",
-                                 names)
+        return _checked_user_dir(
+            Path(from_env).expanduser(), f"given by {paths.MNIST_DIR_ENV}", names
+        )
     cache = paths.mnist_cache_dir()
     return cache if not _missing_files(cache, names) else None
 
@@ -290,8 +294,10 @@ def _decompressed(path: Path) -> bytes:
     if len(content) > MAX_FILE_BYTES:
         raise _BadContent(f"expands to more than any MNIST file ({MAX_FILE_BYTES} bytes)")
     if not stream.eof:
-        raise _BadContent("not a complete gzip file, truncated or corrupt (it ends before the "
-                          "end-of-stream marker)")
+        raise _BadContent(
+            "not a complete gzip file, truncated or corrupt (it ends before the "
+            "end-of-stream marker)"
+        )
     return content
 
 
@@ -317,8 +323,9 @@ def _parse(path: Path, name: str, data: bytes) -> np.ndarray:
     if len(data) != expected_size:
         state = "truncated" if len(data) < expected_size else "has trailing bytes"
         raise _bad_file(
-            path, f"{state}: its header announces {count} items, i.e. {expected_size} bytes, "
-            f"but it holds {len(data)} bytes"
+            path,
+            f"{state}: its header announces {count} items, i.e. {expected_size} bytes, "
+            f"but it holds {len(data)} bytes",
         )
     array = np.frombuffer(data, dtype=np.uint8, offset=header_size)
     return array.reshape(count, item_size) if is_images else array

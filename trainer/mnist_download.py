@@ -6,6 +6,7 @@ in :data:`trainer.mnist.MNIST_SHA256`, and only then renamed into place. A wrong
 interrupted or cancelled download is deleted, so the destination never holds a bad file. Files
 already present and intact are not fetched again, so an interrupted download resumes file by file.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -222,7 +223,11 @@ def _reporter(
         yield lambda done: progress(done, total, file_name)
         return
     with tqdm(
-        total=total or None, unit="B", unit_scale=True, unit_divisor=1024, desc=file_name,
+        total=total or None,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        desc=file_name,
         disable=None,  # None: only on a terminal
     ) as bar:
         yield lambda done: bar.update(done - bar.n)

@@ -19,6 +19,7 @@ A symbolic link is followed: the file it points to is replaced (atomically, besi
 link stays. Anything but a regular file (a FIFO, a device, a folder) is refused, never replaced.
 A replaced file keeps its permissions; a new one gets the usual ones (0666 less the umask).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -91,8 +92,9 @@ def save_model(network: Network, path, metadata: dict | None = None) -> None:
     temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
-                                                 dir=path.parent)
+        descriptor, temporary = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+        )
         temporaries.add(temporary)
         with os.fdopen(descriptor, "wb") as stream:
             os.fchmod(descriptor, _mode_for(path))
@@ -103,8 +105,11 @@ def save_model(network: Network, path, metadata: dict | None = None) -> None:
         temporary = None
         _fsync_directory(path.parent)
     except OSError as error:
-        raise ModelFileError(path, f"could not save the model ({error.strerror or error}); "
-                                   f"the previous file, if any, is unchanged") from error
+        raise ModelFileError(
+            path,
+            f"could not save the model ({error.strerror or error}); "
+            f"the previous file, if any, is unchanged",
+        ) from error
     finally:
         if temporary is not None:
             _remove_quietly(temporary)
@@ -138,8 +143,9 @@ def check_writable(path) -> Path:
     try:
         descriptor, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as error:
-        raise ModelFileError(path, f"cannot save there: {folder} is not writable "
-                                   f"({error.strerror or error})") from error
+        raise ModelFileError(
+            path, f"cannot save there: {folder} is not writable ({error.strerror or error})"
+        ) from error
     os.close(descriptor)
     _remove_quietly(probe)
     return target
@@ -165,8 +171,10 @@ def load_model(path) -> tuple[Network, dict]:
     if size == 0:
         raise ModelFileError(path, "the file is empty")
     if size > MAX_FILE_BYTES:
-        raise ModelFileError(path, f"the file is {size} bytes, larger than any model "
-                                   f"({MAX_FILE_BYTES} bytes at most)")
+        raise ModelFileError(
+            path,
+            f"the file is {size} bytes, larger than any model ({MAX_FILE_BYTES} bytes at most)",
+        )
     try:
         _check_central_directory(path)
         with zipfile.ZipFile(path) as archive:
@@ -180,11 +188,15 @@ def load_model(path) -> tuple[Network, dict]:
             expected = {"metadata.npy"} | {f"{k}{l}.npy" for l in range(len(weights)) for k in "wb"}
             extra = set(members) - expected
             if extra:
-                raise ModelFileError(path, f"unexpected entries {sorted(extra)}: is this a model "
-                                           f"with another architecture?")
+                raise ModelFileError(
+                    path,
+                    f"unexpected entries {sorted(extra)}: is this a model "
+                    f"with another architecture?",
+                )
     except zipfile.BadZipFile as error:
-        raise ModelFileError(path, f"not a DigitPad model (.npz) file, or a truncated one "
-                                   f"({error})") from error
+        raise ModelFileError(
+            path, f"not a DigitPad model (.npz) file, or a truncated one ({error})"
+        ) from error
     except (OSError, EOFError, zlib.error, NotImplementedError, RuntimeError) as error:
         # RuntimeError: zipfile's "encrypted, password required" (a damaged flag bit)
         raise ModelFileError(path, f"cannot read the file ({error})") from error
@@ -206,16 +218,24 @@ def _check_central_directory(path: Path) -> None:
         raise zipfile.BadZipFile("File is not a zip file")
     entries, size = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]
     if entries > MAX_ENTRIES or size > MAX_CENTRAL_DIRECTORY_BYTES:
-        raise ModelFileError(path, f"the archive declares {entries} entries in a {size}-byte "
-                                   f"directory; a model has at most {MAX_ENTRIES} entries")
+        raise ModelFileError(
+            path,
+            f"the archive declares {entries} entries in a {size}-byte "
+            f"directory; a model has at most {MAX_ENTRIES} entries",
+        )
 
 
 def _probe_inputs() -> np.ndarray:
     """An empty input, a full one and three simple drawings (a bar, a ring, a cross) in 28×28."""
     rows, cols = np.mgrid[0:28, 0:28]
     radius = np.hypot(rows - 13.5, cols - 13.5)
-    drawings = [np.zeros((28, 28)), np.ones((28, 28)), (abs(cols - 14) < 2) & (abs(rows - 14) < 10),
-                abs(radius - 8) < 1.5, (abs(rows - cols) < 2) | (abs(rows + cols - 27) < 2)]
+    drawings = [
+        np.zeros((28, 28)),
+        np.ones((28, 28)),
+        (abs(cols - 14) < 2) & (abs(rows - 14) < 10),
+        abs(radius - 8) < 1.5,
+        (abs(rows - cols) < 2) | (abs(rows + cols - 27) < 2),
+    ]
     return np.array([d.ravel() for d in drawings], dtype=np.float32)
 
 
@@ -223,8 +243,11 @@ def _check_outputs_finite(path: Path, network: Network) -> None:
     with np.errstate(all="ignore"):  # overflowing weights are what this looks for
         outputs = forward.predict_proba(network, _probe_inputs())
     if not np.isfinite(outputs).all():
-        raise ModelFileError(path, "the network's outputs are not finite numbers even for an "
-                                   "empty or simple drawing (its weights are absurdly large)")
+        raise ModelFileError(
+            path,
+            "the network's outputs are not finite numbers even for an "
+            "empty or simple drawing (its weights are absurdly large)",
+        )
 
 
 def _read_metadata(path: Path, archive: zipfile.ZipFile, members: dict) -> dict:
@@ -238,16 +261,20 @@ def _read_metadata(path: Path, archive: zipfile.ZipFile, members: dict) -> dict:
         # ValueError: also JSON's integers of more than 4 300 digits
         raise ModelFileError(path, f"the metadata is not valid JSON text ({error})") from error
     if _depth(metadata) > MAX_METADATA_DEPTH:
-        raise ModelFileError(path, f"the metadata is nested more than {MAX_METADATA_DEPTH} "
-                                   f"levels deep")
+        raise ModelFileError(
+            path, f"the metadata is nested more than {MAX_METADATA_DEPTH} levels deep"
+        )
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise ModelFileError(path, "the metadata does not describe a DigitPad model")
     version = metadata.get("format_version")
     if not isinstance(version, int):
         raise ModelFileError(path, "the metadata has no format version")
     if version > FORMAT_VERSION:
-        raise ModelFileError(path, f"format version {version} is newer than this DigitPad reads "
-                                   f"({FORMAT_VERSION}); update DigitPad to open it")
+        raise ModelFileError(
+            path,
+            f"format version {version} is newer than this DigitPad reads "
+            f"({FORMAT_VERSION}); update DigitPad to open it",
+        )
     if version < 1:
         raise ModelFileError(path, f"unknown format version {version}")
     return metadata
@@ -256,73 +283,113 @@ def _read_metadata(path: Path, archive: zipfile.ZipFile, members: dict) -> dict:
 def _network_from(path: Path, metadata: dict, file_size: int) -> Network:
     """The (still untrained) network the metadata describes, after checking it fits the file."""
     sizes = metadata.get("layer_sizes")
-    if (not isinstance(sizes, list) or len(sizes) < 2
-            or not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 65536
-                       for n in sizes)):
+    if (
+        not isinstance(sizes, list)
+        or len(sizes) < 2
+        or not all(
+            isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 65536 for n in sizes
+        )
+    ):
         raise ModelFileError(path, f"invalid layer sizes in the metadata: {_quoted(sizes)}")
     if sizes[0] != 784 or sizes[-1] not in (10, 11):
-        raise ModelFileError(path, f"the network maps {sizes[0]} inputs to {sizes[-1]} outputs; "
-                                   f"DigitPad needs 784 → 10 (or 11 with \"not a digit\")")
+        raise ModelFileError(
+            path,
+            f"the network maps {sizes[0]} inputs to {sizes[-1]} outputs; "
+            f'DigitPad needs 784 → 10 (or 11 with "not a digit")',
+        )
     parameters = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
     if parameters * 4 > max(file_size, 16 * 1024 * 1024):
         # Weights are stored uncompressed at 4 bytes each, so a file cannot hold more; refuse the
         # lie before allocating for it (small mismatches get the precise per-entry message later).
-        raise ModelFileError(path, f"the metadata declares {parameters} parameters, more than "
-                                   f"the file's {file_size} bytes can hold")
+        raise ModelFileError(
+            path,
+            f"the metadata declares {parameters} parameters, more than "
+            f"the file's {file_size} bytes can hold",
+        )
     too_big = limits.shape_problem(sizes)
     if too_big:
         raise ModelFileError(path, f"the metadata declares a network of {too_big}")
-    choices = {"hidden_activation": activations.HIDDEN_ACTIVATIONS,
-               "output_activation": activations.OUTPUT_ACTIVATIONS,
-               "cost": tuple(activations.COSTS), "init": INITIALISATIONS}
+    choices = {
+        "hidden_activation": activations.HIDDEN_ACTIVATIONS,
+        "output_activation": activations.OUTPUT_ACTIVATIONS,
+        "cost": tuple(activations.COSTS),
+        "init": INITIALISATIONS,
+    }
     for key, allowed in choices.items():
         if metadata.get(key) not in allowed:
             value = _quoted(metadata.get(key))
-            raise ModelFileError(path, f"invalid {key.replace('_', ' ')} {value} "
-                                       f"in the metadata")
-    return Network(sizes, metadata["hidden_activation"], metadata["output_activation"],
-                   metadata["cost"], metadata["init"], dtype=np.float32)
+            raise ModelFileError(path, f"invalid {key.replace('_', ' ')} {value} in the metadata")
+    return Network(
+        sizes,
+        metadata["hidden_activation"],
+        metadata["output_activation"],
+        metadata["cost"],
+        metadata["init"],
+        dtype=np.float32,
+    )
 
 
-def _read_array(path: Path, archive: zipfile.ZipFile, members: dict, name: str, shape,
-                dtype=np.float32, max_bytes: int = MAX_FILE_BYTES) -> np.ndarray:
+def _read_array(
+    path: Path,
+    archive: zipfile.ZipFile,
+    members: dict,
+    name: str,
+    shape,
+    dtype=np.float32,
+    max_bytes: int = MAX_FILE_BYTES,
+) -> np.ndarray:
     """Read one ``.npy`` member after checking its header: dtype, shape and size."""
     info = members.get(f"{name}.npy")
     if info is None:
         raise ModelFileError(path, f"the entry {name!r} is missing")
     if info.file_size > max_bytes:
-        raise ModelFileError(path, f"the entry {name!r} declares {info.file_size} bytes, "
-                                   f"far more than a model holds")
+        raise ModelFileError(
+            path, f"the entry {name!r} declares {info.file_size} bytes, far more than a model holds"
+        )
     with archive.open(info) as member:
         stream = io.BufferedReader(member)
         try:
             version = np.lib.format.read_magic(stream)
-            header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                      else np.lib.format.read_array_header_2_0)
+            header = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
             declared_shape, fortran, declared_dtype = header(stream)
         except Exception as error:  # numpy's header parser also raises SyntaxError, TokenError…
-            raise ModelFileError(path, f"the entry {name!r} is not a valid array ({error})") from error
+            raise ModelFileError(
+                path, f"the entry {name!r} is not a valid array ({error})"
+            ) from error
         if any(n < 0 for n in declared_shape):
-            raise ModelFileError(path, f"the entry {name!r} declares the impossible shape "
-                                       f"{tuple(declared_shape)}")
+            raise ModelFileError(
+                path, f"the entry {name!r} declares the impossible shape {tuple(declared_shape)}"
+            )
         if declared_dtype.hasobject:
-            raise ModelFileError(path, f"the entry {name!r} holds Python objects; refusing to "
-                                       f"unpickle them (a model file never contains code)")
+            raise ModelFileError(
+                path,
+                f"the entry {name!r} holds Python objects; refusing to "
+                f"unpickle them (a model file never contains code)",
+            )
         if declared_dtype != np.dtype(dtype):
-            raise ModelFileError(path, f"the entry {name!r} has dtype {declared_dtype}, "
-                                       f"expected {np.dtype(dtype)}")
+            raise ModelFileError(
+                path, f"the entry {name!r} has dtype {declared_dtype}, expected {np.dtype(dtype)}"
+            )
         if shape is not None and tuple(declared_shape) != tuple(shape):
-            raise ModelFileError(path, f"the entry {name!r} has shape {tuple(declared_shape)}, "
-                                       f"expected {tuple(shape)}")
+            raise ModelFileError(
+                path,
+                f"the entry {name!r} has shape {tuple(declared_shape)}, expected {tuple(shape)}",
+            )
         count = int(np.prod(declared_shape, dtype=np.int64))
         if count * declared_dtype.itemsize > max_bytes:
-            raise ModelFileError(path, f"the entry {name!r} declares {count} values, "
-                                       f"far more than a model holds")
+            raise ModelFileError(
+                path, f"the entry {name!r} declares {count} values, far more than a model holds"
+            )
         data = stream.read(count * declared_dtype.itemsize)
     if len(data) != count * declared_dtype.itemsize:
         raise ModelFileError(path, f"the entry {name!r} is truncated")
-    array = np.frombuffer(data, dtype=declared_dtype).reshape(declared_shape,
-                                                              order="F" if fortran else "C")
+    array = np.frombuffer(data, dtype=declared_dtype).reshape(
+        declared_shape, order="F" if fortran else "C"
+    )
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         raise ModelFileError(path, f"the entry {name!r} contains NaN or infinite values")
     return np.ascontiguousarray(array)
@@ -331,7 +398,7 @@ def _read_array(path: Path, archive: zipfile.ZipFile, members: dict, name: str, 
 def _quoted(value, limit: int = 120) -> str:
     """``repr(value)`` for a message, cut to ``limit`` characters: metadata can hold a megabyte."""
     text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit - 1]}… ({len(text)} characters)"
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text)} characters)"
 
 
 def _depth(value) -> int:
@@ -341,8 +408,9 @@ def _depth(value) -> int:
         value, depth = pending.pop()
         if isinstance(value, (dict, list)):
             deepest = max(deepest, depth)
-            pending.extend((item, depth + 1)
-                           for item in (value.values() if isinstance(value, dict) else value))
+            pending.extend(
+                (item, depth + 1) for item in (value.values() if isinstance(value, dict) else value)
+            )
     return deepest
 
 

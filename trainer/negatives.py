@@ -20,6 +20,7 @@ the app recognises them by their size on screen instead (``trainer.verdict``).
 :data:`HELD_OUT_KINDS` (asterisks, waves, grids) are never used in training: the benchmark measures
 them to see whether the rejection generalises beyond the kinds the network was shown.
 """
+
 from __future__ import annotations
 
 import math
@@ -52,8 +53,10 @@ LETTERS: dict[str, list[list[tuple[float, float]]]] = {
     "M": [[(0, 1), (0, 0), (0.4, 0.6), (0.8, 0), (0.8, 1)]],
     "N": [[(0, 1), (0, 0), (0.7, 1), (0.7, 0)]],
     "P": [[(0, 1), (0, 0)] + _arc(0.35, 0.25, 0.35, 0.25, 90, -90) + [(0, 0.5)]],
-    "R": [[(0, 1), (0, 0)] + _arc(0.35, 0.25, 0.35, 0.25, 90, -90) + [(0, 0.5)],
-          [(0.3, 0.5), (0.7, 1)]],
+    "R": [
+        [(0, 1), (0, 0)] + _arc(0.35, 0.25, 0.35, 0.25, 90, -90) + [(0, 0.5)],
+        [(0.3, 0.5), (0.7, 1)],
+    ],
     "U": [[(0, 0), (0, 0.65)] + _arc(0.35, 0.65, 0.35, 0.35, 180, 360) + [(0.7, 0)]],
     "V": [[(0, 0), (0.35, 1), (0.7, 0)]],
     "W": [[(0, 0), (0.2, 1), (0.45, 0.3), (0.7, 1), (0.9, 0)]],
@@ -64,14 +67,19 @@ LETTERS: dict[str, list[list[tuple[float, float]]]] = {
     "c": [_arc(0.25, 0.75, 0.25, 0.25, 50, 310)],
     "d": [_arc(0.27, 0.75, 0.27, 0.25, 20, 370, 16), [(0.55, 0), (0.55, 1)]],
     "f": [_arc(0.4, 0.15, 0.18, 0.15, 20, 180, 8) + [(0.22, 1)], [(0, 0.45), (0.45, 0.45)]],
-    "p": [[(0, 0.5), (0, 1.4)],
-          [(0, 0.55)] + _arc(0.22, 0.73, 0.25, 0.2, 90, -90, 10) + [(0, 0.93)]],
+    "p": [
+        [(0, 0.5), (0, 1.4)],
+        [(0, 0.55)] + _arc(0.22, 0.73, 0.25, 0.2, 90, -90, 10) + [(0, 0.93)],
+    ],
     "r": [[(0, 0.5), (0, 1)], [(0, 0.72)] + _arc(0.25, 0.72, 0.25, 0.2, 170, 45, 6)],
     "e": [[(0, 0.75), (0.5, 0.75)] + _arc(0.25, 0.75, 0.25, 0.25, 0, 320, 14)],
     "h": [[(0, 0), (0, 1)], [(0, 0.75)] + _arc(0.25, 0.75, 0.25, 0.22, 170, 0, 8) + [(0.5, 1)]],
     "k": [[(0, 0), (0, 1)], [(0.45, 0.5), (0, 0.8), (0.45, 1)]],
-    "m": [[(0, 0.5), (0, 1)], [(0, 0.7)] + _arc(0.2, 0.72, 0.2, 0.2, 170, 0, 8) + [(0.4, 1)],
-          [(0.4, 0.72)] + _arc(0.6, 0.72, 0.2, 0.2, 170, 0, 8) + [(0.8, 1)]],
+    "m": [
+        [(0, 0.5), (0, 1)],
+        [(0, 0.7)] + _arc(0.2, 0.72, 0.2, 0.2, 170, 0, 8) + [(0.4, 1)],
+        [(0.4, 0.72)] + _arc(0.6, 0.72, 0.2, 0.2, 170, 0, 8) + [(0.8, 1)],
+    ],
     "n": [[(0, 0.5), (0, 1)], [(0, 0.75)] + _arc(0.25, 0.75, 0.25, 0.22, 170, 0, 8) + [(0.5, 1)]],
     "u": [[(0, 0.5), (0, 0.8)] + _arc(0.25, 0.8, 0.25, 0.2, 180, 360, 8) + [(0.5, 0.5), (0.5, 1)]],
     "v": [[(0, 0.5), (0.25, 1), (0.5, 0.5)]],
@@ -87,8 +95,9 @@ def _densify(stroke: np.ndarray, step: float) -> np.ndarray:
     lengths = np.hypot(*np.diff(stroke, axis=0).T)
     along = np.concatenate([[0.0], np.cumsum(lengths)])
     samples = np.linspace(0.0, along[-1], max(2, int(along[-1] / step) + 1))
-    return np.column_stack([np.interp(samples, along, stroke[:, 0]),
-                            np.interp(samples, along, stroke[:, 1])])
+    return np.column_stack(
+        [np.interp(samples, along, stroke[:, 0]), np.interp(samples, along, stroke[:, 1])]
+    )
 
 
 def _wobble(stroke: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndarray:
@@ -189,8 +198,9 @@ def _blob(rng):
     count = rng.integers(25, 80)
     angles = rng.uniform(0, 2 * math.pi, count)
     radii = np.sqrt(rng.uniform(0, 1, count))
-    points = np.column_stack([radii * np.cos(angles) * rng.uniform(0.5, 1.0),
-                              radii * np.sin(angles)])
+    points = np.column_stack(
+        [radii * np.cos(angles) * rng.uniform(0.5, 1.0), radii * np.sin(angles)]
+    )
     return _hand([points], rng, misplace=0.0)
 
 
@@ -198,8 +208,11 @@ def _asterisk(rng):
     """Held out of training: 3–5 lines through one centre."""
     lines = rng.integers(3, 6)
     angles = np.arange(lines) * math.pi / lines + rng.normal(0, 0.1, lines)
-    return _hand([[(-math.cos(a), -math.sin(a)), (math.cos(a), math.sin(a))] for a in angles],
-                 rng, misplace=0.05)
+    return _hand(
+        [[(-math.cos(a), -math.sin(a)), (math.cos(a), math.sin(a))] for a in angles],
+        rng,
+        misplace=0.05,
+    )
 
 
 def _wave(rng):
@@ -221,8 +234,14 @@ def _grid(rng):
 
 
 #: Stroke generators used in training; each takes a Generator and returns strokes in screen px.
-SCRIBBLE_KINDS = {"random walk": _random_walk, "loops": _loops, "zig-zag": _zigzag,
-                  "hatching": _hatching, "spiral": _spiral, "blob": _blob}
+SCRIBBLE_KINDS = {
+    "random walk": _random_walk,
+    "loops": _loops,
+    "zig-zag": _zigzag,
+    "hatching": _hatching,
+    "spiral": _spiral,
+    "blob": _blob,
+}
 #: Generators never used in training, for the benchmark.
 HELD_OUT_KINDS = {"asterisk": _asterisk, "wave": _wave, "grid": _grid}
 
@@ -230,8 +249,9 @@ HELD_OUT_KINDS = {"asterisk": _asterisk, "wave": _wave, "grid": _grid}
 LETTER_SHARE, OVERLAP_SHARE = 0.4, 0.15
 
 
-def negative_images(count: int, seed: int, digits: np.ndarray | None = None,
-                    digit_labels: np.ndarray | None = None) -> np.ndarray:
+def negative_images(
+    count: int, seed: int, digits: np.ndarray | None = None, digit_labels: np.ndarray | None = None
+) -> np.ndarray:
     """``count`` negatives (count, 784) float32, the same for the same arguments.
 
     ``digits``/``digit_labels``: MNIST training digits for the overlapping-digit family; without
@@ -259,8 +279,9 @@ def overlapping_digits(digits: np.ndarray, labels: np.ndarray, rng: np.random.Ge
     second = rng.integers(len(digits))
     while labels[second] == labels[first]:
         second = rng.integers(len(digits))
-    offset = rng.uniform(3.0, 9.0) * np.array([math.cos(a := rng.uniform(0, 2 * math.pi)),
-                                               math.sin(a)])
+    offset = rng.uniform(3.0, 9.0) * np.array(
+        [math.cos(a := rng.uniform(0, 2 * math.pi)), math.sin(a)]
+    )
     moved = warp_image(digits[second], translation=(float(offset[0]), float(offset[1])))
     combined = np.maximum(digits[first].reshape(SIDE, SIDE), moved.reshape(SIDE, SIDE))
     rows, cols = np.nonzero(combined > INK_THRESHOLD)

@@ -7,6 +7,7 @@ first layer skip MNIST's zero pixels row by row (``sparse_input`` in training,
 ``kernels.sparse_rows_times`` in prediction).
 Training lives in ``training.py``, gradients in ``backprop.py``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -35,13 +36,21 @@ class Network:
     seed : seeds the initial weights.
     """
 
-    def __init__(self, layer_sizes: Sequence[int], hidden_activation: str = "relu",
-                 output_activation: str = "softmax", cost: str = "cross_entropy",
-                 init: str = "he", dtype=np.float32, seed: int = 0):
+    def __init__(
+        self,
+        layer_sizes: Sequence[int],
+        hidden_activation: str = "relu",
+        output_activation: str = "softmax",
+        cost: str = "cross_entropy",
+        init: str = "he",
+        dtype=np.float32,
+        seed: int = 0,
+    ):
         self.layer_sizes = [int(n) for n in layer_sizes]
         if len(self.layer_sizes) < 2 or min(self.layer_sizes) < 1:
-            raise ValueError(f"layer sizes must be at least two positive integers, "
-                             f"got {list(layer_sizes)}")
+            raise ValueError(
+                f"layer sizes must be at least two positive integers, got {list(layer_sizes)}"
+            )
         _check_choice("hidden activation", hidden_activation, activations.HIDDEN_ACTIVATIONS)
         _check_choice("output activation", output_activation, activations.OUTPUT_ACTIVATIONS)
         _check_choice("cost", cost, tuple(activations.COSTS))
@@ -64,8 +73,11 @@ class Network:
     @property
     def codes(self) -> tuple[int, int, int]:
         """(hidden activation, output activation, cost) as the kernels' integer codes."""
-        return (activations.ACTIVATIONS[self.hidden_activation],
-                activations.ACTIVATIONS[self.output_activation], activations.COSTS[self.cost])
+        return (
+            activations.ACTIVATIONS[self.hidden_activation],
+            activations.ACTIVATIONS[self.output_activation],
+            activations.COSTS[self.cost],
+        )
 
     @property
     def parameter_count(self) -> int:
@@ -75,14 +87,17 @@ class Network:
         """Replace every weight and bias (shapes must match), e.g. when loading a model file."""
         for l, (w, b) in enumerate(zip(weights, biases)):
             if w.shape != self.weights[l].shape or b.shape != self.biases[l].shape:
-                raise ValueError(f"layer {l}: expected shapes {self.weights[l].shape} and "
-                                 f"{self.biases[l].shape}, got {w.shape} and {b.shape}")
+                raise ValueError(
+                    f"layer {l}: expected shapes {self.weights[l].shape} and "
+                    f"{self.biases[l].shape}, got {w.shape} and {b.shape}"
+                )
             self.weights[l][...] = w
             self.biases[l][...] = b
 
     def is_finite(self) -> bool:
-        return all(np.isfinite(w).all() and np.isfinite(b).all()
-                   for w, b in zip(self.weights, self.biases))
+        return all(
+            np.isfinite(w).all() and np.isfinite(b).all() for w, b in zip(self.weights, self.biases)
+        )
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Output activations for one sample (n_in,) -> (n_out,) or a batch (n, n_in) -> (n, n_out)."""
@@ -90,8 +105,9 @@ class Network:
         single = x.ndim == 1
         batch = np.ascontiguousarray(x.reshape(1, -1) if single else x)
         if batch.shape[1] != self.layer_sizes[0]:
-            raise ValueError(f"expected inputs of {self.layer_sizes[0]} values, "
-                             f"got {batch.shape[1]}")
+            raise ValueError(
+                f"expected inputs of {self.layer_sizes[0]} values, got {batch.shape[1]}"
+            )
         from trainer.kernels import infer  # Numba: imported when first needed
 
         hidden, output, _ = self.codes

@@ -12,6 +12,7 @@ Adam's moment estimates decay geometrically once a weight stops receiving gradie
 denormal floats, which are up to a hundred times slower to compute with; values below
 ``DENORMAL_FLUSH`` are therefore flushed to zero, which changes no update measurably.
 """
+
 from __future__ import annotations
 
 import math
@@ -56,8 +57,10 @@ class OptimizerState:
     def hyper(self, learning_rate: float) -> np.ndarray:
         """The scalars the update kernel needs, packed for Numba."""
         s = self.settings
-        return np.array([learning_rate, s.momentum, s.beta1, s.beta2, s.epsilon, s.weight_decay],
-                        dtype=np.float64)
+        return np.array(
+            [learning_rate, s.momentum, s.beta1, s.beta2, s.epsilon, s.weight_decay],
+            dtype=np.float64,
+        )
 
 
 def _zeros_like(arrays) -> tuple:
@@ -72,7 +75,18 @@ def _update_array(param, grad, first, second, kind, c):
     parameters are updated in float32 arithmetic throughout.
     """
     lr, scale, decay, mu, beta1, beta2, one_minus_beta1, one_minus_beta2, eps, flush, zero = (
-        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10])
+        c[0],
+        c[1],
+        c[2],
+        c[3],
+        c[4],
+        c[5],
+        c[6],
+        c[7],
+        c[8],
+        c[9],
+        c[10],
+    )
     p = param.reshape(-1)
     g_sum = grad.reshape(-1)
     if kind == SGD:
@@ -99,8 +113,21 @@ def _update_array(param, grad, first, second, kind, c):
 
 
 @njit(cache=True, nogil=True)
-def apply_update(weights, biases, grad_w, grad_b, first_w, first_b, second_w, second_b,
-                 kind, hyper, batch_size, step, update_input_weights):
+def apply_update(
+    weights,
+    biases,
+    grad_w,
+    grad_b,
+    first_w,
+    first_b,
+    second_w,
+    second_b,
+    kind,
+    hyper,
+    batch_size,
+    step,
+    update_input_weights,
+):
     """One optimiser step on every layer; ``step`` counts from 1. Weight decay spares the biases.
 
     Without ``update_input_weights`` weights[0] is left to the caller (see
@@ -108,7 +135,7 @@ def apply_update(weights, biases, grad_w, grad_b, first_w, first_b, second_w, se
     """
     lr, mu, beta1, beta2, eps, decay = hyper[0], hyper[1], hyper[2], hyper[3], hyper[4], hyper[5]
     if kind == ADAM:
-        lr = lr * math.sqrt(1.0 - beta2 ** step) / (1.0 - beta1 ** step)
+        lr = lr * math.sqrt(1.0 - beta2**step) / (1.0 - beta1**step)
     c = np.empty(11, dtype=weights[0].dtype)
     c[0], c[1], c[2], c[3], c[4], c[5] = lr, 1.0 / batch_size, decay, mu, beta1, beta2
     c[6], c[7], c[8], c[9], c[10] = 1.0 - beta1, 1.0 - beta2, eps, DENORMAL_FLUSH, 0.0

@@ -3,6 +3,7 @@
 All per-user folders come from platformdirs, so they follow the XDG conventions on Linux
 (``~/.cache/digitpad``, ``~/.local/share/digitpad``) and the platform's own elsewhere.
 """
+
 from __future__ import annotations
 
 import functools
@@ -74,9 +75,11 @@ def configure_numba_cache() -> None:
 # The classes are named by their import path in NUMBA_CACHE_LOCATOR_CLASSES and need no numba import
 # here; bare names are Numba's own locators.
 _FROZEN_LOCATORS = "trainer.paths.FrozenAppCacheLocator,trainer.paths.NoCacheLocator"
-_SOURCE_LOCATORS = ("trainer.paths.SourceTreeCacheLocator,UserProvidedCacheLocator,"
-                    "InTreeCacheLocator,UserWideCacheLocator,IPythonCacheLocator,ZipCacheLocator,"
-                    "trainer.paths.NoCacheLocator")
+_SOURCE_LOCATORS = (
+    "trainer.paths.SourceTreeCacheLocator,UserProvidedCacheLocator,"
+    "InTreeCacheLocator,UserWideCacheLocator,IPythonCacheLocator,ZipCacheLocator,"
+    "trainer.paths.NoCacheLocator"
+)
 #: The trainer package, whose modules' sources stamp its cached kernels.
 _TRAINER_DIR = Path(__file__).resolve().parent
 
@@ -199,8 +202,11 @@ class NoCacheLocator:
         _disable_caches_without_a_folder()
         if not cls._warned:
             cls._warned = True
-            _log.warning("Numba's cache folder %s is not writable: the network's kernels are "
-                         "compiled at every start (a few seconds).", _numba_cache_root())
+            _log.warning(
+                "Numba's cache folder %s is not writable: the network's kernels are "
+                "compiled at every start (a few seconds).",
+                _numba_cache_root(),
+            )
         return cls(py_func, py_file)
 
     def ensure_cache_path(self) -> None:
@@ -252,8 +258,12 @@ def _recover_from_damaged_entries() -> None:
     load_index, load_data, save = files._load_index, files._load_data, files.save
 
     def discard(path: str, error: Exception) -> None:
-        _log.warning("Numba's cache file %s is damaged (%s: %s); removing it and compiling again",
-                     path, type(error).__name__, error)
+        _log.warning(
+            "Numba's cache file %s is damaged (%s: %s); removing it and compiling again",
+            path,
+            type(error).__name__,
+            error,
+        )
         try:
             os.remove(path)
         except OSError:
@@ -281,8 +291,12 @@ def _recover_from_damaged_entries() -> None:
         try:
             save(self, key, data)
         except OSError as error:
-            _log.warning("could not write Numba's cache in %s (%s); the kernel will be compiled "
-                         "again next time", self._cache_path, error.strerror or error)
+            _log.warning(
+                "could not write Numba's cache in %s (%s); the kernel will be compiled "
+                "again next time",
+                self._cache_path,
+                error.strerror or error,
+            )
 
     files._load_index, files._load_data = load_index_or_nothing, load_data_or_miss
     files.save = save_if_possible

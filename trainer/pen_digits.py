@@ -22,6 +22,7 @@ points per digit. Devices (``/dev/zero``) are refused. :func:`iter_pen_digits` r
 time, so a caller that converts each digit as it comes (``digitpad-eval``) holds no more than one
 digit's points.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -36,8 +37,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["NOT_A_DIGIT", "PenDigit", "PenDigitsError", "iter_pen_digits", "read_pen_digits",
-           "write_pen_digits"]
+__all__ = [
+    "NOT_A_DIGIT",
+    "PenDigit",
+    "PenDigitsError",
+    "iter_pen_digits",
+    "read_pen_digits",
+    "write_pen_digits",
+]
 
 #: The label of a drawing that is not a digit (DigitPad's own collection marks them so).
 NOT_A_DIGIT = "not-a-digit"
@@ -91,8 +98,13 @@ def _check_digit(obj, any_label: bool = False) -> PenDigit:
     ``any_label``: a label may also be a non-empty string of at most 32 characters.
     """
     if isinstance(obj, PenDigit):  # writing: the same rules as reading (NumPy strokes are welcome)
-        obj = {"label": obj.label, "strokes": obj.strokes, "source": obj.source,
-               "writer": obj.writer, "id": obj.id}
+        obj = {
+            "label": obj.label,
+            "strokes": obj.strokes,
+            "source": obj.source,
+            "writer": obj.writer,
+            "id": obj.id,
+        }
     if not isinstance(obj, dict):
         raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
     if "label" not in obj:
@@ -120,7 +132,9 @@ def _with_label(obj: dict, label: int | str) -> PenDigit:
         if hasattr(stroke, "tolist") and not isinstance(stroke, (list, tuple)):  # a NumPy array
             stroke = stroke.tolist()
         if not isinstance(stroke, (list, tuple)):
-            raise ValueError(f"stroke {i} must be a list of [x, y] points, got {type(stroke).__name__}")
+            raise ValueError(
+                f"stroke {i} must be a list of [x, y] points, got {type(stroke).__name__}"
+            )
         pts = []
         for j, p in enumerate(stroke):
             if not isinstance(p, (list, tuple)) or len(p) != 2:
@@ -128,19 +142,24 @@ def _with_label(obj: dict, label: int | str) -> PenDigit:
             x, y = p
             for v in (x, y):
                 if isinstance(v, bool) or not isinstance(v, numbers.Real):
-                    raise ValueError(f"stroke {i}, point {j}: coordinates must be numbers, got {p!r}")
+                    raise ValueError(
+                        f"stroke {i}, point {j}: coordinates must be numbers, got {p!r}"
+                    )
             try:
                 xf, yf = float(x), float(y)
             except OverflowError:
-                raise ValueError(f"stroke {i}, point {j}: coordinate too large, got {p!r}") from None
+                raise ValueError(
+                    f"stroke {i}, point {j}: coordinate too large, got {p!r}"
+                ) from None
             if not (math.isfinite(xf) and math.isfinite(yf)):
                 raise ValueError(f"stroke {i}, point {j}: coordinates must be finite, got {p!r}")
             pts.append((xf, yf))
         n_points += len(pts)
         strokes.append(tuple(pts))
         if n_points > MAX_POINTS:
-            raise ValueError(f"the digit has more than {MAX_POINTS} points; no drawing has "
-                             f"that many")
+            raise ValueError(
+                f"the digit has more than {MAX_POINTS} points; no drawing has that many"
+            )
     if n_points == 0:
         raise ValueError("the digit has no points")
     extras = {}
@@ -204,14 +223,22 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
                 return
             total += len(raw)
             if len(raw) > MAX_LINE_BYTES:
-                raise PenDigitsError(path, lineno, f"the line is longer than {MAX_LINE_BYTES} "
-                                                   f"bytes; no digit takes that much")
+                raise PenDigitsError(
+                    path,
+                    lineno,
+                    f"the line is longer than {MAX_LINE_BYTES} bytes; no digit takes that much",
+                )
             if total > MAX_TEXT_BYTES:
-                raise PenDigitsError(path, None, f"more than {MAX_TEXT_BYTES // 1024**2} MiB of "
-                                                 f"text; too large for a drawing file")
+                raise PenDigitsError(
+                    path,
+                    None,
+                    f"more than {MAX_TEXT_BYTES // 1024**2} MiB of "
+                    f"text; too large for a drawing file",
+                )
             if lineno > MAX_LINES:
-                raise PenDigitsError(path, None, f"more than {MAX_LINES} lines; too many for a "
-                                                 f"drawing file")
+                raise PenDigitsError(
+                    path, None, f"more than {MAX_LINES} lines; too many for a drawing file"
+                )
             yield lineno, raw
 
 
@@ -229,7 +256,9 @@ def iter_pen_digits(path, any_label: bool = False) -> Iterator[PenDigit]:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
-            raise PenDigitsError(path, lineno, f"not valid JSON ({e.msg}, column {e.colno})") from None
+            raise PenDigitsError(
+                path, lineno, f"not valid JSON ({e.msg}, column {e.colno})"
+            ) from None
         except ValueError as e:  # an integer of more than 4 300 digits
             raise PenDigitsError(path, lineno, f"not valid JSON ({e})") from None
         except RecursionError:

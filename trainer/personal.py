@@ -19,6 +19,7 @@ A drawing labelled "not a digit" trains the 11th output unit when the model has 
 with ten outputs cannot learn it, so such drawings are skipped and the caller says so.
 Everything is seeded: the same drawings, model and seed give the same fine-tuned model.
 """
+
 from __future__ import annotations
 
 import threading
@@ -74,32 +75,45 @@ def personal_set(drawings: Iterable, outputs: int) -> PersonalSet:
         labels.append(unit)
     skipped = []
     if not_a_digit:
-        skipped.append(f"{not_a_digit} \"not a digit\" drawing(s) skipped: this model has no "
-                       f"\"not a digit\" output")
+        skipped.append(
+            f'{not_a_digit} "not a digit" drawing(s) skipped: this model has no '
+            f'"not a digit" output'
+        )
     if no_ink:
         skipped.append(f"{no_ink} drawing(s) without ink skipped")
-    return PersonalSet(np.array(images, dtype=np.float32).reshape(-1, 784),
-                       np.array(labels, dtype=np.int64), tuple(skipped))
+    return PersonalSet(
+        np.array(images, dtype=np.float32).reshape(-1, 784),
+        np.array(labels, dtype=np.int64),
+        tuple(skipped),
+    )
 
 
-def personal_training_data(mine: PersonalSet, mnist: MnistData,
-                           config: TrainingConfig) -> TrainingData:
+def personal_training_data(
+    mine: PersonalSet, mnist: MnistData, config: TrainingConfig
+) -> TrainingData:
     """The user's drawings ``COPIES`` times each, plus MNIST's training images (a seeded sample
     of ``config.train_subset`` of them when that is set, e.g. by the ``personal`` preset)."""
     train_x, train_y, val_x, val_y = validation_split(
-        mnist.train_images, mnist.train_labels, config.validation_share, config.seed)
+        mnist.train_images, mnist.train_labels, config.validation_share, config.seed
+    )
     chosen = np.random.default_rng(config.seed).permutation(len(train_y))
     if config.train_subset:
-        chosen = chosen[:config.train_subset]
+        chosen = chosen[: config.train_subset]
     images = np.concatenate([np.repeat(mine.images, COPIES, axis=0), train_x[chosen]])
     labels = np.concatenate([np.repeat(mine.labels, COPIES), train_y[chosen].astype(np.int64)])
     return TrainingData(images, labels, val_x, val_y)
 
 
-def fine_tune(network: Network, mine: PersonalSet, mnist: MnistData, config: TrainingConfig, *,
-              on_batch: Callable[[BatchProgress], None] | None = None,
-              on_epoch: Callable[[EpochRecord], None] | None = None,
-              cancel: threading.Event | None = None) -> TrainingResult:
+def fine_tune(
+    network: Network,
+    mine: PersonalSet,
+    mnist: MnistData,
+    config: TrainingConfig,
+    *,
+    on_batch: Callable[[BatchProgress], None] | None = None,
+    on_epoch: Callable[[EpochRecord], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> TrainingResult:
     """Fine-tune ``network`` in place on the user's drawings mixed with MNIST (see the module
     docstring). Raises ValueError when there is no drawing to learn from."""
     if len(mine.labels) == 0:
@@ -110,15 +124,26 @@ def fine_tune(network: Network, mine: PersonalSet, mnist: MnistData, config: Tra
 
 def copy_network(network: Network) -> Network:
     """An independent copy of ``network`` (same architecture, same parameters)."""
-    copy = Network(network.layer_sizes, network.hidden_activation, network.output_activation,
-                   network.cost, network.init, dtype=network.dtype)
+    copy = Network(
+        network.layer_sizes,
+        network.hidden_activation,
+        network.output_activation,
+        network.cost,
+        network.init,
+        dtype=network.dtype,
+    )
     copy.set_parameters(network.weights, network.biases)
     return copy
 
 
-def held_out_accuracy(start: Network, mine: PersonalSet, mnist: MnistData,
-                      config: TrainingConfig, folds: int = 2,
-                      cancel: threading.Event | None = None) -> tuple[float, float] | None:
+def held_out_accuracy(
+    start: Network,
+    mine: PersonalSet,
+    mnist: MnistData,
+    config: TrainingConfig,
+    folds: int = 2,
+    cancel: threading.Event | None = None,
+) -> tuple[float, float] | None:
     """The accuracy on the user's drawings before and after a fine-tune, honestly: by
     ``folds``-fold cross-validation, each drawing is read by a model fine-tuned without it.
     (With two folds a model learns from half the drawings, so "after" is if anything low.)

@@ -11,6 +11,7 @@ Arithmetic is a multiply followed by an add, never a fused multiply-add, so ever
 exactly like the scalar loop it replaces. Loads and stores take an element index into a contiguous
 1-D array and do no bounds checking: the caller keeps ``index + LANES <= len(array)``.
 """
+
 from __future__ import annotations
 
 from llvmlite import ir
@@ -52,8 +53,9 @@ def load(typingctx, array, index):
 
     def codegen(context, builder, signature, args):
         vector = context.get_value_type(result)
-        pointer = _pointer(context, builder, signature.args[0], args[0], args[1],
-                           signature.args[1], vector)
+        pointer = _pointer(
+            context, builder, signature.args[0], args[0], args[1], signature.args[1], vector
+        )
         return builder.load(pointer, align=_element_alignment(context, array.dtype))
 
     return result(array, index), codegen
@@ -70,8 +72,9 @@ def load_from_lane(typingctx, array, index, first):
 
     def codegen(context, builder, signature, args):
         vector = context.get_value_type(result)
-        pointer = _pointer(context, builder, signature.args[0], args[0], args[1],
-                           signature.args[1], vector)
+        pointer = _pointer(
+            context, builder, signature.args[0], args[0], args[1], signature.args[1], vector
+        )
         values = builder.load(pointer, align=_element_alignment(context, array.dtype))
         lane_type = ir.IntType(64)
         lanes = ir.Constant(ir.VectorType(lane_type, LANES), list(range(LANES)))
@@ -85,10 +88,12 @@ def load_from_lane(typingctx, array, index, first):
 @intrinsic
 def store(typingctx, array, index, values):
     """array[index:index + LANES] = values."""
+
     def codegen(context, builder, signature, args):
         vector = context.get_value_type(signature.args[2])
-        pointer = _pointer(context, builder, signature.args[0], args[0], args[1],
-                           signature.args[1], vector)
+        pointer = _pointer(
+            context, builder, signature.args[0], args[0], args[1], signature.args[1], vector
+        )
         builder.store(args[2], pointer, align=_element_alignment(context, array.dtype))
         return context.get_dummy_value()
 
@@ -109,6 +114,7 @@ def zeros(typingctx, like):
 @intrinsic
 def multiply_add(typingctx, total, scalar, values):
     """total + scalar·values, lane by lane (multiply, round, add, round)."""
+
     def codegen(context, builder, signature, args):
         element = context.get_value_type(signature.args[0].dtype)
         factor = context.cast(builder, args[1], signature.args[1], signature.args[0].dtype)
@@ -121,7 +127,11 @@ def multiply_add(typingctx, total, scalar, values):
 def _splat(builder, value, element_type):
     """A vector with ``value`` in every lane."""
     vector = ir.VectorType(element_type, LANES)
-    single = builder.insert_element(ir.Constant(vector, ir.Undefined), value,
-                                    ir.Constant(ir.IntType(32), 0))
-    return builder.shuffle_vector(single, ir.Constant(vector, ir.Undefined),
-                                  ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES))
+    single = builder.insert_element(
+        ir.Constant(vector, ir.Undefined), value, ir.Constant(ir.IntType(32), 0)
+    )
+    return builder.shuffle_vector(
+        single,
+        ir.Constant(vector, ir.Undefined),
+        ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES),
+    )

@@ -6,6 +6,7 @@ training zeros gets a straight slash through its centre — from near-diagonal (
 that its ink fits MNIST's 20-pixel box again and recentred on its centre of mass, exactly as a
 slashed zero drawn in the app comes out of the stroke function.
 """
+
 from __future__ import annotations
 
 import math

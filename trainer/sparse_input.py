@@ -12,6 +12,7 @@ For narrow layers (Nielsen's 30 units) both keep a block of 32 columns in regist
 sums per pixel. Rows longer than ``REGISTER_COLUMNS`` stream through memory instead: there the loop
 vectoriser runs at full speed, and one pass over a sample's pixels per 32 columns would cost more.
 """
+
 from __future__ import annotations
 
 from collections import namedtuple
@@ -59,8 +60,7 @@ def rows_times(sparse, rows, w, out):
     """out[i] = (row rows[i] of ``sparse``) @ w, for each i < len(rows)."""
     for i in range(rows.shape[0]):
         r = rows[i]
-        _row_times(sparse.indices, sparse.values, sparse.indptr[r], sparse.indptr[r + 1], w,
-                   out[i])
+        _row_times(sparse.indices, sparse.values, sparse.indptr[r], sparse.indptr[r + 1], w, out[i])
 
 
 @njit(**_JIT)
@@ -72,8 +72,15 @@ def add_transposed_times(sparse, rows, delta, scale, target):
     """
     for i in range(rows.shape[0]):
         r = rows[i]
-        _add_scaled_outer(sparse.indices, sparse.values, sparse.indptr[r], sparse.indptr[r + 1],
-                          delta[i], scale, target)
+        _add_scaled_outer(
+            sparse.indices,
+            sparse.values,
+            sparse.indptr[r],
+            sparse.indptr[r + 1],
+            delta[i],
+            scale,
+            target,
+        )
 
 
 @njit(**_JIT)

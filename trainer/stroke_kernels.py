@@ -5,6 +5,7 @@ drawing is read without waiting for the JIT); ``tests/test_forward_paths.py`` ch
 give the same images. :func:`trainer.strokes_to_input.strokes_to_input` validates the strokes and
 calls one of them. See ``strokes_to_input.py`` for the algorithm and its tuning.
 """
+
 from __future__ import annotations
 
 import math
@@ -210,8 +211,9 @@ def normalise(pts, length):
 
 
 @njit(cache=True, nogil=True)
-def strokes_image(pts, starts, length, radius, edge, side, target_r, target_c, tol, max_renders,
-                  min_dist):
+def strokes_image(
+    pts, starts, length, radius, edge, side, target_r, target_c, tol, max_renders, min_dist
+):
     """The whole pipeline after validation: normalise, drop close points, render centred."""
     xs, ys = normalise(pts, length)
     xs, ys, starts = simplify(xs, ys, starts, min_dist)

@@ -7,6 +7,7 @@ kernels are tested against (``tests/test_forward_paths.py``: the same images wit
 Rendering visits, as the kernel does, only the pixels within reach of each segment, as one flat
 list of (segment, pixel) pairs.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -112,8 +113,11 @@ def centre_of_mass(img):
     total = float(img.sum())
     if total <= 0.0:
         return total, np.nan, np.nan
-    return (total, float(img.sum(axis=1) @ np.arange(img.shape[0])) / total,
-            float(img.sum(axis=0) @ np.arange(img.shape[1])) / total)
+    return (
+        total,
+        float(img.sum(axis=1) @ np.arange(img.shape[0])) / total,
+        float(img.sum(axis=0) @ np.arange(img.shape[1])) / total,
+    )
 
 
 def render_centred(xs, ys, starts, radius, edge, side, target_r, target_c, tol, max_renders):
@@ -137,8 +141,9 @@ def render_centred(xs, ys, starts, radius, edge, side, target_r, target_c, tol, 
     return best
 
 
-def strokes_image(pts, starts, length, radius, edge, side, target_r, target_c, tol, max_renders,
-                  min_dist):
+def strokes_image(
+    pts, starts, length, radius, edge, side, target_r, target_c, tol, max_renders, min_dist
+):
     """The whole pipeline after validation: normalise, drop close points, render centred."""
     xs, ys = normalise(pts, length)
     xs, ys, starts = simplify(xs, ys, starts, min_dist)

@@ -77,6 +77,7 @@ The steps after validation run compiled by Numba (``stroke_kernels.py``, the def
 NumPy (``stroke_numpy.py``, ``compiled=False``: nothing to compile, what the app reads drawings with
 until the compiled kernels are ready); both give the same image (tested to 1e-6).
 """
+
 from __future__ import annotations
 
 import math
@@ -130,8 +131,11 @@ class StrokeError(ValueError):
 
 def _as_points(strokes) -> list[tuple[int, np.ndarray]]:
     """(index, (n, 2) float64 array) per non-empty stroke; raises StrokeError for malformed input."""
-    if (isinstance(strokes, (str, bytes)) or not isinstance(strokes, Iterable)
-            or getattr(strokes, "ndim", None) == 0):  # a 0-d array claims to be iterable
+    if (
+        isinstance(strokes, (str, bytes))
+        or not isinstance(strokes, Iterable)
+        or getattr(strokes, "ndim", None) == 0
+    ):  # a 0-d array claims to be iterable
         raise StrokeError(
             f"strokes must be a sequence of strokes, each a sequence of (x, y) points; "
             f"got {type(strokes).__name__}"
@@ -143,7 +147,9 @@ def _as_points(strokes) -> list[tuple[int, np.ndarray]]:
         try:
             a = np.asarray(stroke, dtype=np.float64)
         except (TypeError, ValueError, OverflowError) as e:
-            raise StrokeError(f"stroke {i} must be a sequence of (x, y) number pairs ({e})") from None
+            raise StrokeError(
+                f"stroke {i} must be a sequence of (x, y) number pairs ({e})"
+            ) from None
         if a.size == 0:
             continue
         if a.ndim != 2 or a.shape[1] != 2:
@@ -207,9 +213,17 @@ def strokes_to_input(
     else:
         from trainer.stroke_numpy import strokes_image
     img = strokes_image(
-        np.ascontiguousarray(pts), starts, INK_BOX - pen_width, 0.5 * pen_width, edge_width,
-        IMAGE_SIDE, TARGET_CENTER[0], TARGET_CENTER[1], _CENTRING_TOLERANCE,
-        _MAX_CENTRING_RENDERS, MIN_POINT_DISTANCE,
+        np.ascontiguousarray(pts),
+        starts,
+        INK_BOX - pen_width,
+        0.5 * pen_width,
+        edge_width,
+        IMAGE_SIDE,
+        TARGET_CENTER[0],
+        TARGET_CENTER[1],
+        _CENTRING_TOLERANCE,
+        _MAX_CENTRING_RENDERS,
+        MIN_POINT_DISTANCE,
     )
     return img.astype(np.float32).reshape(IMAGE_SIDE * IMAGE_SIDE)
 

@@ -15,6 +15,7 @@
 Exit statuses of both tools: 0 done, 1 training diverged (``digitpad-train``), 2 bad arguments or
 an unreadable/invalid model or data file, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -14,6 +14,7 @@ cannot be written (checked before training), 130 interrupted by Ctrl-C (see ``tr
 device or folder is refused. Temporary files that killed saves left beside it (``.NAME.*.tmp``,
 untouched for 10 minutes) are removed; a replaced file keeps its permissions.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,24 +53,43 @@ NOT_SAVED = "No --out given: the trained model is not saved (add --out PATH to k
 
 # command-line option -> TrainingConfig field, for the options that override a preset one to one
 _OVERRIDES = {
-    "epochs": "epochs", "activation": "hidden_activation", "output_activation": "output_activation",
-    "cost": "cost", "init": "init", "optimizer": "optimizer", "lr": "learning_rate",
-    "momentum": "momentum", "weight_decay": "weight_decay", "dropout": "dropout",
-    "batch_size": "batch_size", "schedule": "lr_schedule", "lr_decay": "lr_decay",
-    "validation_share": "validation_share", "early_stopping": "early_stopping",
-    "subset": "train_subset", "seed": "seed", "augment": "augment",
+    "epochs": "epochs",
+    "activation": "hidden_activation",
+    "output_activation": "output_activation",
+    "cost": "cost",
+    "init": "init",
+    "optimizer": "optimizer",
+    "lr": "learning_rate",
+    "momentum": "momentum",
+    "weight_decay": "weight_decay",
+    "dropout": "dropout",
+    "batch_size": "batch_size",
+    "schedule": "lr_schedule",
+    "lr_decay": "lr_decay",
+    "validation_share": "validation_share",
+    "early_stopping": "early_stopping",
+    "subset": "train_subset",
+    "seed": "seed",
+    "augment": "augment",
     "slashed_zeros": "slashed_zeros",
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="digitpad-train", description="Train DigitPad's neural network on MNIST.",
-        epilog="Every option not given keeps the preset's value.")
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="default",
-                        help="starting configuration (default: %(default)s)")
-    parser.add_argument("--hidden", metavar="SIZES",
-                        help="hidden layer sizes, comma-separated, e.g. 512,512")
+        prog="digitpad-train",
+        description="Train DigitPad's neural network on MNIST.",
+        epilog="Every option not given keeps the preset's value.",
+    )
+    parser.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default="default",
+        help="starting configuration (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--hidden", metavar="SIZES", help="hidden layer sizes, comma-separated, e.g. 512,512"
+    )
     parser.add_argument("--activation", help="hidden activation: sigmoid, tanh or relu")
     parser.add_argument("--output-activation", help="sigmoid or softmax")
     parser.add_argument("--cost", help="quadratic or cross_entropy")
@@ -82,57 +102,96 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, help="mini-batch size")
     parser.add_argument("--epochs", type=int, help="number of epochs")
     parser.add_argument("--schedule", help="learning-rate schedule: constant, exponential, cosine")
-    parser.add_argument("--lr-decay", type=float, help="per-epoch factor of the exponential schedule")
+    parser.add_argument(
+        "--lr-decay", type=float, help="per-epoch factor of the exponential schedule"
+    )
     parser.add_argument("--validation-share", type=float, help="share held out for validation")
-    parser.add_argument("--early-stopping", type=int, metavar="PATIENCE",
-                        help="stop after this many epochs without a better validation loss")
-    parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
-                        help="random affine and elastic distortions of the training images")
-    parser.add_argument("--slashed-zeros", type=float, metavar="SHARE",
-                        help="share of the training zeros given a slash (Ø) each epoch")
-    parser.add_argument("--negatives", action=argparse.BooleanOptionalAction, default=None,
-                        help="also learn an eleventh output, 'not a digit', from synthesised "
-                             f"letters and scribbles ({NEGATIVES_SHARE:.0%} of the samples; "
-                             "the default preset has it on)")
+    parser.add_argument(
+        "--early-stopping",
+        type=int,
+        metavar="PATIENCE",
+        help="stop after this many epochs without a better validation loss",
+    )
+    parser.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="random affine and elastic distortions of the training images",
+    )
+    parser.add_argument(
+        "--slashed-zeros",
+        type=float,
+        metavar="SHARE",
+        help="share of the training zeros given a slash (Ø) each epoch",
+    )
+    parser.add_argument(
+        "--negatives",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also learn an eleventh output, 'not a digit', from synthesised "
+        f"letters and scribbles ({NEGATIVES_SHARE:.0%} of the samples; "
+        "the default preset has it on)",
+    )
     parser.add_argument("--subset", type=int, metavar="N", help="train on N images only")
     parser.add_argument("--seed", type=int, help="random seed")
-    parser.add_argument("--mnist-dir", metavar="DIR",
-                        help="folder with the four MNIST files (else $DIGITPAD_MNIST_DIR, "
-                             "else the cache, else download)")
-    parser.add_argument("--no-download", action="store_true",
-                        help="fail instead of downloading MNIST when it is not found")
-    parser.add_argument("--from", dest="from_model", metavar="MODEL",
-                        help="continue training this model (.npz) instead of a new network; "
-                             "its architecture replaces the preset's")
-    parser.add_argument("--my-digits", action="append", metavar="FILE",
-                        help="also learn these drawings (pen-digits .jsonl[.gz]); repeatable. "
-                             "With --from and --preset personal: learn someone's handwriting")
-    parser.add_argument("--out", metavar="PATH",
-                        help="save the trained model here (.npz); without it nothing is saved")
+    parser.add_argument(
+        "--mnist-dir",
+        metavar="DIR",
+        help="folder with the four MNIST files (else $DIGITPAD_MNIST_DIR, "
+        "else the cache, else download)",
+    )
+    parser.add_argument(
+        "--no-download",
+        action="store_true",
+        help="fail instead of downloading MNIST when it is not found",
+    )
+    parser.add_argument(
+        "--from",
+        dest="from_model",
+        metavar="MODEL",
+        help="continue training this model (.npz) instead of a new network; "
+        "its architecture replaces the preset's",
+    )
+    parser.add_argument(
+        "--my-digits",
+        action="append",
+        metavar="FILE",
+        help="also learn these drawings (pen-digits .jsonl[.gz]); repeatable. "
+        "With --from and --preset personal: learn someone's handwriting",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="PATH",
+        help="save the trained model here (.npz); without it nothing is saved",
+    )
     parser.add_argument("--name", help="a name for the model, stored in its metadata")
-    parser.add_argument("--json", action="store_true",
-                        help="print a JSON summary as the last line")
+    parser.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
 def config_from_args(args: argparse.Namespace) -> TrainingConfig:
     """The preset with the options given on the command line applied, validated."""
-    changes = {field: getattr(args, option) for option, field in _OVERRIDES.items()
-               if getattr(args, option) is not None}
+    changes = {
+        field: getattr(args, option)
+        for option, field in _OVERRIDES.items()
+        if getattr(args, option) is not None
+    }
     if args.negatives is not None:
         changes["negatives"] = NEGATIVES_SHARE if args.negatives else 0.0
     if args.hidden is not None:
         try:
             changes["hidden_layers"] = tuple(int(part) for part in args.hidden.split(",") if part)
         except ValueError:
-            raise ConfigError(f"--hidden takes whole numbers separated by commas, "
-                              f"got {args.hidden!r}") from None
+            raise ConfigError(
+                f"--hidden takes whole numbers separated by commas, got {args.hidden!r}"
+            ) from None
     return PRESETS[args.preset].replace(**changes).validate()
 
 
-def starting_network(model_path: str | None, config: TrainingConfig
-                     ) -> tuple[Network, TrainingConfig]:
+def starting_network(
+    model_path: str | None, config: TrainingConfig
+) -> tuple[Network, TrainingConfig]:
     """A new network as the config says, or the model at ``model_path`` with the config's
     architecture fields replaced by the model's (so the saved metadata tells the truth)."""
     if model_path is None:
@@ -141,7 +200,10 @@ def starting_network(model_path: str | None, config: TrainingConfig
     return network, config.replace(
         hidden_layers=tuple(network.layer_sizes[1:-1]),
         hidden_activation=network.hidden_activation,
-        output_activation=network.output_activation, cost=network.cost, init=network.init)
+        output_activation=network.output_activation,
+        cost=network.cost,
+        init=network.init,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,8 +218,11 @@ def main(argv: list[str] | None = None) -> int:
         drawings = [d for name in args.my_digits or () for d in read_pen_digits(name)]
         mine = personal_set(drawings, network.layer_sizes[-1]) if args.my_digits else None
         if mine is not None and not len(mine.labels):
-            raise ConfigError("--my-digits: no drawing to learn from ("
-                              + ("; ".join(mine.skipped) or "the files hold no drawings") + ")")
+            raise ConfigError(
+                "--my-digits: no drawing to learn from ("
+                + ("; ".join(mine.skipped) or "the files hold no drawings")
+                + ")"
+            )
         mnist = load_mnist(args.mnist_dir, download=not args.no_download)
     except (ConfigError, MnistError, ModelFileError, PenDigitsError) as error:
         print(f"digitpad-train: {printable(error)}", file=sys.stderr)
@@ -169,13 +234,15 @@ def main(argv: list[str] | None = None) -> int:
         data = personal_training_data(mine, mnist, config)
     else:
         data = split_for_training(mnist, config)
-    print(f"Training {'-'.join(map(str, config.layer_sizes))} ({config.hidden_activation}, "
-          f"{config.output_activation}, {config.cost}, {config.optimizer} η={config.learning_rate:g},"
-          f" batch {config.batch_size}, {epochs_phrase(config.epochs)}"
-          f"{', augmented' if config.augment else ''}"
-          f"{', not-a-digit negatives' if config.negatives else ''})"
-          f" on {len(data.train_labels)} images, validating on {len(data.val_labels)}",
-          file=sys.stderr)
+    print(
+        f"Training {'-'.join(map(str, config.layer_sizes))} ({config.hidden_activation}, "
+        f"{config.output_activation}, {config.cost}, {config.optimizer} η={config.learning_rate:g},"
+        f" batch {config.batch_size}, {epochs_phrase(config.epochs)}"
+        f"{', augmented' if config.augment else ''}"
+        f"{', not-a-digit negatives' if config.negatives else ''})"
+        f" on {len(data.train_labels)} images, validating on {len(data.val_labels)}",
+        file=sys.stderr,
+    )
     if not args.out:
         print(NOT_SAVED, file=sys.stderr)
     reporter = _EpochReporter(config.epochs, quiet=args.quiet)
@@ -186,11 +253,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"digitpad-train: {result.message}; nothing was saved", file=sys.stderr)
         return EXIT_DIVERGED
     test = evaluate(network, mnist.test_images, mnist.test_labels)
-    print(f"{result.message}; test accuracy {test.accuracy:.2%} (loss {test.loss:.4f}) "
-          f"in {seconds:.1f} s")
+    print(
+        f"{result.message}; test accuracy {test.accuracy:.2%} (loss {test.loss:.4f}) "
+        f"in {seconds:.1f} s"
+    )
     if args.out:
-        metadata = model_metadata(config, result, test, mnist, seconds,
-                                  name=args.name or f"{args.preset} preset", preset=args.preset)
+        metadata = model_metadata(
+            config,
+            result,
+            test,
+            mnist,
+            seconds,
+            name=args.name or f"{args.preset} preset",
+            preset=args.preset,
+        )
         try:
             save_model(network, args.out, metadata)
         except ModelFileError as error:
@@ -200,10 +276,19 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(NOT_SAVED)
     if args.json:
-        print(json.dumps({"preset": args.preset, "config": config.to_dict(),
-                          "status": result.status, "test_accuracy": test.accuracy,
-                          "test_loss": test.loss, "seconds": seconds,
-                          "epochs": [record.to_dict() for record in result.epochs]}))
+        print(
+            json.dumps(
+                {
+                    "preset": args.preset,
+                    "config": config.to_dict(),
+                    "status": result.status,
+                    "test_accuracy": test.accuracy,
+                    "test_loss": test.loss,
+                    "seconds": seconds,
+                    "epochs": [record.to_dict() for record in result.epochs],
+                }
+            )
+        )
     return 0
 
 
@@ -217,19 +302,27 @@ class _EpochReporter:
         if self.quiet:
             return
         if self.bar is None:
-            self.bar = tqdm(total=progress.batches, desc=f"Epoch {progress.epoch}/{self.epochs}",
-                            unit="batch", leave=False, file=sys.stderr, dynamic_ncols=True,
-                            disable=None)
+            self.bar = tqdm(
+                total=progress.batches,
+                desc=f"Epoch {progress.epoch}/{self.epochs}",
+                unit="batch",
+                leave=False,
+                file=sys.stderr,
+                dynamic_ncols=True,
+                disable=None,
+            )
         self.bar.n = progress.batch
         self.bar.set_postfix(loss=f"{progress.running_loss:.4f}", refresh=False)
         self.bar.refresh()
 
     def epoch(self, record: EpochRecord) -> None:
         self.close()
-        print(f"Epoch {record.epoch}/{self.epochs} - {record.seconds:.2f}s - "
-              f"loss: {record.loss:.4f} - accuracy: {record.accuracy:.4f} - "
-              f"val_loss: {record.val_loss:.4f} - val_accuracy: {record.val_accuracy:.4f}",
-              flush=True)
+        print(
+            f"Epoch {record.epoch}/{self.epochs} - {record.seconds:.2f}s - "
+            f"loss: {record.loss:.4f} - accuracy: {record.accuracy:.4f} - "
+            f"val_loss: {record.val_loss:.4f} - val_accuracy: {record.val_accuracy:.4f}",
+            flush=True,
+        )
 
     def close(self) -> None:
         if self.bar is not None:

@@ -9,6 +9,7 @@ A run ends in one of four ways, reported in ``TrainingResult.status``:
 left as it was after the last full update, and should be discarded), ``diverged`` (the cost became
 NaN or infinite, or grew far beyond where it started; the network must not be used).
 """
+
 from __future__ import annotations
 
 import math
@@ -41,7 +42,12 @@ COLLAPSE_ACCURACY = 0.15
 COLLAPSE_MIN_SAMPLES = 5000
 CHUNK_SECONDS = 0.1
 
-COMPLETED, EARLY_STOPPED, CANCELLED, DIVERGED = "completed", "early_stopped", "cancelled", "diverged"
+COMPLETED, EARLY_STOPPED, CANCELLED, DIVERGED = (
+    "completed",
+    "early_stopped",
+    "cancelled",
+    "diverged",
+)
 
 
 @dataclass(frozen=True)
@@ -56,10 +62,10 @@ class TrainingData:
 
 @dataclass(frozen=True)
 class EpochRecord:
-    epoch: int            # 1-based
-    seconds: float        # wall time of the epoch, validation included
-    loss: float           # mean training cost over the epoch's batches (as Keras reports it)
-    accuracy: float       # training accuracy over the epoch's batches
+    epoch: int  # 1-based
+    seconds: float  # wall time of the epoch, validation included
+    loss: float  # mean training cost over the epoch's batches (as Keras reports it)
+    accuracy: float  # training accuracy over the epoch's batches
     val_loss: float
     val_accuracy: float
     learning_rate: float
@@ -83,28 +89,40 @@ class TrainingResult:
 
 @dataclass(frozen=True)
 class BatchProgress:
-    epoch: int          # 1-based
+    epoch: int  # 1-based
     epochs: int
-    batch: int          # batches done in this epoch
-    batches: int        # batches per epoch
+    batch: int  # batches done in this epoch
+    batches: int  # batches per epoch
     running_loss: float
 
 
 def network_for(config: TrainingConfig, dtype=np.float32) -> Network:
     """A freshly initialised network with the architecture the config describes."""
-    return Network(config.layer_sizes, config.hidden_activation, config.output_activation,
-                   config.cost, config.init, dtype=dtype, seed=config.seed)
+    return Network(
+        config.layer_sizes,
+        config.hidden_activation,
+        config.output_activation,
+        config.cost,
+        config.init,
+        dtype=dtype,
+        seed=config.seed,
+    )
 
 
 def epochs_phrase(count: int) -> str:
-    """"1 epoch", "2 epochs": a count of epochs in words for people."""
+    """ "1 epoch", "2 epochs": a count of epochs in words for people."""
     return f"{count} epoch" if count == 1 else f"{count} epochs"
 
 
-def train(network: Network, config: TrainingConfig, data: TrainingData, *,
-          on_batch: Callable[[BatchProgress], None] | None = None,
-          on_epoch: Callable[[EpochRecord], None] | None = None,
-          cancel: threading.Event | None = None) -> TrainingResult:
+def train(
+    network: Network,
+    config: TrainingConfig,
+    data: TrainingData,
+    *,
+    on_batch: Callable[[BatchProgress], None] | None = None,
+    on_epoch: Callable[[EpochRecord], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> TrainingResult:
     """Train ``network`` in place with mini-batch gradient descent as ``config`` says."""
     config.validate()
     run = _Run(network, config, data, on_batch, cancel)
@@ -116,10 +134,18 @@ def train(network: Network, config: TrainingConfig, data: TrainingData, *,
         if outcome is not None:
             result.status, result.message = outcome
             return result
-        validation = evaluate(network, run.val_images, data.val_labels, run.evaluation_space,
-                              run.val_compressed)
-        record = EpochRecord(epoch + 1, time.perf_counter() - started, run.loss, run.accuracy,
-                             validation.loss, validation.accuracy, run.learning_rate)
+        validation = evaluate(
+            network, run.val_images, data.val_labels, run.evaluation_space, run.val_compressed
+        )
+        record = EpochRecord(
+            epoch + 1,
+            time.perf_counter() - started,
+            run.loss,
+            run.accuracy,
+            validation.loss,
+            validation.accuracy,
+            run.learning_rate,
+        )
         result.epochs.append(record)
         if on_epoch is not None:
             on_epoch(record)
@@ -129,17 +155,21 @@ def train(network: Network, config: TrainingConfig, data: TrainingData, *,
         if config.early_stopping:
             if validation.loss < best_loss:
                 best_loss, stale = validation.loss, 0
-                best_parameters = ([w.copy() for w in network.weights],
-                                   [b.copy() for b in network.biases])
+                best_parameters = (
+                    [w.copy() for w in network.weights],
+                    [b.copy() for b in network.biases],
+                )
             else:
                 stale += 1
                 if stale >= config.early_stopping:
                     network.set_parameters(*best_parameters)
                     best = min(result.epochs, key=lambda r: r.val_loss).epoch
                     result.status = EARLY_STOPPED
-                    result.message = (f"stopped after epoch {epoch + 1}: no better validation loss "
-                                      f"for {epochs_phrase(stale)}; "
-                                      f"kept the weights of epoch {best}")
+                    result.message = (
+                        f"stopped after epoch {epoch + 1}: no better validation loss "
+                        f"for {epochs_phrase(stale)}; "
+                        f"kept the weights of epoch {best}"
+                    )
                     return result
     if best_parameters is not None:
         network.set_parameters(*best_parameters)
@@ -149,8 +179,9 @@ def train(network: Network, config: TrainingConfig, data: TrainingData, *,
 class _Run:
     """The state that lives across the epochs of one training run."""
 
-    def __init__(self, network: Network, config: TrainingConfig, data: TrainingData,
-                 on_batch, cancel):
+    def __init__(
+        self, network: Network, config: TrainingConfig, data: TrainingData, on_batch, cancel
+    ):
         self.network, self.config, self.on_batch, self.cancel = network, config, on_batch, cancel
         dtype = network.dtype
         self.images, self.labels = with_negatives(data.train_images, data.train_labels, config)
@@ -158,17 +189,26 @@ class _Run:
         varied = config.augment or config.slashed_zeros > 0
         self.augmented = np.empty_like(self.images) if varied else None
         self.sparse = bool(kernels.is_sparse(self.images))
-        self.compressed = (sparse_input.compress_rows(self.images) if self.sparse
-                           else backprop.no_sparse_input(dtype)[1])
+        self.compressed = (
+            sparse_input.compress_rows(self.images)
+            if self.sparse
+            else backprop.no_sparse_input(dtype)[1]
+        )
         self.val_images = np.ascontiguousarray(data.val_images, dtype=dtype)
-        self.val_compressed = (sparse_input.compress_rows(self.val_images)
-                               if kernels.is_sparse(self.val_images) else None)
+        self.val_compressed = (
+            sparse_input.compress_rows(self.val_images)
+            if kernels.is_sparse(self.val_images)
+            else None
+        )
         self.workspace = backprop.Workspace(network.layer_sizes, config.batch_size, dtype)
         self.evaluation_space = backprop.Workspace(network.layer_sizes, 1000, dtype)
         self.optimizer = optimizers.OptimizerState(
-            network.weights, network.biases,
-            optimizers.OptimizerSettings(kind=config.optimizer, momentum=config.momentum,
-                                         weight_decay=config.weight_decay))
+            network.weights,
+            network.biases,
+            optimizers.OptimizerSettings(
+                kind=config.optimizer, momentum=config.momentum, weight_decay=config.weight_decay
+            ),
+        )
         self.shuffler = np.random.default_rng(config.seed)
         seed_compiled_random(config.seed)
         self.loss = self.accuracy = self.learning_rate = math.nan
@@ -203,19 +243,45 @@ class _Run:
             stop = min(batches, done + chunk)
             started = time.perf_counter()
             finite, chunk_cost, chunk_correct, state.step = run_batches(
-                network.weights, network.biases, space.activations, space.zs, space.deltas,
-                space.dropout_masks, space.grad_w, space.grad_b, state.first_w, state.first_b,
-                state.second_w, state.second_b, images, compressed, self.labels, order, done,
-                stop, config.batch_size, hidden, output, cost, config.dropout, state.kind, hyper,
-                state.step, self.sparse)
+                network.weights,
+                network.biases,
+                space.activations,
+                space.zs,
+                space.deltas,
+                space.dropout_masks,
+                space.grad_w,
+                space.grad_b,
+                state.first_w,
+                state.first_b,
+                state.second_w,
+                state.second_b,
+                images,
+                compressed,
+                self.labels,
+                order,
+                done,
+                stop,
+                config.batch_size,
+                hidden,
+                output,
+                cost,
+                config.dropout,
+                state.kind,
+                hyper,
+                state.step,
+                self.sparse,
+            )
             elapsed = time.perf_counter() - started
             seen = min(stop * config.batch_size, n)
             cost_sum, correct = cost_sum + chunk_cost, correct + chunk_correct
             running = cost_sum / seen
             if math.isnan(self.initial_loss):
                 self.initial_loss = running
-            if (not finite or not math.isfinite(running)
-                    or running > DIVERGENCE_FACTOR * max(self.initial_loss, DIVERGENCE_FLOOR)):
+            if (
+                not finite
+                or not math.isfinite(running)
+                or running > DIVERGENCE_FACTOR * max(self.initial_loss, DIVERGENCE_FLOOR)
+            ):
                 return DIVERGED, _divergence_advice(config, epoch + 1)
             if seen >= max(COLLAPSE_MIN_SAMPLES, n // 2) and correct < COLLAPSE_ACCURACY * seen:
                 return DIVERGED, _collapse_advice(config, epoch + 1, correct / seen)
@@ -228,15 +294,19 @@ class _Run:
 
 
 def _divergence_advice(config: TrainingConfig, epoch: int) -> str:
-    return (f"training diverged in epoch {epoch}: the cost became NaN, infinite or grew more than "
-            f"{DIVERGENCE_FACTOR:g}× — the learning rate {config.learning_rate:g} is probably too "
-            f"high for the {config.optimizer} optimiser; try one ten times smaller")
+    return (
+        f"training diverged in epoch {epoch}: the cost became NaN, infinite or grew more than "
+        f"{DIVERGENCE_FACTOR:g}× — the learning rate {config.learning_rate:g} is probably too "
+        f"high for the {config.optimizer} optimiser; try one ten times smaller"
+    )
 
 
 def _collapse_advice(config: TrainingConfig, epoch: int, accuracy: float) -> str:
-    return (f"training collapsed in epoch {epoch}: after half the epoch the network still guesses "
-            f"at chance level ({accuracy:.0%} right) — the learning rate {config.learning_rate:g} "
-            f"is probably too high and has saturated the units; try one ten times smaller")
+    return (
+        f"training collapsed in epoch {epoch}: after half the epoch the network still guesses "
+        f"at chance level ({accuracy:.0%} right) — the learning rate {config.learning_rate:g} "
+        f"is probably too high and has saturated the units; try one ten times smaller"
+    )
 
 
 @njit(cache=True)
@@ -246,10 +316,35 @@ def seed_compiled_random(seed):
 
 
 @njit(cache=True, nogil=True)
-def run_batches(weights, biases, activations, zs, deltas, masks, grad_w, grad_b,
-                first_w, first_b, second_w, second_b, images, compressed, labels, order,
-                first_batch, stop_batch, batch_size, hidden, output, cost, dropout, kind, hyper,
-                step, sparse):
+def run_batches(
+    weights,
+    biases,
+    activations,
+    zs,
+    deltas,
+    masks,
+    grad_w,
+    grad_b,
+    first_w,
+    first_b,
+    second_w,
+    second_b,
+    images,
+    compressed,
+    labels,
+    order,
+    first_batch,
+    stop_batch,
+    batch_size,
+    hidden,
+    output,
+    cost,
+    dropout,
+    kind,
+    hyper,
+    step,
+    sparse,
+):
     """Train on batches [first_batch, stop_batch) of the shuffled ``order``.
 
     ``sparse``: the input layer reads the batch from ``compressed`` (``images`` compressed by
@@ -268,24 +363,66 @@ def run_batches(weights, biases, activations, zs, deltas, masks, grad_w, grad_b,
     for b in range(first_batch, stop_batch):
         start = b * batch_size
         m = min(batch_size, n - start)
-        rows = order[start:start + m]
+        rows = order[start : start + m]
         if not sparse:
             kernels.gather_rows(images, rows, activations[0][:m])
         for k in range(m):
             batch_labels[k] = labels[rows[k]]
-        backprop.forward(weights, biases, activations, zs, masks, m, hidden, output, dropout,
-                         sparse, compressed, rows)
+        backprop.forward(
+            weights,
+            biases,
+            activations,
+            zs,
+            masks,
+            m,
+            hidden,
+            output,
+            dropout,
+            sparse,
+            compressed,
+            rows,
+        )
         batch_cost, batch_correct = backprop.backward(
-            weights, activations, zs, deltas, masks, grad_w, grad_b, batch_labels[:m], m,
-            hidden, output, cost, dropout, sparse, compressed, rows, not step_on_inked_rows)
+            weights,
+            activations,
+            zs,
+            deltas,
+            masks,
+            grad_w,
+            grad_b,
+            batch_labels[:m],
+            m,
+            hidden,
+            output,
+            cost,
+            dropout,
+            sparse,
+            compressed,
+            rows,
+            not step_on_inked_rows,
+        )
         if not np.isfinite(batch_cost):
             return False, cost_sum, correct, step
         step += 1
-        optimizers.apply_update(weights, biases, grad_w, grad_b, first_w, first_b, second_w,
-                                second_b, kind, hyper, m, step, not step_on_inked_rows)
+        optimizers.apply_update(
+            weights,
+            biases,
+            grad_w,
+            grad_b,
+            first_w,
+            first_b,
+            second_w,
+            second_b,
+            kind,
+            hyper,
+            m,
+            step,
+            not step_on_inked_rows,
+        )
         if step_on_inked_rows:
-            sparse_input.add_transposed_times(compressed, rows, deltas[0][:m],
-                                              -learning_rate / m, weights[0])
+            sparse_input.add_transposed_times(
+                compressed, rows, deltas[0][:m], -learning_rate / m, weights[0]
+            )
         cost_sum += batch_cost
         correct += batch_correct
     return True, cost_sum, correct, step
@@ -302,8 +439,10 @@ def with_negatives(images: np.ndarray, labels: np.ndarray, config: TrainingConfi
         return images, labels
     count = round(len(labels) * config.negatives / (1.0 - config.negatives))
     negatives = negative_images(count, config.seed, images, labels)
-    return (np.concatenate([np.asarray(images, np.float32), negatives]),
-            np.concatenate([labels, np.full(count, NOT_A_DIGIT, np.int64)]))
+    return (
+        np.concatenate([np.asarray(images, np.float32), negatives]),
+        np.concatenate([labels, np.full(count, NOT_A_DIGIT, np.int64)]),
+    )
 
 
 def split_for_training(mnist: MnistData, config: TrainingConfig) -> TrainingData:
@@ -312,14 +451,23 @@ def split_for_training(mnist: MnistData, config: TrainingConfig) -> TrainingData
     With ``config.train_subset`` only that many of the remaining training images are used.
     """
     train_x, train_y, val_x, val_y = validation_split(
-        mnist.train_images, mnist.train_labels, config.validation_share, config.seed)
+        mnist.train_images, mnist.train_labels, config.validation_share, config.seed
+    )
     if config.train_subset:
-        train_x, train_y = train_x[:config.train_subset], train_y[:config.train_subset]
+        train_x, train_y = train_x[: config.train_subset], train_y[: config.train_subset]
     return TrainingData(train_x, train_y, val_x, val_y)
 
 
-def model_metadata(config: TrainingConfig, result: TrainingResult, test, mnist: MnistData,
-                   seconds: float, *, name: str, preset: str) -> dict:
+def model_metadata(
+    config: TrainingConfig,
+    result: TrainingResult,
+    test,
+    mnist: MnistData,
+    seconds: float,
+    *,
+    name: str,
+    preset: str,
+) -> dict:
     """The metadata record saved with a trained model (``digitpad-train`` and the app alike).
 
     ``test`` is the ``Evaluation`` of the trained network on MNIST's test set.
@@ -331,10 +479,17 @@ def model_metadata(config: TrainingConfig, result: TrainingResult, test, mnist: 
         "name": name,
         "trainer_version": __version__,
         "preprocessing_version": PREPROCESSING_VERSION,
-        "training": {**config.to_dict(), "preset": preset, "seconds": round(seconds, 1),
-                     "status": result.status},
-        "metrics": {"mnist_test_accuracy": test.accuracy, "mnist_test_loss": test.loss,
-                    "val_accuracy": result.epochs[-1].val_accuracy if result.epochs else None},
+        "training": {
+            **config.to_dict(),
+            "preset": preset,
+            "seconds": round(seconds, 1),
+            "status": result.status,
+        },
+        "metrics": {
+            "mnist_test_accuracy": test.accuracy,
+            "mnist_test_loss": test.loss,
+            "val_accuracy": result.epochs[-1].val_accuracy if result.epochs else None,
+        },
         "history": [record.to_dict() for record in result.epochs],
         "mnist_sha256": dict(mnist.sha256),
     }

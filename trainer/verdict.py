@@ -17,6 +17,7 @@ app's panel shows it, ``MainWindow.verdict()`` reports its digit, and ``digitpad
 
 A 10-output model (saved before "not a digit" existed) is never NOT_A_DIGIT: it behaves as before.
 """
+
 from __future__ import annotations
 
 import enum
@@ -43,11 +44,11 @@ class State(enum.Enum):
 @dataclass(frozen=True)
 class Verdict:
     state: State
-    best_guess: int          # the most probable of the ten digits
-    confidence: float        # its probability
-    not_a_digit: float       # the "not a digit" probability (0 for a 10-output model)
-    text: str                # the large text: the digit, "?", or a sign for "no digit"
-    detail: str              # one line under it (no-break spaces: "(55 %)" never wraps alone)
+    best_guess: int  # the most probable of the ten digits
+    confidence: float  # its probability
+    not_a_digit: float  # the "not a digit" probability (0 for a 10-output model)
+    text: str  # the large text: the digit, "?", or a sign for "no digit"
+    detail: str  # one line under it (no-break spaces: "(55 %)" never wraps alone)
 
     @property
     def digit(self) -> int | None:
@@ -64,22 +65,43 @@ def ink_extent(strokes) -> float:
     return float((array.max(axis=0) - array.min(axis=0)).max())
 
 
-def decide(probabilities, ink_pixels: float | None = None, *,
-           threshold: float = NOT_SURE_THRESHOLD) -> Verdict:
+def decide(
+    probabilities, ink_pixels: float | None = None, *, threshold: float = NOT_SURE_THRESHOLD
+) -> Verdict:
     """The verdict for the network's outputs; ``ink_pixels`` None: size unknown, big enough."""
-    p = np.nan_to_num(np.asarray(probabilities, dtype=np.float64).reshape(-1),
-                      nan=0.0, posinf=1.0, neginf=0.0)
+    p = np.nan_to_num(
+        np.asarray(probabilities, dtype=np.float64).reshape(-1), nan=0.0, posinf=1.0, neginf=0.0
+    )
     best = int(np.argmax(p[:DIGITS]))
     confidence = float(p[best])
     rejection = float(p[DIGITS]) if p.shape[0] > DIGITS else 0.0
     if ink_pixels is not None and ink_pixels < MIN_INK_PIXELS:
-        return Verdict(State.TOO_SMALL, best, confidence, rejection, "…",
-                       "Too small to read – keep drawing")
+        return Verdict(
+            State.TOO_SMALL, best, confidence, rejection, "…", "Too small to read – keep drawing"
+        )
     if rejection >= NOT_A_DIGIT_THRESHOLD or rejection > confidence:
-        return Verdict(State.NOT_A_DIGIT, best, confidence, rejection, "✗",
-                       f"Not a digit ({100 * rejection:.0f}\u00a0%)")
+        return Verdict(
+            State.NOT_A_DIGIT,
+            best,
+            confidence,
+            rejection,
+            "✗",
+            f"Not a digit ({100 * rejection:.0f}\u00a0%)",
+        )
     if confidence < threshold:
-        return Verdict(State.NOT_SURE, best, confidence, rejection, "?",
-                       f"Not sure – best guess {best}\u00a0({100 * confidence:.0f}\u00a0%)")
-    return Verdict(State.DIGIT, best, confidence, rejection, str(best),
-                   f"{100 * confidence:.1f}\u00a0% confident")
+        return Verdict(
+            State.NOT_SURE,
+            best,
+            confidence,
+            rejection,
+            "?",
+            f"Not sure – best guess {best}\u00a0({100 * confidence:.0f}\u00a0%)",
+        )
+    return Verdict(
+        State.DIGIT,
+        best,
+        confidence,
+        rejection,
+        str(best),
+        f"{100 * confidence:.1f}\u00a0% confident",
+    )

@@ -10,6 +10,7 @@ size, and for each dialog at its opening size and at its minimum size: DIR/<what
 dialog at 1366×768 into ``docs/`` for the README. Needs Xvfb, openbox and ImageMagick's ``import``.
 Look at every picture: that is what this script is for.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         return take_all(out)
     missing = [tool for tool in ("Xvfb", "openbox", "import") if not shutil.which(tool)]
     if missing:
-        print(f"take_screens: needs {', '.join(missing)} "
-              "(apt-get install xvfb openbox imagemagick)", file=sys.stderr)
+        print(
+            f"take_screens: needs {', '.join(missing)} (apt-get install xvfb openbox imagemagick)",
+            file=sys.stderr,
+        )
         return 2
     status = run_under_xvfb(out)
     if status == 0 and args.keep:
@@ -56,18 +59,27 @@ def run_under_xvfb(out: Path) -> int:
     """Xvfb and openbox on a free display, then this script's ``--inner`` part on it."""
     display = next(f":{n}" for n in range(70, 200) if not Path(f"/tmp/.X{n}-lock").exists())
     home = Path(tempfile.mkdtemp(prefix="digitpad-screens-home-"))
-    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "HOME": str(home),
-           "XDG_DATA_HOME": str(home / "data"), "XDG_CONFIG_HOME": str(home / "config"),
-           "PYTHONPATH": str(ROOT)}
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24",
-                             "-nolisten", "tcp"], stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "DISPLAY": display,
+        "QT_QPA_PLATFORM": "xcb",
+        "HOME": str(home),
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "PYTHONPATH": str(ROOT),
+    }
+    xvfb = subprocess.Popen(
+        ["Xvfb", display, "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24", "-nolisten", "tcp"],
+        stderr=subprocess.DEVNULL,
+    )
     wm = None
     try:
         time.sleep(1.0)
         wm = subprocess.Popen(["openbox"], env=env, stderr=subprocess.DEVNULL)
         time.sleep(1.0)
-        return subprocess.run([sys.executable, __file__, "--inner", "--out", str(out)],
-                              env=env, timeout=600).returncode
+        return subprocess.run(
+            [sys.executable, __file__, "--inner", "--out", str(out)], env=env, timeout=600
+        ).returncode
     finally:
         for process in (wm, xvfb):
             if process is not None:
@@ -101,22 +113,30 @@ def take_all(out: Path) -> int:
     def mnist_after_error():
         dialog = MnistDialog(MISSING, window)
         dialog.show()
-        dialog.show_error("download failed: every mirror failed: "
-                          "https://ossci-datasets.s3.amazonaws.com/mnist/: <urlopen error "
-                          "[Errno -3] Temporary failure in name resolution>; https://storage."
-                          "googleapis.com/cvdf-datasets/mnist/: <urlopen error [Errno -3] "
-                          "Temporary failure>")
+        dialog.show_error(
+            "download failed: every mirror failed: "
+            "https://ossci-datasets.s3.amazonaws.com/mnist/: <urlopen error "
+            "[Errno -3] Temporary failure in name resolution>; https://storage."
+            "googleapis.com/cvdf-datasets/mnist/: <urlopen error [Errno -3] "
+            "Temporary failure>"
+        )
         return dialog
 
     def close_question():
         retrain = window.open_retrain_dialog()
         retrain._state = "decide"  # as after a finished run, without training for the picture
-        box = QMessageBox(QMessageBox.Icon.Question, "The new model is not kept yet",
-                          "<b>The new model is not kept yet.</b>", parent=retrain)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "The new model is not kept yet",
+            "<b>The new model is not kept yet.</b>",
+            parent=retrain,
+        )
         box.setInformativeText("The new model (98.91 % test accuracy) is lost unless you keep it.")
-        for label, role in (("Keep it and close", QMessageBox.ButtonRole.AcceptRole),
-                            ("Discard it and close", QMessageBox.ButtonRole.DestructiveRole),
-                            ("Cancel", QMessageBox.ButtonRole.RejectRole)):
+        for label, role in (
+            ("Keep it and close", QMessageBox.ButtonRole.AcceptRole),
+            ("Discard it and close", QMessageBox.ButtonRole.DestructiveRole),
+            ("Cancel", QMessageBox.ButtonRole.RejectRole),
+        ):
             box.addButton(label, role)
         return box
 
@@ -134,8 +154,10 @@ def take_all(out: Path) -> int:
     sys.path.insert(0, str(ROOT / "packaging"))
     from xvfb_screenshot import THREE  # the 3 the packaging smoke test draws
 
-    for size, show in (("1366x768", window.showMaximized),
-                       ("min", lambda: (window.showNormal(), window.resize(window.minimumSize())))):
+    for size, show in (
+        ("1366x768", window.showMaximized),
+        ("min", lambda: (window.showNormal(), window.resize(window.minimumSize()))),
+    ):
         show()
         settle(1.5)
         window.canvas.clear()
