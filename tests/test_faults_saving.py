@@ -297,10 +297,10 @@ def test_save_as_into_an_unwritable_folder_tells_the_user(
     path, _ = old_and_new
     before = path.read_bytes()
 
-    def refuse(*args, **kwargs):  # what mkstemp meets in a folder the user may not write to
+    def refuse(*args, **kwargs):  # what creating a file meets in a folder the user may not write to
         raise PermissionError(errno.EACCES, "Permission denied", str(path.parent))
 
-    monkeypatch.setattr(model_io.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(model_io, "_create_new", refuse)
     assert not window.save_model(path)
     title, text = warnings_shown[-1]
     assert str(path) in text and "Permission denied" in text

@@ -86,7 +86,7 @@ def test_saving_into_an_unwritable_folder_is_a_clear_error(saved, network, monke
     def refuse(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(model_io.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(model_io, "_create_new", refuse)
     with pytest.raises(ModelFileError, match="could not save .*Permission denied"):
         save_model(network, saved)
     assert saved.read_bytes() == before

@@ -27,6 +27,7 @@ import glob
 import io
 import json
 import os
+import secrets
 import stat
 import tempfile
 import time
@@ -89,20 +90,19 @@ def save_model(network: Network, path, metadata: dict | None = None) -> None:
     for l, (w, b) in enumerate(zip(network.weights, network.biases)):
         arrays[f"w{l}"] = np.asarray(w, dtype=np.float32)
         arrays[f"b{l}"] = np.asarray(b, dtype=np.float32)
-    temporary = None
+    # The temporary file's name is registered before the file exists, so that a signal arriving at
+    # any moment finds it in ``temporaries`` (tempfile.mkstemp would create it first).
+    temporary = str(path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp")
+    temporaries.add(temporary)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-        )
-        temporaries.add(temporary)
+        descriptor = _create_new(temporary)
         with os.fdopen(descriptor, "wb") as stream:
             os.fchmod(descriptor, _mode_for(path))
             np.savez(stream, **arrays)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
-        temporary = None
         _fsync_directory(path.parent)
     except OSError as error:
         raise ModelFileError(
@@ -111,8 +111,7 @@ def save_model(network: Network, path, metadata: dict | None = None) -> None:
             f"the previous file, if any, is unchanged",
         ) from error
     finally:
-        if temporary is not None:
-            _remove_quietly(temporary)
+        _remove_quietly(temporary)  # nothing there after the rename
         temporaries.discard(temporary)
 
 
@@ -448,6 +447,11 @@ def _fsync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(descriptor)
+
+
+def _create_new(name: str) -> int:
+    """Create the file ``name``, which must not exist yet, for writing; its descriptor."""
+    return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
 
 
 def _remove_quietly(name: str) -> None:
