@@ -509,6 +509,18 @@ def run_selftest(
             "a cleared canvas shows no verdict",
         )
 
+        # 3b. The plots of the network view, the Mistakes window and the Retrain dialog can be
+        # built: pyqtgraph imports some Qt modules by name, which a frozen app may lack.
+        try:
+            from pyqtgraph.Qt import OpenGLHelpers  # noqa: F401  (importing is the check)
+
+            from digitpad import network_panel  # noqa: F401
+        except ImportError as error:
+            missing = f": {error}"
+        else:
+            missing = ""
+        report.check(not missing, f"the network view's plots (pyqtgraph) import{missing}")
+
         # 4. The compiled kernels, once the loader thread has them, agree with the NumPy path.
         compiled = _wait(app, window.predictor.is_compiled, READY_TIMEOUT_S)
         if report.check(compiled, f"the compiled kernels are ready within {READY_TIMEOUT_S:.0f} s"):
