@@ -140,27 +140,7 @@ def test_my_digits_with_nothing_learnable_exits_2_before_training(tmp_path, cont
     model, mine, out = tmp_path / "model.npz", tmp_path / "mine.jsonl", tmp_path / "me.npz"
     save_model(Network([784, 16, 10]), model)
     mine.write_text(content)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "trainer.train_cli",
-            "--from",
-            str(model),
-            "--my-digits",
-            str(mine),
-            "--preset",
-            "personal",
-            "--subset",
-            "200",
-            "--out",
-            str(out),
-            "--no-download",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = _fine_tune(model, mine, "--subset", "200", "--out", str(out))
     assert done.returncode == 2, done.stderr[-500:]
     assert "--my-digits: no drawing to learn from" in done.stderr and reason in done.stderr
     assert not out.exists()
@@ -185,23 +165,19 @@ def test_from_a_12_output_model_exits_2_naming_the_outputs(tmp_path):
     model, mine = tmp_path / "twelve.npz", tmp_path / "mine.jsonl"
     save_model(Network([784, 16, 12]), model)
     mine.write_text(GOOD + "\n")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "trainer.train_cli",
-            "--from",
-            str(model),
-            "--my-digits",
-            str(mine),
-            "--preset",
-            "personal",
-            "--no-download",
-        ],
+    done = _fine_tune(model, mine)
+    assert done.returncode == 2, done.stderr[-500:]
+    assert "maps 784 inputs to 12 outputs" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def _fine_tune(model, mine, *more: str) -> subprocess.CompletedProcess:
+    """``digitpad-train --from MODEL --my-digits MINE --preset personal --no-download`` (and
+    ``more``) as a real process."""
+    command = ["--from", str(model), "--my-digits", str(mine), "--preset", "personal"]
+    return subprocess.run(
+        [sys.executable, "-m", "trainer.train_cli", *command, "--no-download", *more],
         capture_output=True,
         text=True,
         timeout=600,
     )
-    assert done.returncode == 2, done.stderr[-500:]
-    assert "maps 784 inputs to 12 outputs" in done.stderr
-    assert "Traceback" not in done.stderr
