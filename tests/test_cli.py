@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,14 @@ def test_eval_reads_only_the_test_set(tmp_path, monkeypatch):
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.splitlines()[-1])
     assert report["n"] == 10000 and report["accuracy"] > 0.98
+
+
+@pytest.mark.parametrize("module", ["trainer.train_cli", "trainer.eval_cli"])
+def test_help_lists_every_option(module):
+    """--help prints every option (a '%' in a help text once made argparse crash here)."""
+    done = run(module, "--help")
+    assert done.returncode == 0, done.stderr
+    parser = import_module(module).build_parser()
+    for action in parser._actions:
+        for option in action.option_strings:
+            assert option in done.stdout

@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="also learn an eleventh output, 'not a digit', from synthesised "
-        f"letters and scribbles ({NEGATIVES_SHARE:.0%} of the samples; "
+        f"letters and scribbles ({NEGATIVES_SHARE:.0%}% of the samples; "
         "the default preset has it on)",
     )
     parser.add_argument("--subset", type=int, metavar="N", help="train on N images only")
