@@ -44,13 +44,26 @@ def test_negatives_are_seeded_inked_and_placed_like_drawings():
 
 def test_every_letter_and_scribble_kind_draws_inside_the_stroke_function():
     rng = np.random.default_rng(0)
-    makers = [lambda r, ch=ch: negatives.letter_strokes(ch, r) for ch in negatives.LETTERS]
+    forms = [negatives.LETTERS[ch] for ch in negatives.LETTERS]
+    forms += [form for more in negatives.VARIANTS.values() for form in more]
+    makers = [lambda r, form=form: negatives._hand(form, r) for form in forms]
     makers += [*negatives.SCRIBBLE_KINDS.values(), *negatives.HELD_OUT_KINDS.values()]
     for make in makers:
         strokes = make(rng)
         assert ink_extent(strokes) > 30  # drawn at a size a hand draws on screen
         assert negatives.strokes_to_input(strokes).sum() > 10
     assert not set(negatives.LETTERS) & set("OoDQIliJLTtZzSsGbBgqAy")
+    assert set(negatives.VARIANTS) <= set(negatives.LETTERS)
+    assert set(negatives.LETTER_WEIGHTS) <= set(negatives.LETTERS)
+
+
+def test_letters_are_drawn_in_proportion_to_their_weights():
+    rng = np.random.default_rng(3)
+    drawn = [negatives._random_letter_name(rng) for _ in range(20_000)]
+    share_a = drawn.count("a") / len(drawn)
+    total = sum(negatives.LETTER_WEIGHTS.get(ch, 1.0) for ch in negatives.LETTERS)
+    assert share_a == pytest.approx(negatives.LETTER_WEIGHTS["a"] / total, rel=0.1)
+    assert drawn.count("E") / len(drawn) == pytest.approx(1.0 / total, rel=0.2)
 
 
 def test_the_training_set_gets_its_share_of_label_10():
@@ -125,7 +138,7 @@ def test_verdict_states():
     assert verdict.state is State.NOT_A_DIGIT and verdict.digit is None
     assert verdict.detail == "Not a digit (60\u00a0%)"
     doubtful = np.full(11, 0.0)
-    doubtful[5], doubtful[10] = 0.88, 0.12  # a 12 % "not a digit" share is enough
+    doubtful[5], doubtful[10] = 0.84, 0.16  # a 16 % "not a digit" share is enough
     assert decide(doubtful).state is State.NOT_A_DIGIT
     small = decide(sure, MIN_INK_PIXELS - 0.5)
     assert small.state is State.TOO_SMALL and small.digit is None and "keep drawing" in small.detail

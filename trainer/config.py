@@ -20,7 +20,7 @@ OUTPUT_SIZE = 10
 MNIST_TRAINING_IMAGES = 60000
 SCHEDULES = ("constant", "exponential", "cosine")
 #: The share of "not a digit" samples that ``--negatives`` and the Retrain dialog's box switch on.
-NEGATIVES_SHARE = 0.1
+NEGATIVES_SHARE = 0.15
 
 
 class ConfigError(ValueError):

@@ -3,9 +3,10 @@
 Nothing here is data: every negative is drawn by code from a seed, so ``digitpad-train`` and the
 app's Retrain dialog make exactly the same negatives without a network or any file. Three families:
 
-* **letters** that look like no digit (E F H K M N P R U V W X Y C a c d e f h k m n p r u v w x),
-  from a small stroke-skeleton "font" drawn with random slant, rotation, width, jitter and misplaced
-  strokes. Letters that people write like digits (O o D Q I l i J L T t Z z S s G b B g q A y) are
+* **letters** that look like no digit (E F H K M N P R U V W X Y C a c d e f h j k m n p r u v w x),
+  from a small stroke-skeleton "font" (with other forms of some letters, :data:`VARIANTS`) drawn
+  with random slant, rotation, width, jitter and misplaced strokes, the letters most often mistaken
+  for digits more often (:data:`LETTER_WEIGHTS`). Letters that people write like digits (O o D Q I l i J L T t Z z S s G b B g q A y) are
   deliberately absent: trained as "not a digit" they would teach the network to reject real 0, 1, 2,
   5, 6, 7, 9 (see docs/ARCHITECTURE.md, "Not a digit");
 * **scribbles**: random walks, cursive loops, zig-zags, hatching, spirals and filled blobs;
@@ -85,6 +86,66 @@ LETTERS: dict[str, list[list[tuple[float, float]]]] = {
     "v": [[(0, 0.5), (0.25, 1), (0.5, 0.5)]],
     "w": [[(0, 0.5), (0.15, 1), (0.35, 0.65), (0.55, 1), (0.7, 0.5)]],
     "x": [[(0, 0.5), (0.5, 1)], [(0.5, 0.5), (0, 1)]],
+    "j": [
+        [(0.3, 0.5), (0.3, 1.2)] + _arc(0.15, 1.2, 0.15, 0.2, 0, -180, 8),
+        [(0.3, 0.3), (0.31, 0.31)],
+    ],
+}
+#: Other ways people write some letters, drawn as often as the form in :data:`LETTERS`. Real pen
+#: letters showed them: a one-stroke "a" whose bowl runs into its stem and a tail (read as 9
+#: otherwise), cursive "u"/"U" with a lead-in and a tail (read as 4), a "d" and an "h" in one stroke.
+VARIANTS: dict[str, list[list[list[tuple[float, float]]]]] = {
+    "a": [
+        # one stroke: in at the top right, round the bowl, up past it, down the stem, a flick out
+        [
+            [(0.55, 0.58)]
+            + _arc(0.3, 0.75, 0.27, 0.23, 60, 370, 14)
+            + [(0.58, 0.48), (0.57, 0.95), (0.65, 1.0), (0.76, 0.9)]
+        ],
+        # a wide, flat bowl begun by a hook above its right side, the stem run out into a long
+        # joining stroke towards the next letter
+        [
+            [(0.72, 0.56), (0.62, 0.5)]
+            + _arc(0.33, 0.77, 0.32, 0.2, 80, 350, 14)
+            + [(0.64, 0.6), (0.62, 0.94), (0.7, 1.0), (0.82, 0.96), (0.95, 0.82)]
+        ],
+        [_arc(0.28, 0.75, 0.27, 0.25, 30, 370, 16) + [(0.55, 0.55), (0.55, 0.95), (0.68, 0.88)]],
+    ],
+    "u": [
+        [
+            [(-0.1, 0.62), (0, 0.5), (0, 0.8)]
+            + _arc(0.25, 0.8, 0.25, 0.2, 180, 360, 8)
+            + [(0.5, 0.5), (0.5, 0.95), (0.62, 0.88)]
+        ],
+        [[(0, 0.5)] + _arc(0.25, 0.78, 0.25, 0.22, 180, 360, 8) + [(0.5, 0.5), (0.55, 0.98)]],
+    ],
+    "U": [
+        [
+            [(-0.1, 0.1), (0, 0), (0, 0.65)]
+            + _arc(0.35, 0.65, 0.35, 0.35, 180, 360)
+            + [(0.7, 0), (0.7, 0.95), (0.85, 0.88)]
+        ],
+    ],
+    "d": [
+        [
+            _arc(0.27, 0.75, 0.27, 0.25, 30, 370, 16)
+            + [(0.55, 0.6), (0.55, 0), (0.55, 1), (0.68, 0.92)]
+        ]
+    ],
+    "h": [
+        [
+            [(0, 0), (0, 1), (0, 0.8)]
+            + _arc(0.25, 0.75, 0.25, 0.22, 170, 0, 8)
+            + [(0.5, 1), (0.6, 0.95)]
+        ]
+    ],
+    "n": [
+        [
+            [(-0.1, 0.6), (0, 0.5), (0, 1), (0, 0.75)]
+            + _arc(0.25, 0.75, 0.25, 0.22, 170, 0, 8)
+            + [(0.5, 1), (0.6, 0.95)]
+        ]
+    ],
 }
 
 
@@ -101,9 +162,11 @@ def _densify(stroke: np.ndarray, step: float) -> np.ndarray:
 
 
 def _wobble(stroke: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndarray:
-    """Smooth hand tremor: low-pass filtered noise added along the stroke."""
+    """Smooth hand tremor: low-pass filtered noise added along the stroke (a dot stays put)."""
     noise = rng.normal(0.0, amount, stroke.shape)
     kernel = np.ones(5) / 5.0
+    if len(stroke) < len(kernel):
+        return stroke
     smooth = np.column_stack([np.convolve(noise[:, k], kernel, mode="same") for k in (0, 1)])
     return stroke + smooth
 
@@ -128,12 +191,27 @@ def _hand(strokes, rng: np.random.Generator, *, misplace: float = 0.04):
 
 
 def letter_strokes(letter: str, rng: np.random.Generator):
-    """One hand-drawn instance of a letter of :data:`LETTERS`."""
-    return _hand(LETTERS[letter], rng)
+    """One hand-drawn instance of a letter of :data:`LETTERS`, in one of its forms
+    (:data:`VARIANTS`)."""
+    forms = [LETTERS[letter], *VARIANTS.get(letter, ())]
+    return _hand(forms[rng.integers(len(forms))], rng)
+
+
+#: How often each letter is drawn, relative to the others (1 unless said). The letters that the
+#: network confused most with digits on the dev writers' real letters (a as 9, u and U as 4, d as
+#: 2, f and j as 1 or 5) are drawn more often, and "a" most: it is also among the commonest letters.
+LETTER_WEIGHTS = {"a": 6.0, "u": 3.0, "U": 2.0, "d": 2.0, "f": 2.0, "j": 2.0, "Y": 2.0, "n": 2.0}
+_LETTER_ORDER = list(LETTERS)
+_LETTER_P = np.array([LETTER_WEIGHTS.get(letter, 1.0) for letter in _LETTER_ORDER])
+_LETTER_P /= _LETTER_P.sum()
+
+
+def _random_letter_name(rng) -> str:
+    return _LETTER_ORDER[rng.choice(len(_LETTER_ORDER), p=_LETTER_P)]
 
 
 def _random_letter(rng):
-    return letter_strokes(list(LETTERS)[rng.integers(len(LETTERS))], rng)
+    return letter_strokes(_random_letter_name(rng), rng)
 
 
 def _random_walk(rng):
