@@ -8,7 +8,8 @@ For every writer of the pen-digits file with at least ``--min-digits`` digits, t
 ``--taught`` drawings of each digit (file order) are "taught": the model is fine-tuned on them
 with the ``personal`` preset, by the function ``digitpad-train --from … --my-digits … --preset
 personal`` calls (or, with ``--cli``, by that very command in a subprocess). The writer's other
-drawings are the test. Prints the pooled error before and after and its reduction, the change of
+drawings are the test. Prints the pooled error (best guess among the ten digits, as
+``digitpad-eval`` counts accuracy) before and after and its reduction, the change of
 each writer's accuracy (the worst ones), per institution, the uqb writers' zeros, MNIST test
 accuracy before and after (each writer's model), and the fine-tune's wall time (median).
 """
@@ -57,10 +58,13 @@ def writers_of(digits, min_digits: int, taught: int) -> dict[str, tuple[list, li
     return split
 
 
-def predictions(network, drawings) -> np.ndarray:
+def predictions(network, drawings) -> tuple[np.ndarray, np.ndarray]:
+    """The best guess among the ten digits (what ``digitpad-eval`` counts as accuracy), and
+    whether "not a digit" is the model's top output (for an 11-output model)."""
     rows = [strokes_to_input(d.strokes) for d in drawings]
     inputs = np.array([np.zeros(784, np.float32) if r is None else r for r in rows], np.float32)
-    return network.predict(inputs)
+    probabilities = network.predict_proba(inputs)
+    return probabilities[:, :10].argmax(axis=1), probabilities.argmax(axis=1) >= 10
 
 
 def fine_tuned_in_process(model_path, teach, mnist, config):
@@ -142,7 +146,8 @@ def main() -> None:
         for writer in writers:
             teach, test = split[writer]
             labels = np.array([d.label for d in test])
-            before = predictions(base, test) == labels
+            guess, refused_before = predictions(base, test)
+            before = guess == labels
             if args.cli:
                 tuned, seconds, mnist_after = fine_tuned_by_command(
                     args.model, teach, Path(folder), overrides
@@ -151,7 +156,8 @@ def main() -> None:
                 tuned, seconds, mnist_after = fine_tuned_in_process(
                     args.model, teach, mnist, config
                 )
-            after = predictions(tuned, test) == labels
+            guess, refused_after = predictions(tuned, test)
+            after = guess == labels
             zeros = labels == 0
             rows.append(
                 {
@@ -160,6 +166,8 @@ def main() -> None:
                     "n": len(test),
                     "before": int(before.sum()),
                     "after": int(after.sum()),
+                    "refused_before": int(refused_before.sum()),
+                    "refused_after": int(refused_after.sum()),
                     "zeros": int(zeros.sum()),
                     "zeros_before": int(before[zeros].sum()),
                     "zeros_after": int(after[zeros].sum()),
@@ -183,6 +191,11 @@ def report(rows: list[dict], base_mnist: float) -> None:
         f"\npooled error on {n} test drawings of {len(rows)} writers: "
         f"{errors_before / n:.2%} ({errors_before}) -> {errors_after / n:.2%} ({errors_after}); "
         f"reduction {1 - errors_after / max(errors_before, 1):.0%}"
+    )
+    print(
+        "  (errors: the best guess among the ten digits is wrong, as digitpad-eval counts; "
+        f'"not a digit" the top output: {sum(r["refused_before"] for r in rows)} -> '
+        f"{sum(r['refused_after'] for r in rows)} of the test digits)"
     )
     changes = sorted(((r["after"] - r["before"]) / r["n"], r["writer"]) for r in rows)
     print(
