@@ -162,9 +162,9 @@ def _choice_values() -> set[str]:
 def _setting_label(key: str) -> str:
     """The Retrain dialog's label for a training setting ("Learning rate η"), else the key in
     words ("mnist_test_loss" -> "MNIST test loss")."""
-    from digitpad.retrain_dialog import FIELDS
+    from trainer.config import settings
 
-    labels = {name: label for _, name, label, _ in FIELDS}
+    labels = {declared.name: declared.label for declared in settings()}
     words = key.replace("_", " ").replace("val ", "validation ").replace("mnist", "MNIST")
     return labels.get(key, words[:1].upper() + words[1:])
 
