@@ -194,12 +194,10 @@ def model_info_html(loaded: model_store.LoadedModel) -> str:
     meta = dict(loaded.metadata or {})
     network = loaded.network
     parts = [f"<h3>{html.escape(loaded.name)}</h3>"]
-    where = {
-        "user": "your kept model",
-        "shipped": "the model shipped with DigitPad",
-        "explicit": "opened from a file",
-    }.get(loaded.source, loaded.source)
-    general = [("File", _path_text(loaded.path) if loaded.path else "—"), ("Source", where)]
+    general = [
+        ("File", _path_text(loaded.path) if loaded.path else "—"),
+        ("Source", loaded.source.phrase),
+    ]
     if network is not None:
         general.append(("Architecture", model_store.architecture_text(network)))
         general.append(("Parameters", f"{network.parameter_count:,}".replace(",", " ")))

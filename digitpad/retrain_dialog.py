@@ -43,9 +43,18 @@ from digitpad.curves import CurveChart
 from digitpad.plain_text import make_plain, warn
 from digitpad.training_insight import UnitWeightsStrip, ValidationMistakes
 from digitpad.training_worker import WATCHED_UNITS, TrainingOutcome, TrainingWorker
+from trainer.named_values import NamedValue, RunStatus
 
 ERROR_STYLE = "color: #b3261e;"
 GOOD_STYLE = "color: #1f7a45;"
+
+
+class DialogState(NamedValue):
+    """What the dialog is doing, which decides the buttons shown."""
+
+    IDLE = "idle"  # the form is editable; Start
+    RUNNING = "running"  # Cancel run
+    DECIDE = "decide"  # a usable model: Keep or Discard
 
 
 #: What the choices are called on screen; the trainer's own names are in each item's tooltip.
@@ -272,7 +281,7 @@ class RetrainDialog(QDialog):
         self.discard_button.clicked.connect(self.discard)
         self.close_button.clicked.connect(self.reject)
         self.set_preset("default" if "default" in PRESETS else next(iter(PRESETS)))
-        self._set_state("idle")
+        self._set_state(DialogState.IDLE)
         self._fit_to_screen(980, 640)
 
     def _fit_to_screen(self, width: int, height: int) -> None:
@@ -394,7 +403,7 @@ class RetrainDialog(QDialog):
 
     # ------------------------------------------------------------------ running
     def is_running(self) -> bool:
-        return self.worker is not None and self._state == "running"
+        return self.worker is not None and self._state is DialogState.RUNNING
 
     def start(self) -> bool:
         """Validate the form and start a run; returns False (with a message shown) if it can't."""
@@ -453,7 +462,7 @@ class RetrainDialog(QDialog):
         self.worker.unitWeights.connect(self.unit_weights.show_weights)
         self.validation_view.show_verdicts(None)
         self.worker.finished.connect(self._on_finished)
-        self._set_state("running")
+        self._set_state(DialogState.RUNNING)
         self.phase_label.setText("Starting…")
         self.worker.start()
         self.runStarted.emit()
@@ -469,7 +478,7 @@ class RetrainDialog(QDialog):
 
     @Slot(int, int, int, int, float)
     def _on_batch(self, epoch: int, epochs: int, batch: int, batches: int, loss: float) -> None:
-        if self._state != "running":
+        if self._state is not DialogState.RUNNING:
             return
         self.phase_label.setText(f"Training: epoch {epoch} of {epochs}, running loss {loss:.4f}")
         self.epoch_bar.setRange(0, epochs)
@@ -522,26 +531,22 @@ class RetrainDialog(QDialog):
             self.result_label.setStyleSheet("")
             self.phase_label.setText(f"Finished: {outcome.message}.")
             self.validation_view.show_verdicts(outcome.validation)
-            self._set_state("decide")
+            self._set_state(DialogState.DECIDE)
         else:
-            titles = {
-                "cancelled": "Cancelled",
-                "diverged": "Training diverged",
-                "failed": "Training failed",
-            }
-            self.phase_label.setText(f"{titles.get(outcome.status, outcome.status)}.")
+            title = outcome.status.title
+            self.phase_label.setText(f"{title}.")
             self.result_label.setText(
-                f"{titles.get(outcome.status, outcome.status)}: {outcome.message}. "
-                "The current model stays in use."
+                f"{title}: {outcome.message}. The current model stays in use."
             )
-            self.result_label.setStyleSheet(ERROR_STYLE if outcome.status != "cancelled" else "")
-            self._set_state("idle")
+            cancelled = outcome.status is RunStatus.CANCELLED
+            self.result_label.setStyleSheet("" if cancelled else ERROR_STYLE)
+            self._set_state(DialogState.IDLE)
         self.runEnded.emit(outcome)
 
     def keep(self) -> bool:
         """Save the new model as the user's model and hand it to the app."""
         outcome = self.outcome
-        if self._state != "decide" or outcome is None or not outcome.usable:
+        if self._state is not DialogState.DECIDE or outcome is None or not outcome.usable:
             return False
         from digitpad import model_store
 
@@ -561,30 +566,29 @@ class RetrainDialog(QDialog):
         self.result_label.setStyleSheet(GOOD_STYLE)
         self.current_network = outcome.network
         self.current_accuracy = outcome.test_accuracy
-        self._set_state("idle")
+        self._set_state(DialogState.IDLE)
         self.modelKept.emit(outcome.network, outcome.metadata, path)
         return True
 
     def discard(self) -> None:
-        if self._state != "decide":
+        if self._state is not DialogState.DECIDE:
             return
         self.result_label.setText("Discarded: the current model stays in use.")
         self.result_label.setStyleSheet("")
         if self.outcome is not None:
             self.outcome.network = None
-        self._set_state("idle")
+        self._set_state(DialogState.IDLE)
 
-    def _set_state(self, state: str) -> None:
-        """idle (form editable) | running | decide (keep or discard)."""
+    def _set_state(self, state: DialogState) -> None:
         self._state = state
-        self.form_widget.setEnabled(state == "idle")
-        self.start_button.setVisible(state == "idle")
-        self.cancel_button.setVisible(state == "running")
-        self.cancel_button.setEnabled(state == "running")
-        self.keep_button.setVisible(state == "decide")
-        self.discard_button.setVisible(state == "decide")
+        self.form_widget.setEnabled(state is DialogState.IDLE)
+        self.start_button.setVisible(state is DialogState.IDLE)
+        self.cancel_button.setVisible(state is DialogState.RUNNING)
+        self.cancel_button.setEnabled(state is DialogState.RUNNING)
+        self.keep_button.setVisible(state is DialogState.DECIDE)
+        self.discard_button.setVisible(state is DialogState.DECIDE)
 
-    def state(self) -> str:
+    def state(self) -> DialogState:
         return self._state
 
     def _may_close(self) -> bool:
@@ -607,7 +611,7 @@ class RetrainDialog(QDialog):
             if answer != "Stop the run and close" or not self.is_running():
                 return False
             self.cancel()
-        elif self._state == "decide":
+        elif self._state is DialogState.DECIDE:
             accuracy = self.outcome.test_accuracy if self.outcome is not None else None
             answer = self._ask(
                 "The new model is not kept yet",
@@ -620,7 +624,7 @@ class RetrainDialog(QDialog):
             )
             if answer == "Keep it and close":
                 return self.keep()
-            if answer != "Discard it and close" or self._state != "decide":
+            if answer != "Discard it and close" or self._state is not DialogState.DECIDE:
                 return False
             self.discard()
         return True
