@@ -670,7 +670,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
 def _window_icon() -> QIcon | None:
     import importlib.resources
 
-    for name in ("digitpad.svg", "digitpad.png", "icon.svg", "icon.png"):
+    for name in ("digitpad.svg", "digitpad.png"):
         resource = importlib.resources.files("digitpad.assets") / name
         if resource.is_file():
             return QIcon(str(resource))

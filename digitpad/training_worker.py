@@ -117,9 +117,6 @@ class TrainingWorker(QObject):
         """Ask the run to stop; it ends with status ``cancelled`` within a fraction of a second."""
         self._cancel.set()
 
-    def is_cancelled(self) -> bool:
-        return self._cancel.is_set()
-
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.isRunning()
 

@@ -1,7 +1,8 @@
 """Model files: one ``.npz`` per model, holding the weights and a JSON metadata record.
 
-Layout of the archive: ``w0, b0, w1, b1, …`` (float32, Nielsen's shapes) and ``metadata`` (the
-UTF-8 bytes of a JSON object, stored as uint8 so no pickle is ever involved).
+Layout of the archive: ``w0, b0, w1, b1, …`` (float32; ``wl`` of shape (inputs, outputs) of layer
+``l``, ``bl`` of shape (outputs,)) and ``metadata`` (the UTF-8 bytes of a JSON object, stored as
+uint8 so no pickle is ever involved).
 
 Loading trusts nothing in the file: every member's ``.npy`` header is read and checked before any
 data is (so a huge declared size is refused without allocating it), object arrays are refused
