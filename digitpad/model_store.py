@@ -6,7 +6,7 @@
 * At start-up the app loads, in order: the model given with ``--model`` (if any), else the user's
   kept model, else the shipped one. A corrupt or unreadable file never crashes the app: it gives a
   warning string and the next candidate is tried, down to the shipped model.
-* The shipped model (``trainer.model_io.shipped_model_path()``) is only ever read.
+* The shipped model (``digitpad.assets.shipped_model_path()``) is only ever read.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from digitpad.assets import shipped_model_path
 from trainer.named_values import NamedValue
 
 log = logging.getLogger(__name__)
@@ -82,12 +83,6 @@ def user_model_path() -> Path:
     from trainer import paths
 
     return paths.user_data_dir() / USER_MODEL_NAME
-
-
-def shipped_model_path() -> Path:
-    from trainer import model_io
-
-    return Path(model_io.shipped_model_path())
 
 
 def load_model_file(path: str | os.PathLike[str]) -> tuple[object, dict]:

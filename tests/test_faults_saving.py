@@ -413,7 +413,7 @@ def test_sigkill_during_saves_always_leaves_the_last_good_model(tmp_path, monkey
     from digitpad import model_store
 
     monkeypatch.setattr(model_store, "user_model_path", lambda: path)
-    monkeypatch.setattr(model_io, "shipped_model_path", lambda: tmp_path / "no-shipped.npz")
+    monkeypatch.setattr(model_store, "shipped_model_path", lambda: tmp_path / "no-shipped.npz")
     leftovers = sorted(tmp_path.glob(".model.npz.*.tmp"))
     old = time.time() - 3600
     for leftover in leftovers[1:]:

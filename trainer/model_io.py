@@ -39,7 +39,6 @@ import numpy as np
 from trainer import activations, atomic_write, forward, limits
 from trainer.atomic_write import remove_stale_temporaries  # noqa: F401  (for callers)
 from trainer.network import INITIALISATIONS, Network
-from trainer.paths import shipped_model_path  # noqa: F401  (re-exported for callers)
 
 FORMAT = "digitpad-model"
 FORMAT_VERSION = 1
