@@ -24,24 +24,13 @@ import pytest
 from event_loop import Heartbeat
 from synthetic_data import separable
 
-from trainer import paths, train_cli
+from trainer import train_cli
 from trainer.config import PRESETS, ConfigError, TrainingConfig
 from trainer.model_io import load_model, save_model
 from trainer.network import Network
 from trainer.training import CANCELLED, DIVERGED, network_for, train
 
 REPO = Path(__file__).resolve().parents[1]
-REAL_MNIST_DIR = os.environ.get(paths.MNIST_DIR_ENV)
-
-
-@pytest.fixture
-def mnist_env():
-    if not REAL_MNIST_DIR:
-        pytest.skip(
-            f"{paths.MNIST_DIR_ENV} is not set: point it at a folder with the four MNIST "
-            "files (e.g. /work/shared/data/mnist)"
-        )
-    return Path(REAL_MNIST_DIR)
 
 
 # --- hyperparameters out of range ---------------------------------------------------------------
