@@ -27,12 +27,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from digitpad.assets import shipped_model_path
 
 from trainer.config import PRESETS
 from trainer.evaluation import evaluate
 from trainer.mnist import load_mnist
 from trainer.model_io import load_model
-from trainer.paths import shipped_model_path
 from trainer.pen_digits import read_pen_digits, write_pen_digits
 from trainer.personal import fine_tune, personal_set
 from trainer.strokes_to_input import strokes_to_input

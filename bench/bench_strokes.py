@@ -106,8 +106,9 @@ def bench(args) -> None:
 
 def _strokes_to_probabilities(sample) -> None:
     """What the app does per update: strokes → 784 inputs → the shipped model's 10 outputs."""
+    from digitpad.assets import shipped_model_path
+
     from trainer.model_io import load_model
-    from trainer.paths import shipped_model_path
     from trainer.strokes_to_input import strokes_to_input
 
     network, metadata = load_model(shipped_model_path())

@@ -56,6 +56,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the event-loop heartbeat the GUI tests use
+from event_loop import Heartbeat  # noqa: E402
+
 DEFAULT_MNIST = ROOT.parent / "shared/data/mnist"
 
 
@@ -94,32 +97,6 @@ def _model_path() -> tuple[Path, str]:
     path = Path(tempfile.mkdtemp()) / "random-784-800-800-10.npz"
     save_model(Network([784, 800, 800, 10], seed=0), path, {"name": "random 784-800-800-10"})
     return path, "random 784-800-800-10 (assets/model.npz not found)"
-
-
-class Heartbeat:
-    """A QTimer every ``interval_ms``; records (time, gap since the previous beat) in seconds."""
-
-    def __init__(self, interval_ms: int = 5) -> None:
-        from PySide6.QtCore import Qt, QTimer
-
-        self.beats: list[tuple[float, float]] = []
-        self._last = time.perf_counter()
-        self._timer = QTimer()
-        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.setInterval(interval_ms)
-        self._timer.timeout.connect(self._beat)
-        self._timer.start()
-
-    def _beat(self) -> None:
-        now = time.perf_counter()
-        self.beats.append((now, now - self._last))
-        self._last = now
-
-    def gaps_ms(self, start: float = -1.0, stop: float = float("inf")) -> list[float]:
-        return [1000 * gap for at, gap in self.beats if start <= at - gap and at <= stop] or [0.0]
-
-    def stop(self) -> None:
-        self._timer.stop()
 
 
 # --- 1. pen lag ---------------------------------------------------------------------------------
@@ -373,11 +350,8 @@ dialog = RetrainDialog(mnist_dir=sys.argv[1])
 dialog.show()
 dialog.set_preset("nielsen")
 dialog.set_field("train_subset", 3000)
-beats, last = [], [time.perf_counter()]
-def beat():
-    now = time.perf_counter(); beats.append(now - last[0]); last[0] = now
-timer = QTimer(); timer.setTimerType(Qt.TimerType.PreciseTimer); timer.timeout.connect(beat)
-timer.start(5)
+from bench.bench_ui_responsiveness import Heartbeat
+heartbeat = Heartbeat(5)
 marks = {}
 def cancel_and_close():
     marks["cancel"] = time.perf_counter()
@@ -395,7 +369,7 @@ app.exec()
 print(json.dumps({"close_took_ms": round(1000 * marks["close_took"], 1),
                   "cancelled_run_ended_after_s": round(marks["ended"] - marks["cancel"], 2),
                   "status": dialog.outcome.status,
-                  "max_stall_ms": round(1000 * max(beats), 1)}))
+                  "max_stall_ms": round(max(heartbeat.gaps_ms()), 1)}))
 """
 
 

@@ -162,9 +162,9 @@ def _choice_values() -> set[str]:
 def _setting_label(key: str) -> str:
     """The Retrain dialog's label for a training setting ("Learning rate η"), else the key in
     words ("mnist_test_loss" -> "MNIST test loss")."""
-    from digitpad.retrain_dialog import FIELDS
+    from trainer.config import settings
 
-    labels = {name: label for _, name, label, _ in FIELDS}
+    labels = {declared.name: declared.label for declared in settings()}
     words = key.replace("_", " ").replace("val ", "validation ").replace("mnist", "MNIST")
     return labels.get(key, words[:1].upper() + words[1:])
 
@@ -194,12 +194,10 @@ def model_info_html(loaded: model_store.LoadedModel) -> str:
     meta = dict(loaded.metadata or {})
     network = loaded.network
     parts = [f"<h3>{html.escape(loaded.name)}</h3>"]
-    where = {
-        "user": "your kept model",
-        "shipped": "the model shipped with DigitPad",
-        "explicit": "opened from a file",
-    }.get(loaded.source, loaded.source)
-    general = [("File", _path_text(loaded.path) if loaded.path else "—"), ("Source", where)]
+    general = [
+        ("File", _path_text(loaded.path) if loaded.path else "—"),
+        ("Source", loaded.source.phrase),
+    ]
     if network is not None:
         general.append(("Architecture", model_store.architecture_text(network)))
         general.append(("Parameters", f"{network.parameter_count:,}".replace(",", " ")))

@@ -380,9 +380,7 @@ class MainWindow(QMainWindow):
             if accuracy is None
             else f"MNIST test accuracy {100 * accuracy:.2f} %"
         )
-        origin = {"user": " (your kept model)", "shipped": " (shipped)", "explicit": ""}.get(
-            loaded.source, ""
-        )
+        origin = f" ({loaded.source.mark})" if loaded.source.mark else ""
         name = loaded.name  # from the file: a hostile one could be pages long
         if origin.strip(" ()") in name:  # "DigitPad shipped model (shipped)" says it twice
             origin = ""
@@ -433,7 +431,9 @@ class MainWindow(QMainWindow):
             warn(self, "Cannot open the model", str(result))
             return False
         network, metadata = result
-        self.set_model(model_store.LoadedModel(network, metadata, Path(path), "explicit"))
+        self.set_model(
+            model_store.LoadedModel(network, metadata, Path(path), model_store.ModelSource.EXPLICIT)
+        )
         self.statusBar().showMessage(f"Opened {path}", 5000)
         return True
 
@@ -505,7 +505,9 @@ class MainWindow(QMainWindow):
     @Slot(object, dict, object)
     def _on_model_kept(self, network, metadata: dict, path) -> None:
         self.banner.hide()
-        self.set_model(model_store.LoadedModel(network, metadata, Path(path), "user"))
+        self.set_model(
+            model_store.LoadedModel(network, metadata, Path(path), model_store.ModelSource.USER)
+        )
         self.statusBar().showMessage(
             "Now using the retrained model (also at the next start).", 6000
         )
@@ -668,7 +670,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
 def _window_icon() -> QIcon | None:
     import importlib.resources
 
-    for name in ("digitpad.svg", "digitpad.png", "icon.svg", "icon.png"):
+    for name in ("digitpad.svg", "digitpad.png"):
         resource = importlib.resources.files("digitpad.assets") / name
         if resource.is_file():
             return QIcon(str(resource))

@@ -127,8 +127,6 @@ class LivePredictor(QObject):
         self._compiled = False  # NumPy until the compiled kernels are ready
         self.last_seconds = 0.0  # duration of the last computation
         self.runs = 0  # computations finished so far
-        self.last_input: np.ndarray | None = None
-        self.last_probabilities: np.ndarray | None = None
 
         self._thread = QThread(self)
         self._thread.setObjectName("LivePredictor")
@@ -228,5 +226,4 @@ class LivePredictor(QObject):
         if error:
             x = p = None
             self.failed.emit(f"Could not read the drawing: {error}")
-        self.last_input, self.last_probabilities = x, p
         self.predicted.emit(x, p)

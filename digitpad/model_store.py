@@ -6,7 +6,7 @@
 * At start-up the app loads, in order: the model given with ``--model`` (if any), else the user's
   kept model, else the shipped one. A corrupt or unreadable file never crashes the app: it gives a
   warning string and the next candidate is tried, down to the shipped model.
-* The shipped model (``trainer.model_io.shipped_model_path()``) is only ever read.
+* The shipped model (``digitpad.assets.shipped_model_path()``) is only ever read.
 """
 
 from __future__ import annotations
@@ -16,9 +16,40 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from digitpad.assets import shipped_model_path
+from trainer.named_values import NamedValue
+
 log = logging.getLogger(__name__)
 
 USER_MODEL_NAME = "model.npz"
+
+
+class ModelSource(NamedValue):
+    """Where the model in use came from."""
+
+    EXPLICIT = "explicit"  # a file named with --model or opened from the File menu
+    USER = "user"  # the model the user kept after retraining
+    SHIPPED = "shipped"  # assets/model.npz
+    NONE = "none"
+
+    @property
+    def phrase(self) -> str:
+        """The source in a sentence: "your kept model"."""
+        return _SOURCE_WORDS[self][0]
+
+    @property
+    def mark(self) -> str:
+        """What the window adds after a model's name: "shipped", or nothing."""
+        return _SOURCE_WORDS[self][1]
+
+
+#: (in a sentence, beside the model's name in the window) for each source
+_SOURCE_WORDS = {
+    ModelSource.EXPLICIT: ("the model file", ""),
+    ModelSource.USER: ("your kept model", "your kept model"),
+    ModelSource.SHIPPED: ("the shipped model", "shipped"),
+    ModelSource.NONE: ("no model", ""),
+}
 
 
 @dataclass
@@ -28,8 +59,11 @@ class LoadedModel:
     network: object | None
     metadata: dict = field(default_factory=dict)
     path: Path | None = None
-    source: str = "none"  # "explicit", "user", "shipped" or "none"
+    source: ModelSource = ModelSource.NONE
     warnings: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.source = ModelSource(self.source)
 
     @property
     def warning(self) -> str | None:
@@ -51,12 +85,6 @@ def user_model_path() -> Path:
     return paths.user_data_dir() / USER_MODEL_NAME
 
 
-def shipped_model_path() -> Path:
-    from trainer import model_io
-
-    return Path(model_io.shipped_model_path())
-
-
 def load_model_file(path: str | os.PathLike[str]) -> tuple[object, dict]:
     """Load one model file; raises ``trainer.model_io.ModelFileError`` (or OSError/ValueError)."""
     from trainer import model_io
@@ -73,33 +101,29 @@ def _describe(error: BaseException) -> str:
 def load_startup_model(explicit: str | os.PathLike[str] | None = None) -> LoadedModel:
     """The model to start with (see the module doc); never raises for a bad model file."""
     warnings: list[str] = []
-    candidates: list[tuple[str, Path]] = []
+    candidates: list[tuple[ModelSource, Path]] = []
     if explicit is not None:
-        candidates.append(("explicit", Path(explicit).expanduser()))
+        candidates.append((ModelSource.EXPLICIT, Path(explicit).expanduser()))
     user = user_model_path()
     _remove_stale_temporaries(user)
     if user.exists():
-        candidates.append(("user", user))
+        candidates.append((ModelSource.USER, user))
     try:
-        candidates.append(("shipped", shipped_model_path()))
+        candidates.append((ModelSource.SHIPPED, shipped_model_path()))
     except Exception as exc:  # model_io missing or broken: the app still starts, without a model
         warnings.append(f"Cannot locate the shipped model: {_describe(exc)}")
-
-    labels = {
-        "explicit": "The model file",
-        "user": "Your kept model",
-        "shipped": "The shipped model",
-    }
     for source, path in candidates:
         try:
             network, metadata = load_model_file(path)
         except FileNotFoundError:
-            warnings.append(f"{labels[source]} {path} does not exist.")
+            warnings.append(f"{_capitalised(source.phrase)} {path} does not exist.")
         except Exception as exc:  # corrupt, truncated, wrong format, unreadable...
-            warnings.append(f"{labels[source]} {path} could not be loaded: {_describe(exc)}.")
+            warnings.append(
+                f"{_capitalised(source.phrase)} {path} could not be loaded: {_describe(exc)}."
+            )
         else:
             if warnings:
-                warnings.append(f"Using {labels[source].lower()} {path.name} instead.")
+                warnings.append(f"Using {source.phrase} {path.name} instead.")
                 for w in warnings:
                     log.warning(w)
             return LoadedModel(network, metadata, path, source, warnings)
@@ -109,7 +133,7 @@ def load_startup_model(explicit: str | os.PathLike[str] | None = None) -> Loaded
     )
     for w in warnings:
         log.warning(w)
-    return LoadedModel(None, {}, None, "none", warnings)
+    return LoadedModel(None, {}, None, ModelSource.NONE, warnings)
 
 
 def _remove_stale_temporaries(path: Path) -> None:
@@ -156,15 +180,18 @@ def model_accuracy(metadata: dict) -> float | None:
     return None
 
 
-def model_name(metadata: dict, path: Path | None = None, source: str = "") -> str:
+def model_name(metadata: dict, path: Path | None, source: ModelSource) -> str:
+    """The name in the metadata, else the file's name, else what the source is called."""
     name = metadata.get("name")
     if name:
         return str(name)
-    if source == "shipped":
-        return "shipped model"
-    if source == "user":
-        return "your kept model"
-    return path.name if path is not None else "no model"
+    if source in (ModelSource.SHIPPED, ModelSource.USER) or path is None:
+        return source.phrase
+    return path.name
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def architecture_text(network) -> str:

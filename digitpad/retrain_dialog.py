@@ -1,8 +1,9 @@
 """Where the menu starts a training run: presets, hyperparameters, live curves, keep or discard.
 
-The form is built from ``trainer.config.TrainingConfig``: one field per setting, filled from the
-presets in ``trainer.config.PRESETS``. The dialog only parses text into numbers; whether a run is
-legal is decided by ``TrainingConfig.validate()``, whose message is shown before anything starts.
+The form is built from the settings declared in ``trainer.config`` (label, group, tooltip, kind of
+field): one field per setting, filled from the presets in ``trainer.config.PRESETS``. Text typed is
+read by each setting's ``parse`` and whether a run is legal is decided by
+``TrainingConfig.validate()``, whose message is shown before anything starts.
 
 The run itself happens in :class:`digitpad.training_worker.TrainingWorker` (its own thread). The
 dialog is not modal, so the user keeps drawing with the current model meanwhile. At the end it shows
@@ -13,7 +14,6 @@ failed run is reported and never offered.
 
 from __future__ import annotations
 
-import math
 import time
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -43,22 +43,18 @@ from digitpad.curves import CurveChart
 from digitpad.plain_text import make_plain, warn
 from digitpad.training_insight import UnitWeightsStrip, ValidationMistakes
 from digitpad.training_worker import WATCHED_UNITS, TrainingOutcome, TrainingWorker
+from trainer.named_values import NamedValue, RunStatus
 
 ERROR_STYLE = "color: #b3261e;"
 GOOD_STYLE = "color: #1f7a45;"
 
 
-def _choices() -> dict[str, tuple[str, ...]]:
-    from trainer import config, kernels, network, optimizers
+class DialogState(NamedValue):
+    """What the dialog is doing, which decides the buttons shown."""
 
-    return {
-        "hidden_activation": tuple(kernels.HIDDEN_ACTIVATIONS),
-        "output_activation": tuple(kernels.OUTPUT_ACTIVATIONS),
-        "cost": tuple(kernels.COSTS),
-        "init": tuple(network.INITIALISATIONS),
-        "optimizer": tuple(optimizers.KINDS),
-        "lr_schedule": tuple(config.SCHEDULES),
-    }
+    IDLE = "idle"  # the form is editable; Start
+    RUNNING = "running"  # Cancel run
+    DECIDE = "decide"  # a usable model: Keep or Discard
 
 
 #: What the choices are called on screen; the trainer's own names are in each item's tooltip.
@@ -84,67 +80,6 @@ CHOICE_NAMES = {
 def choice_name(value: str) -> str:
     """How a setting's value is shown: "Cross-entropy" for ``cross_entropy``."""
     return CHOICE_NAMES.get(value, value.replace("_", " ").capitalize())
-
-
-#: (group, field, label, tooltip) in the order shown; every TrainingConfig field appears once.
-FIELDS = (
-    (
-        "Network",
-        "hidden_layers",
-        "Hidden layers",
-        "Sizes of the hidden layers, e.g. 30 or 512, 512",
-    ),
-    ("Network", "hidden_activation", "Hidden activation", ""),
-    ("Network", "output_activation", "Output activation", ""),
-    ("Network", "cost", "Cost", ""),
-    ("Network", "init", "Initialisation", "How the weights start out"),
-    ("Optimisation", "optimizer", "Optimiser", ""),
-    ("Optimisation", "learning_rate", "Learning rate η", ""),
-    ("Optimisation", "momentum", "Momentum μ", "Only used by the momentum optimiser"),
-    ("Optimisation", "batch_size", "Batch size", ""),
-    ("Optimisation", "epochs", "Epochs", ""),
-    (
-        "Optimisation",
-        "lr_schedule",
-        "η schedule",
-        "constant, exponential (η·decay^epoch) or cosine",
-    ),
-    ("Optimisation", "lr_decay", "η decay", "Factor of the exponential schedule, in (0, 1]"),
-    ("Optimisation", "weight_decay", "Weight decay λ", "L2 penalty on the weights"),
-    ("Optimisation", "dropout", "Dropout", "Probability of dropping a hidden unit, in [0, 1)"),
-    ("Data", "augment", "Augmentation", "Random affine and elastic distortions every epoch"),
-    (
-        "Data",
-        "slashed_zeros",
-        "Slashed zeros",
-        "Share of the training zeros given a slash (Ø) every epoch, in [0, 1)",
-    ),
-    (
-        "Data",
-        "negatives",
-        "Not a digit",
-        'Also learn an eleventh output, "not a digit", from synthesised letters, scribbles and '
-        "overlapping digits (10 % of the samples)",
-    ),
-    (
-        "Data",
-        "validation_share",
-        "Validation share",
-        "Share of the 60\u00a0000 training images held out for validation",
-    ),
-    (
-        "Data",
-        "early_stopping",
-        "Early stopping",
-        "Stop after this many epochs without a better validation loss (0 = never)",
-    ),
-    ("Data", "train_subset", "Training subset", "Use only this many training images (0 = all)"),
-    ("Data", "seed", "Seed", "Seeds initialisation, shuffling, dropout and augmentation"),
-)
-
-
-#: Share fields shown as an on/off box: on is ``trainer.config.NEGATIVES_SHARE``, off is 0.
-SWITCHED_SHARES = ("negatives",)
 
 
 def _format_number(value) -> str:
@@ -184,15 +119,14 @@ class RetrainDialog(QDialog):
         mnist_dir=None,
     ) -> None:
         super().__init__(parent)
-        from trainer.config import NEGATIVES_SHARE, PRESETS, TrainingConfig
+        from trainer.config import PRESETS, TrainingConfig
+        from trainer.config import settings as declared_settings
 
         self.setWindowTitle("Retrain the network")
         self.setModal(False)
         self._config_type = TrainingConfig
         self._presets = PRESETS
-        self._switched_share = NEGATIVES_SHARE
-        self._choices = _choices()
-        self._defaults = TrainingConfig()
+        self._settings = {s.name: s for s in declared_settings(TrainingConfig)}
         self.current_network = current_network
         self.current_accuracy = current_accuracy
         # The folder the user chose in an earlier session, unless the caller names one.
@@ -212,23 +146,26 @@ class RetrainDialog(QDialog):
         self.fields: dict[str, QWidget] = {}
         groups: dict[str, QFormLayout] = {}
         group_boxes = []
-        label_width = max(self.fontMetrics().horizontalAdvance(label) for _, _, label, _ in FIELDS)
-        for group, name, label, tip in FIELDS:
-            if group not in groups:
-                box = QGroupBox(group)
-                groups[group] = QFormLayout(box)
-                groups[group].setFieldGrowthPolicy(
+        label_width = max(
+            self.fontMetrics().horizontalAdvance(declared.label)
+            for declared in self._settings.values()
+        )
+        for declared in self._settings.values():
+            if declared.group not in groups:
+                box = QGroupBox(declared.group)
+                groups[declared.group] = QFormLayout(box)
+                groups[declared.group].setFieldGrowthPolicy(
                     QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow
                 )
                 group_boxes.append(box)
-            widget = self._make_field(name)
-            if tip:
-                widget.setToolTip(tip)
-            widget.setObjectName(f"field_{name}")
-            self.fields[name] = widget
-            label_widget = QLabel(label)
+            widget = self._make_field(declared)
+            if declared.tip:
+                widget.setToolTip(declared.tip)
+            widget.setObjectName(f"field_{declared.name}")
+            self.fields[declared.name] = widget
+            label_widget = QLabel(declared.label)
             label_widget.setMinimumWidth(label_width + 8)
-            groups[group].addRow(label_widget, widget)
+            groups[declared.group].addRow(label_widget, widget)
         self.error_label = make_plain(QLabel())
         self.error_label.setObjectName("validationMessage")
         self.error_label.setWordWrap(True)
@@ -344,7 +281,7 @@ class RetrainDialog(QDialog):
         self.discard_button.clicked.connect(self.discard)
         self.close_button.clicked.connect(self.reject)
         self.set_preset("default" if "default" in PRESETS else next(iter(PRESETS)))
-        self._set_state("idle")
+        self._set_state(DialogState.IDLE)
         self._fit_to_screen(980, 640)
 
     def _fit_to_screen(self, width: int, height: int) -> None:
@@ -356,15 +293,20 @@ class RetrainDialog(QDialog):
         self.resize(width, height)
 
     # ------------------------------------------------------------------ the form
-    def _make_field(self, name: str) -> QWidget:
-        if name in self._choices:
+    def _make_field(self, declared) -> QWidget:
+        """A list for a choice, a check box for on/off and a switched share, else a text field."""
+        from trainer.config import Choice, Flag
+
+        if isinstance(declared.rule, Choice):
             box = QComboBox()
-            for value in self._choices[name]:
+            for value in declared.rule.values:
                 box.addItem(choice_name(value), value)
-                box.setItemData(box.count() - 1, f"{name} = {value}", Qt.ItemDataRole.ToolTipRole)
+                box.setItemData(
+                    box.count() - 1, f"{declared.name} = {value}", Qt.ItemDataRole.ToolTipRole
+                )
             box.currentIndexChanged.connect(self._edited)
             return box
-        if isinstance(getattr(self._defaults, name), bool) or name in SWITCHED_SHARES:
+        if isinstance(declared.rule, Flag) or declared.switched is not None:
             check = QCheckBox("on")
             check.toggled.connect(self._edited)
             return check
@@ -409,7 +351,7 @@ class RetrainDialog(QDialog):
                 else:
                     text = (
                         ", ".join(str(n) for n in value)
-                        if name == "hidden_layers"
+                        if isinstance(value, tuple)
                         else _format_number(value)
                     )
                     widget.setText(text)
@@ -436,61 +378,32 @@ class RetrainDialog(QDialog):
         """The ``TrainingConfig`` the form describes, validated; raises ValueError with a message
         naming the field (``ConfigError``, a ValueError, for an illegal setting)."""
         values = {}
-        labels = {name: label for _, name, label, _ in FIELDS}
         for name, widget in self.fields.items():
+            declared = self._settings[name]
             if isinstance(widget, QComboBox):
                 values[name] = widget.currentData()
+            elif declared.switched is not None:
+                values[name] = declared.switched if widget.isChecked() else 0.0
             elif isinstance(widget, QCheckBox):
-                checked = widget.isChecked()
-                values[name] = (
-                    (self._switched_share if checked else 0.0)
-                    if name in SWITCHED_SHARES
-                    else checked
-                )
+                values[name] = widget.isChecked()
             else:
-                values[name] = self._parse(name, labels[name], widget.text())
+                values[name] = self._parse(declared, widget.text())
         return self._config_type(**values).validate()
 
-    def _parse(self, name: str, label: str, text: str):
-        shown = self._shown.get(name)
+    def _parse(self, declared, text: str):
+        shown = self._shown.get(declared.name)
         if shown is not None and text == shown[0]:
             return shown[1]  # untouched: the preset's exact value (1/6, not 0.166667)
-        text = text.strip()
-        default = getattr(self._defaults, name)
-        if name == "hidden_layers":
-            parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
-            if not parts:
-                raise ValueError(f"{label}: give at least one layer size, e.g. 30 or 512, 512")
-            try:
-                return tuple(int(p) for p in parts)
-            except ValueError:
-                raise ValueError(
-                    f"{label}: {text!r} is not a list of whole numbers, e.g. 30 or 512, 512"
-                ) from None
-        if not text:
-            raise ValueError(f"{label}: please enter a value")
-        if isinstance(default, int):
-            try:
-                return int(text)
-            except ValueError:
-                try:
-                    number = float(text)
-                except ValueError:
-                    raise ValueError(f"{label}: {text!r} is not a whole number") from None
-                if number.is_integer():
-                    return int(number)
-                raise ValueError(f"{label}: {text!r} is not a whole number") from None
+        from trainer.config import ConfigError
+
         try:
-            number = float(text.replace(",", "."))
-        except ValueError:
-            raise ValueError(f"{label}: {text!r} is not a number") from None
-        if not math.isfinite(number):
-            raise ValueError(f"{label}: {text!r} is not a finite number")
-        return number
+            return declared.parse(text)
+        except ConfigError as error:
+            raise ConfigError(f"{declared.label}: {error}") from None
 
     # ------------------------------------------------------------------ running
     def is_running(self) -> bool:
-        return self.worker is not None and self._state == "running"
+        return self.worker is not None and self._state is DialogState.RUNNING
 
     def start(self) -> bool:
         """Validate the form and start a run; returns False (with a message shown) if it can't."""
@@ -549,7 +462,7 @@ class RetrainDialog(QDialog):
         self.worker.unitWeights.connect(self.unit_weights.show_weights)
         self.validation_view.show_verdicts(None)
         self.worker.finished.connect(self._on_finished)
-        self._set_state("running")
+        self._set_state(DialogState.RUNNING)
         self.phase_label.setText("Starting…")
         self.worker.start()
         self.runStarted.emit()
@@ -565,7 +478,7 @@ class RetrainDialog(QDialog):
 
     @Slot(int, int, int, int, float)
     def _on_batch(self, epoch: int, epochs: int, batch: int, batches: int, loss: float) -> None:
-        if self._state != "running":
+        if self._state is not DialogState.RUNNING:
             return
         self.phase_label.setText(f"Training: epoch {epoch} of {epochs}, running loss {loss:.4f}")
         self.epoch_bar.setRange(0, epochs)
@@ -618,26 +531,22 @@ class RetrainDialog(QDialog):
             self.result_label.setStyleSheet("")
             self.phase_label.setText(f"Finished: {outcome.message}.")
             self.validation_view.show_verdicts(outcome.validation)
-            self._set_state("decide")
+            self._set_state(DialogState.DECIDE)
         else:
-            titles = {
-                "cancelled": "Cancelled",
-                "diverged": "Training diverged",
-                "failed": "Training failed",
-            }
-            self.phase_label.setText(f"{titles.get(outcome.status, outcome.status)}.")
+            title = outcome.status.title
+            self.phase_label.setText(f"{title}.")
             self.result_label.setText(
-                f"{titles.get(outcome.status, outcome.status)}: {outcome.message}. "
-                "The current model stays in use."
+                f"{title}: {outcome.message}. The current model stays in use."
             )
-            self.result_label.setStyleSheet(ERROR_STYLE if outcome.status != "cancelled" else "")
-            self._set_state("idle")
+            cancelled = outcome.status is RunStatus.CANCELLED
+            self.result_label.setStyleSheet("" if cancelled else ERROR_STYLE)
+            self._set_state(DialogState.IDLE)
         self.runEnded.emit(outcome)
 
     def keep(self) -> bool:
         """Save the new model as the user's model and hand it to the app."""
         outcome = self.outcome
-        if self._state != "decide" or outcome is None or not outcome.usable:
+        if self._state is not DialogState.DECIDE or outcome is None or not outcome.usable:
             return False
         from digitpad import model_store
 
@@ -657,30 +566,29 @@ class RetrainDialog(QDialog):
         self.result_label.setStyleSheet(GOOD_STYLE)
         self.current_network = outcome.network
         self.current_accuracy = outcome.test_accuracy
-        self._set_state("idle")
+        self._set_state(DialogState.IDLE)
         self.modelKept.emit(outcome.network, outcome.metadata, path)
         return True
 
     def discard(self) -> None:
-        if self._state != "decide":
+        if self._state is not DialogState.DECIDE:
             return
         self.result_label.setText("Discarded: the current model stays in use.")
         self.result_label.setStyleSheet("")
         if self.outcome is not None:
             self.outcome.network = None
-        self._set_state("idle")
+        self._set_state(DialogState.IDLE)
 
-    def _set_state(self, state: str) -> None:
-        """idle (form editable) | running | decide (keep or discard)."""
+    def _set_state(self, state: DialogState) -> None:
         self._state = state
-        self.form_widget.setEnabled(state == "idle")
-        self.start_button.setVisible(state == "idle")
-        self.cancel_button.setVisible(state == "running")
-        self.cancel_button.setEnabled(state == "running")
-        self.keep_button.setVisible(state == "decide")
-        self.discard_button.setVisible(state == "decide")
+        self.form_widget.setEnabled(state is DialogState.IDLE)
+        self.start_button.setVisible(state is DialogState.IDLE)
+        self.cancel_button.setVisible(state is DialogState.RUNNING)
+        self.cancel_button.setEnabled(state is DialogState.RUNNING)
+        self.keep_button.setVisible(state is DialogState.DECIDE)
+        self.discard_button.setVisible(state is DialogState.DECIDE)
 
-    def state(self) -> str:
+    def state(self) -> DialogState:
         return self._state
 
     def _may_close(self) -> bool:
@@ -703,7 +611,7 @@ class RetrainDialog(QDialog):
             if answer != "Stop the run and close" or not self.is_running():
                 return False
             self.cancel()
-        elif self._state == "decide":
+        elif self._state is DialogState.DECIDE:
             accuracy = self.outcome.test_accuracy if self.outcome is not None else None
             answer = self._ask(
                 "The new model is not kept yet",
@@ -716,7 +624,7 @@ class RetrainDialog(QDialog):
             )
             if answer == "Keep it and close":
                 return self.keep()
-            if answer != "Discard it and close" or self._state != "decide":
+            if answer != "Discard it and close" or self._state is not DialogState.DECIDE:
                 return False
             self.discard()
         return True

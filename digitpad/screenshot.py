@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication
 
 def replay(widget, strokes, fill: float = 0.62) -> None:
     """Draw pen strokes, scaled and centred, on ``widget`` with real mouse events."""
-    from digitpad.selftest import fit_strokes
+    from digitpad.stroke_fitting import fit_strokes
 
     fitted = fit_strokes(strokes, widget.width(), widget.height(), fill)
     left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton

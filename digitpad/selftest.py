@@ -365,19 +365,6 @@ class _Report:
         return ok
 
 
-def fit_strokes(strokes, width: float, height: float, fill: float = 0.6):
-    """Scale and centre ``strokes`` in a ``width`` × ``height`` canvas, as a person would draw."""
-    xs = [x for stroke in strokes for x, _ in stroke]
-    ys = [y for stroke in strokes for _, y in stroke]
-    span = max(max(xs) - min(xs), max(ys) - min(ys), 1e-6)
-    scale = fill * min(width, height) / span
-    cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
-    return [
-        [(width / 2 + (x - cx) * scale, height / 2 + (y - cy) * scale) for x, y in stroke]
-        for stroke in strokes
-    ]
-
-
 def _numba_cache_summary() -> str:
     """Where Numba's cache is and how many of the app's kernels came from it / were compiled now."""
     from numba.core.dispatcher import Dispatcher
@@ -403,6 +390,8 @@ def _numba_cache_summary() -> str:
 def _draw(canvas, strokes) -> None:
     """Draw ``strokes`` on the canvas through its stroke API (what mouse events end up calling)."""
     from PySide6.QtCore import QPointF
+
+    from digitpad.stroke_fitting import fit_strokes
 
     for stroke in fit_strokes(strokes, canvas.width(), canvas.height()):
         canvas.begin_stroke(QPointF(*stroke[0]))

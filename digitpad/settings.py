@@ -1,7 +1,7 @@
 """What the app remembers between starts: for now the MNIST folder the user chose.
 
 Kept as a small JSON file in the per-user config folder (``~/.config/digitpad/settings.json`` on
-Linux), written atomically (temporary file, fsync, rename), so a crash never leaves half a file.
+Linux), written atomically (``trainer.atomic_write``), so a crash never leaves half a file.
 An unreadable or damaged file is treated as empty: the user is asked again, nothing breaks.
 """
 
@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import platformdirs
 
+from trainer.atomic_write import write_atomically
 from trainer.paths import APP_NAME
 
 log = logging.getLogger(__name__)
@@ -35,21 +35,12 @@ def _read() -> dict:
 
 def _write(values: dict) -> None:
     path = settings_path()
-    temporary = None
+    text = json.dumps(values, indent=1).encode("utf-8")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(prefix=".settings.", dir=path.parent)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            json.dump(values, stream, indent=1)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-        temporary = None
+        write_atomically(path, lambda stream: stream.write(text))
     except OSError as error:  # not remembering is no reason to stop the user
         log.warning("could not save the settings in %s: %s", path, error)
-    finally:
-        if temporary is not None:
-            Path(temporary).unlink(missing_ok=True)
 
 
 def remembered_mnist_dir() -> Path | None:

@@ -71,7 +71,11 @@ class SmallModelTrainer(QObject):
             self.failed.emit(f"The small model was not trained: {outcome.message}")
             return
         metadata = {**outcome.metadata, "name": NAME}
-        self.ready.emit(model_store.LoadedModel(outcome.network, metadata, None, "explicit"))
+        self.ready.emit(
+            model_store.LoadedModel(
+                outcome.network, metadata, None, model_store.ModelSource.EXPLICIT
+            )
+        )
 
 
 def add_action(window, menu) -> QAction:

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from trainer.named_values import RunStatus
+
 
 @dataclass
 class TrainingOutcome:
-    status: str  # completed | early_stopped | cancelled | diverged | failed
+    status: RunStatus
     message: str
     network: object | None = None  # only for a usable run
     metadata: dict = field(default_factory=dict)
@@ -34,6 +36,9 @@ class TrainingOutcome:
     notes: tuple[str, ...] = ()
     #: what the new network says about each validation digit (``digitpad.mistakes.Verdicts``)
     validation: object | None = None
+
+    def __post_init__(self) -> None:
+        self.status = RunStatus(self.status)  # "cancelled" from a caller is RunStatus.CANCELLED
 
     @property
     def usable(self) -> bool:
@@ -112,9 +117,6 @@ class TrainingWorker(QObject):
         """Ask the run to stop; it ends with status ``cancelled`` within a fraction of a second."""
         self._cancel.set()
 
-    def is_cancelled(self) -> bool:
-        return self._cancel.is_set()
-
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.isRunning()
 
@@ -129,7 +131,7 @@ class TrainingWorker(QObject):
         try:
             outcome = self._run()
         except Exception as exc:  # anything unexpected ends the run, reported, never a crash
-            outcome = TrainingOutcome("failed", f"training failed: {exc}")
+            outcome = TrainingOutcome(RunStatus.FAILED, f"training failed: {exc}")
         outcome.seconds = time.perf_counter() - started
         self.outcome = outcome
         self.finished.emit(outcome)
@@ -144,9 +146,9 @@ class TrainingWorker(QObject):
         try:
             mnist = load_mnist(self.mnist_dir, download=False)
         except MnistError as exc:
-            return TrainingOutcome("failed", str(exc))
+            return TrainingOutcome(RunStatus.FAILED, str(exc))
         if self._cancel.is_set():
-            return TrainingOutcome(training.CANCELLED, "cancelled before training started")
+            return TrainingOutcome(RunStatus.CANCELLED, "cancelled before training started")
         from trainer import personal
 
         network = (
@@ -176,9 +178,7 @@ class TrainingWorker(QObject):
         seconds = time.perf_counter() - train_started
         if not result.usable:
             status = (
-                result.status
-                if result.status in (training.CANCELLED, training.DIVERGED)
-                else training.DIVERGED
+                RunStatus.CANCELLED if result.status == RunStatus.CANCELLED else RunStatus.DIVERGED
             )
             return TrainingOutcome(status, result.message, epochs=list(result.epochs))
 
@@ -200,13 +200,13 @@ class TrainingWorker(QObject):
                 current = None
         if not np.isfinite(test_eval.loss) and not np.isfinite(test_eval.accuracy):
             return TrainingOutcome(
-                training.DIVERGED,
+                RunStatus.DIVERGED,
                 "the trained network gives non-finite outputs",
                 epochs=list(result.epochs),
             )
         if self._cancel.is_set():  # pressed while the test set was evaluated: still a cancel
             return TrainingOutcome(
-                training.CANCELLED, "cancelled after the last epoch", epochs=list(result.epochs)
+                RunStatus.CANCELLED, "cancelled after the last epoch", epochs=list(result.epochs)
             )
         metadata = training.model_metadata(
             config,
@@ -220,7 +220,7 @@ class TrainingWorker(QObject):
         from digitpad.mistakes import verdicts_for
 
         return TrainingOutcome(
-            result.status,
+            RunStatus(result.status),
             result.message,
             network=network,
             metadata=metadata,

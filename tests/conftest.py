@@ -14,6 +14,51 @@ _os.environ["XDG_CONFIG_HOME"] = _os.path.join(_USER_FOLDERS.name, "config")
 
 import pytest as _pytest  # noqa: E402  (the environment above must be set before anything imports Qt)
 
+# --- MNIST, for the tests that need it ------------------------------------------------------------
+#: The folder named by DIGITPAD_MNIST_DIR when the tests started (some tests remove the variable).
+#: There is no fallback: without it, the tests that need MNIST are skipped and say so.
+_MNIST_DIR = _os.environ.get("DIGITPAD_MNIST_DIR")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "needs_mnist: the test reads the real MNIST files (DIGITPAD_MNIST_DIR); skipped, saying "
+        "so, without them",
+    )
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("needs_mnist") is not None:
+        _mnist_dir_or_skip()
+
+
+def _mnist_dir_or_skip():
+    from pathlib import Path
+
+    if not _MNIST_DIR:
+        _pytest.skip(
+            "DIGITPAD_MNIST_DIR is not set: point it at a folder with the four MNIST files "
+            "(e.g. ../shared/data/mnist)"
+        )
+    folder = Path(_MNIST_DIR).resolve()  # absolute: the README's command gives a relative one
+    if not any((folder / f"t10k-images-idx3-ubyte{gz}").exists() for gz in (".gz", "")):
+        _pytest.skip(f"DIGITPAD_MNIST_DIR names {folder}, which holds no MNIST files")
+    return folder
+
+
+@_pytest.fixture(scope="session")
+def mnist_dir():
+    """The folder with the real MNIST files; the test is skipped (saying why) without it."""
+    return _mnist_dir_or_skip()
+
+
+@_pytest.fixture
+def mnist_env(mnist_dir, monkeypatch):
+    """:func:`mnist_dir`, also named by DIGITPAD_MNIST_DIR for the code under test."""
+    monkeypatch.setenv("DIGITPAD_MNIST_DIR", str(mnist_dir))
+    return mnist_dir
+
 
 @_pytest.fixture(autouse=True)
 def _fresh_user_settings(tmp_path, monkeypatch):
@@ -71,34 +116,15 @@ def window(qtbot, app_user_data, app_random_model):
 
 
 def app_send_strokes(widget, strokes, *, on_move=None):
-    """Draw ``strokes`` (lists of (x, y) widget points) on ``widget`` with real QMouseEvents
-    delivered by ``QApplication.sendEvent``: press, moves with buttons=Left, release.
-    ``on_move(stroke_index, point_index)`` is called after each move event."""
-    from PySide6.QtCore import QEvent, QPointF, Qt
-    from PySide6.QtGui import QMouseEvent
-    from PySide6.QtWidgets import QApplication
+    """Draw ``strokes`` on ``widget`` with real mouse events (:func:`mouse.send_strokes`)."""
+    from mouse import send_strokes
 
-    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
-
-    def send(kind, point, button, buttons):
-        local = QPointF(*point)
-        event = QMouseEvent(
-            kind, local, widget.mapToGlobal(local), button, buttons, Qt.KeyboardModifier.NoModifier
-        )
-        QApplication.sendEvent(widget, event)
-
-    for s, stroke in enumerate(strokes):
-        send(QEvent.Type.MouseButtonPress, stroke[0], left, left)
-        for i, point in enumerate(stroke[1:], start=1):
-            send(QEvent.Type.MouseMove, point, none, left)
-            if on_move is not None:
-                on_move(s, i)
-        send(QEvent.Type.MouseButtonRelease, stroke[-1], left, none)
+    send_strokes(widget, strokes, on_move=on_move)
 
 
 def app_fit_strokes(strokes, width, height, fill=0.7):
     """Scale and centre pen-digit strokes into a ``width`` × ``height`` widget."""
-    from digitpad.selftest import fit_strokes
+    from digitpad.stroke_fitting import fit_strokes
 
     return fit_strokes(strokes, width, height, fill)
 

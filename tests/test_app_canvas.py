@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from mouse import NONE, RIGHT, click, move
 from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QColor, QMouseEvent, QPointingDevice, QTabletEvent
+from PySide6.QtGui import QColor, QPointingDevice, QTabletEvent
 from PySide6.QtWidgets import QApplication
 
 from digitpad.canvas import INK_COLOR, PAPER_COLOR, DrawingCanvas
@@ -85,20 +86,7 @@ def test_undo_redo_whole_strokes_and_clear(canvas, app_draw):
 
 
 def right_click(canvas) -> None:
-    right = Qt.MouseButton.RightButton
-    for kind, buttons in (
-        (QEvent.Type.MouseButtonPress, right),
-        (QEvent.Type.MouseButtonRelease, Qt.MouseButton.NoButton),
-    ):
-        event = QMouseEvent(
-            kind,
-            QPointF(50, 50),
-            canvas.mapToGlobal(QPointF(50, 50)),
-            right,
-            buttons,
-            Qt.KeyboardModifier.NoModifier,
-        )
-        QApplication.sendEvent(canvas, event)
+    click(canvas, (50, 50), RIGHT)
 
 
 def test_right_click_erases_the_last_stroke(canvas, app_draw):
@@ -109,15 +97,7 @@ def test_right_click_erases_the_last_stroke(canvas, app_draw):
 
 
 def test_moves_without_the_left_button_do_not_draw(canvas):
-    event = QMouseEvent(
-        QEvent.Type.MouseMove,
-        QPointF(10, 10),
-        canvas.mapToGlobal(QPointF(10, 10)),
-        Qt.MouseButton.NoButton,
-        Qt.MouseButton.NoButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    QApplication.sendEvent(canvas, event)
+    move(canvas, (10, 10), buttons=NONE)
     assert canvas.is_empty()
 
 

@@ -86,10 +86,10 @@ def test_dialogs_open_big_enough_for_all_their_text(window, qtbot, label_fits, w
         assert not any(label.geometry().intersects(o.geometry()) for o in others)
 
 
-def test_the_mnist_folder_chosen_is_remembered_at_the_next_start(window, qtbot, tmp_path):
+def test_the_mnist_folder_chosen_is_remembered_at_the_next_start(
+    window, qtbot, tmp_path, mnist_dir
+):
     """The folder picked in the MNIST dialog is what the next session's Retrain dialog uses."""
-    import os
-    from pathlib import Path
 
     from digitpad import settings
     from digitpad.mnist_dialog import MnistDialog
@@ -98,9 +98,7 @@ def test_the_mnist_folder_chosen_is_remembered_at_the_next_start(window, qtbot, 
 
     folder = tmp_path / "my mnist"
     folder.mkdir()
-    real = Path(os.environ.get("DIGITPAD_MNIST_DIR", tmp_path / "none"))
-    if not (real / "t10k-images-idx3-ubyte.gz").exists():
-        pytest.skip("needs the MNIST files (DIGITPAD_MNIST_DIR)")
+    real = mnist_dir
     for name in MNIST_FILES:
         (folder / f"{name}.gz").symlink_to((real / f"{name}.gz").resolve())
     assert RetrainDialog().mnist_dir is None

@@ -5,51 +5,28 @@ network view; the small model is a trained 784-30-10 sigmoid network the window 
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
+import mouse
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
 
-MNIST = Path(
-    os.environ.get("DIGITPAD_MNIST_DIR")
-    or Path(__file__).resolve().parents[2] / "shared/data/mnist"
-)
-
-pytestmark = pytest.mark.skipif(
-    not (MNIST / "t10k-images-idx3-ubyte.gz").exists(), reason=f"MNIST is not in {MNIST}"
-)
+pytestmark = pytest.mark.needs_mnist
 
 
 @pytest.fixture
-def mnist_env(monkeypatch):
-    monkeypatch.setenv("DIGITPAD_MNIST_DIR", str(MNIST))
+def mnist_data(mnist_env):
     from trainer.mnist import load_mnist
 
-    return load_mnist(download=False)
+    return load_mnist(mnist_env, download=False)
 
 
 def click(widget, point, button=Qt.MouseButton.LeftButton):
     QTest.qWait(40)  # pyqtgraph's scene drops events closer together than a screen refresh
-    for kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease):
-        QApplication.sendEvent(
-            widget,
-            QMouseEvent(
-                kind,
-                QPointF(point),
-                widget.mapToGlobal(QPointF(point)),
-                button,
-                button if kind == QEvent.Type.MouseButtonPress else Qt.MouseButton.NoButton,
-                Qt.KeyboardModifier.NoModifier,
-            ),
-        )
+    mouse.click(widget, point, button)
 
 
-def test_mistakes_window_counts_lists_and_shows_wrong_digits(window, qtbot, mnist_env):
+def test_mistakes_window_counts_lists_and_shows_wrong_digits(window, qtbot, mnist_data):
     window.resize(1200, 700)
     window.show()
     qtbot.waitExposed(window)
@@ -59,16 +36,16 @@ def test_mistakes_window_counts_lists_and_shows_wrong_digits(window, qtbot, mnis
     qtbot.waitExposed(dialog)
 
     network = window.model.network
-    a = mnist_env.test_images.astype(np.float64)
+    a = mnist_data.test_images.astype(np.float64)
     for w, b in zip(network.weights[:-1], network.biases[:-1]):
         a = np.maximum(a @ w + b, 0)
     logits = a @ network.weights[-1] + network.biases[-1]
     said = logits.argmax(1)
     expected = np.zeros((10, 10), dtype=int)
-    for label, s in zip(mnist_env.test_labels, said):
+    for label, s in zip(mnist_data.test_labels, said):
         expected[label, s] += 1
     np.testing.assert_array_equal(dialog.matrix_plot.matrix, expected)
-    wrong = int((said != mnist_env.test_labels).sum())
+    wrong = int((said != mnist_data.test_labels).sum())
     assert f"gets {wrong:,} wrong" in dialog.summary.text()
 
     browser = dialog.browser
@@ -86,21 +63,21 @@ def test_mistakes_window_counts_lists_and_shows_wrong_digits(window, qtbot, mnis
     assert browser.count() == min(expected[true, chosen], 500)
     for i in range(browser.count()):
         index = browser.item(i).data(Qt.ItemDataRole.UserRole)
-        assert (mnist_env.test_labels[index], dialog.results.said[index]) == (true, chosen)
+        assert (mnist_data.test_labels[index], dialog.results.said[index]) == (true, chosen)
 
     item = browser.item(0)
     index = item.data(Qt.ItemDataRole.UserRole)
     click(browser.viewport(), browser.visualItemRect(item).center())
     np.testing.assert_allclose(
         window.hidden_activations()[0],
-        np.maximum(mnist_env.test_images[index] @ network.weights[0] + network.biases[0], 0),
+        np.maximum(mnist_data.test_images[index] @ network.weights[0] + network.biases[0], 0),
         atol=1e-4,
     )
     assert f"#{index}" in window.network_view.panel.source_label.text()
     dialog.close()
 
 
-def test_load_a_small_model_to_explore_trains_and_uses_one(window, qtbot, mnist_env):
+def test_load_a_small_model_to_explore_trains_and_uses_one(window, qtbot, mnist_data):
     from digitpad.small_model import NAME
     from trainer.config import PRESETS
 

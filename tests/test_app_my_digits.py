@@ -4,7 +4,6 @@ driven by real key and mouse events on the real widgets."""
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import pytest
@@ -145,10 +144,7 @@ def test_ten_thousand_drawings_open_in_under_a_second(window, qtbot, app_user_da
     )
 
 
-@pytest.mark.skipif(
-    not os.environ.get("DIGITPAD_MNIST_DIR"),
-    reason="DIGITPAD_MNIST_DIR is not set: Learn my handwriting needs MNIST",
-)
+@pytest.mark.needs_mnist
 def test_learn_my_handwriting_fine_tunes_shows_before_and_after_and_can_be_kept(
     shown, qtbot, app_draw
 ):

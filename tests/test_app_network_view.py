@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from mouse import send_mouse
 from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QToolButton
+from PySide6.QtWidgets import QToolButton
 
 from digitpad.network_panel import grid_shape
 
@@ -52,10 +52,7 @@ def move_to(widget, point: QPointF, kind=QEvent.Type.MouseMove, button=Qt.MouseB
     """A real mouse event; pyqtgraph's scene drops moves closer together than a screen refresh,
     so wait that long first, as a hand would."""
     QTest.qWait(40)
-    event = QMouseEvent(
-        kind, point, widget.mapToGlobal(point), button, button, Qt.KeyboardModifier.NoModifier
-    )
-    QApplication.sendEvent(widget, event)
+    send_mouse(widget, kind, point, button, button)
 
 
 def unit_point(view, layer: int, unit: int) -> QPointF:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from digitpad.assets import shipped_model_path
 
 from digitpad.app import MainWindow
-from trainer.model_io import shipped_model_path
 from trainer.pen_digits import read_pen_digits
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,37 +1,19 @@
 """Retraining from the menu (digitpad/retrain_dialog.py + training_worker.py) on real MNIST.
 
 The runs are short (a few thousand images, one epoch); MNIST is read from ``$DIGITPAD_MNIST_DIR``
-or ``../shared/data/mnist`` beside the repository.
+(conftest.py's ``mnist_env``; skipped, saying so, without it).
 """
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 import pytest
 
 from digitpad import model_store
 from trainer import paths
 
-REPO = Path(__file__).resolve().parents[1]
-MNIST_DIR = Path(
-    os.environ.get(paths.MNIST_DIR_ENV) or REPO.parent / "shared" / "data" / "mnist"
-).resolve()  # absolute: the README command gives a relative path
-
 pytestmark = pytest.mark.usefixtures("app_user_data")
-
-
-@pytest.fixture
-def mnist_env(monkeypatch):
-    if (
-        not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists()
-        and not (MNIST_DIR / "train-images-idx3-ubyte").exists()
-    ):
-        pytest.skip(f"MNIST not found in {MNIST_DIR}: set {paths.MNIST_DIR_ENV}")
-    monkeypatch.setenv(paths.MNIST_DIR_ENV, str(MNIST_DIR))
-    return MNIST_DIR
 
 
 @pytest.fixture
@@ -53,14 +35,12 @@ def quick(dialog, **changes):
         dialog.set_field(name, value)
 
 
-def test_the_form_has_every_training_setting():
+def test_the_form_has_every_training_setting(dialog):
     import dataclasses
 
-    from digitpad.retrain_dialog import FIELDS
     from trainer.config import TrainingConfig
 
-    names = [name for _, name, _, _ in FIELDS]
-    assert sorted(names) == sorted(f.name for f in dataclasses.fields(TrainingConfig))
+    assert sorted(dialog.fields) == sorted(f.name for f in dataclasses.fields(TrainingConfig))
 
 
 def test_presets_fill_the_form(dialog):

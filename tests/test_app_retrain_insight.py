@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from test_app_mistakes import click, mnist_env  # noqa: F401 (a fixture)
+from test_app_mistakes import click
 from test_app_retrain import quick
 
 
 def test_unit_pictures_follow_the_epochs_and_the_validation_matrix_is_clickable(
     window,
     qtbot,
-    mnist_env,  # noqa: F811 (the fixture imported above)
+    mnist_env,
     app_user_data,
 ):
     dialog = window.open_retrain_dialog()

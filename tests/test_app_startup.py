@@ -25,7 +25,7 @@ def shipped(tmp_path, monkeypatch):
         path,
         {"name": "stand-in shipped", "metrics": {"mnist_test_accuracy": 0.9}},
     )
-    monkeypatch.setattr(model_io, "shipped_model_path", lambda: path)
+    monkeypatch.setattr(model_store, "shipped_model_path", lambda: path)
     return path
 
 
@@ -89,7 +89,7 @@ def test_corrupt_model_option_falls_back(qtbot, shipped, tmp_path):
 
 def test_no_usable_model_at_all_still_starts(qtbot, tmp_path, monkeypatch, app_draw):
     missing = tmp_path / "nowhere" / "model.npz"
-    monkeypatch.setattr(model_io, "shipped_model_path", lambda: missing)
+    monkeypatch.setattr(model_store, "shipped_model_path", lambda: missing)
     window = make_window(qtbot)
     assert window.model.network is None
     assert "No usable model" in window.model_warning()

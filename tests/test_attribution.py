@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from digitpad.assets import shipped_model_path
 
 from trainer.attribution import look_inside
-from trainer.model_io import load_model, shipped_model_path
+from trainer.model_io import load_model
 from trainer.network import Network
 from trainer.pen_digits import read_pen_digits
 from trainer.strokes_to_input import strokes_to_input

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import gzip
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,12 +27,9 @@ AFFINE_ONLY = AugmentParams(elastic_probability=0.0, max_translation=0.0)
 
 
 @pytest.fixture(scope="module")
-def mnist() -> np.ndarray:
+def mnist(mnist_dir) -> np.ndarray:
     """The first N_MNIST training images as (n, 784) float32 in [0, 1]."""
-    folder = os.environ.get("DIGITPAD_MNIST_DIR")
-    if not folder:
-        pytest.skip("DIGITPAD_MNIST_DIR is not set: no MNIST files to test augmentation on")
-    path = Path(folder) / "train-images-idx3-ubyte.gz"
+    path = mnist_dir / "train-images-idx3-ubyte.gz"
     with gzip.open(path, "rb") as f:
         header = np.frombuffer(f.read(16), dtype=">u4")
         assert header[0] == 2051 and tuple(header[2:]) == (28, 28), f"{path}: not MNIST images"

@@ -13,10 +13,7 @@ import pytest
 from trainer.model_io import load_model
 
 PEN_DIGITS = Path(__file__).resolve().parents[2] / "shared/data/pen-digits-dev.jsonl.gz"
-needs_mnist = pytest.mark.skipif(
-    not os.environ.get("DIGITPAD_MNIST_DIR"),
-    reason="DIGITPAD_MNIST_DIR is not set: point it at a folder with the four MNIST files",
-)
+needs_mnist = pytest.mark.needs_mnist
 
 
 def run(module, *args, env=None):
@@ -30,9 +27,7 @@ def run(module, *args, env=None):
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    if not os.environ.get("DIGITPAD_MNIST_DIR"):
-        pytest.skip("DIGITPAD_MNIST_DIR is not set: point it at a folder with the four MNIST files")
+def trained(tmp_path_factory, mnist_dir):
     out = tmp_path_factory.mktemp("cli") / "nielsen.npz"
     done = run(
         "trainer.train_cli",
@@ -144,11 +139,9 @@ def test_train_without_out_says_it_saves_nothing_and_says_1_epoch(tmp_path):
     assert done.stdout.splitlines()[-1].startswith("No --out given: the trained model is not saved")
 
 
-def test_eval_reads_only_the_test_set(tmp_path, monkeypatch):
+def test_eval_reads_only_the_test_set(tmp_path, monkeypatch, mnist_dir):
     """The two test files alone are enough: the training set is neither read nor downloaded."""
-    mnist = os.environ.get("DIGITPAD_MNIST_DIR")
-    if not mnist:
-        pytest.skip("DIGITPAD_MNIST_DIR is not set: point it at a folder with the four MNIST files")
+    mnist = mnist_dir
     only_test = tmp_path / "only-test"
     only_test.mkdir()
     for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):

@@ -18,35 +18,14 @@ import time
 
 import numpy as np
 import pytest
+from mouse import LEFT, NONE, RIGHT, move, press, release
+from mouse import send_mouse as mouse
 from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from digitpad.live_predictor import compute
 
 pytestmark = pytest.mark.usefixtures("app_user_data")
-
-LEFT, RIGHT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton, Qt.MouseButton.NoButton
-
-
-def mouse(widget, kind, point, button=NONE, buttons=NONE) -> None:
-    local = QPointF(*point)
-    event = QMouseEvent(
-        kind, local, widget.mapToGlobal(local), button, buttons, Qt.KeyboardModifier.NoModifier
-    )
-    QApplication.sendEvent(widget, event)
-
-
-def press(widget, point, button=LEFT):
-    mouse(widget, QEvent.Type.MouseButtonPress, point, button, button)
-
-
-def move(widget, point, buttons=LEFT):
-    mouse(widget, QEvent.Type.MouseMove, point, NONE, buttons)
-
-
-def release(widget, point, button=LEFT):
-    mouse(widget, QEvent.Type.MouseButtonRelease, point, button, NONE)
 
 
 @pytest.fixture
@@ -261,21 +240,11 @@ def test_random_storm_of_events(window, qtbot):
 
 
 def test_a_stroke_drawn_while_a_retraining_run_finishes_and_is_kept(
-    window, qtbot, monkeypatch, app_user_data
+    window, qtbot, monkeypatch, app_user_data, mnist_dir
 ):
     """The pen keeps moving while a real (short) run ends, while its model is kept and after:
     every activation shown comes from the network in use at that moment — none from the old one
     once the new one is in."""
-    import os
-
-    from trainer import paths
-
-    mnist_dir = os.environ.get(paths.MNIST_DIR_ENV)
-    if not mnist_dir:
-        pytest.skip(
-            f"{paths.MNIST_DIR_ENV} is not set: point it at a folder with the four MNIST "
-            "files (e.g. /work/shared/data/mnist)"
-        )
     canvas, old = window.canvas, window.model.network
     shown = []
     window.predictor.predicted.connect(

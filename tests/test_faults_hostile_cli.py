@@ -20,10 +20,7 @@ from trainer.model_io import ModelFileError, load_model, save_model
 from trainer.network import Network
 
 NO_MNIST = ["--mnist-dir", "/nonexistent/mnist", "--no-download"]
-needs_mnist = pytest.mark.skipif(
-    not os.environ.get("DIGITPAD_MNIST_DIR"),
-    reason="DIGITPAD_MNIST_DIR is not set: point it at MNIST",
-)
+needs_mnist = pytest.mark.needs_mnist
 
 
 def _train(capsys, *args) -> tuple[int, str]:

@@ -187,7 +187,7 @@ def test_an_mnist_gzip_bomb_is_refused_before_it_is_held(tmp_path):
 
 _PREDICT = (
     "import numpy as np; from trainer.model_io import load_model; "
-    "from trainer.paths import shipped_model_path; "
+    "from digitpad.assets import shipped_model_path; "
     "n, _ = load_model(shipped_model_path()); "
     "print(n.predict(np.linspace(0, 1, 784, dtype=np.float32)))"
 )

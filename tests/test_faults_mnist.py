@@ -27,11 +27,10 @@ import pytest
 from event_loop import Heartbeat
 from local_mirror import LocalServer, isolate_downloads, real_gz_files, send, send_slowly
 
-from trainer import mnist_download, paths
+from trainer import mnist_download
 from trainer.mnist import MNIST_FILES, MnistError, find_mnist_dir, load_mnist
 from trainer.mnist_download import MIRRORS_ENV, download_mnist
 
-REAL_MNIST_DIR = os.environ.get(paths.MNIST_DIR_ENV)
 REPO = Path(__file__).resolve().parents[1]
 FIRST = f"{MNIST_FILES[0]}.gz"  # the file every download starts with
 
@@ -139,8 +138,8 @@ class FaultyMirror(LocalServer):
 
 
 @pytest.fixture(scope="module")
-def real_files() -> dict[str, bytes] | None:
-    return real_gz_files(REAL_MNIST_DIR) if REAL_MNIST_DIR else None
+def real_files(mnist_dir) -> dict[str, bytes]:
+    return real_gz_files(mnist_dir)
 
 
 @pytest.fixture
@@ -152,11 +151,6 @@ def mirror(real_files):
 
 @pytest.fixture
 def needs_real(real_files):
-    if real_files is None:
-        pytest.skip(
-            f"{paths.MNIST_DIR_ENV} is not set: point it at a folder with the four MNIST "
-            "files (e.g. /work/shared/data/mnist) so the mirror can serve good ones"
-        )
     return real_files
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from digitpad import model_store
 from trainer import eval_cli, model_io
 from trainer.model_io import ModelFileError, load_model, save_model
 from trainer.network import Network
@@ -266,7 +267,7 @@ def test_digitpad_eval_command_refuses_without_a_traceback(bad_models, tmp_path)
 
 @pytest.fixture
 def shipped(good_model, monkeypatch):
-    monkeypatch.setattr(model_io, "shipped_model_path", lambda: good_model)
+    monkeypatch.setattr(model_store, "shipped_model_path", lambda: good_model)
     return good_model
 
 

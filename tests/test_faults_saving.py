@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trainer import model_io
+from trainer import atomic_write, model_io
 from trainer.model_io import ModelFileError, load_model, save_model
 from trainer.network import Network
 
@@ -300,7 +300,7 @@ def test_save_as_into_an_unwritable_folder_tells_the_user(
     def refuse(*args, **kwargs):  # what creating a file meets in a folder the user may not write to
         raise PermissionError(errno.EACCES, "Permission denied", str(path.parent))
 
-    monkeypatch.setattr(model_io, "_create_new", refuse)
+    monkeypatch.setattr(atomic_write, "create_new", refuse)
     assert not window.save_model(path)
     title, text = warnings_shown[-1]
     assert str(path) in text and "Permission denied" in text
@@ -413,7 +413,7 @@ def test_sigkill_during_saves_always_leaves_the_last_good_model(tmp_path, monkey
     from digitpad import model_store
 
     monkeypatch.setattr(model_store, "user_model_path", lambda: path)
-    monkeypatch.setattr(model_io, "shipped_model_path", lambda: tmp_path / "no-shipped.npz")
+    monkeypatch.setattr(model_store, "shipped_model_path", lambda: tmp_path / "no-shipped.npz")
     leftovers = sorted(tmp_path.glob(".model.npz.*.tmp"))
     old = time.time() - 3600
     for leftover in leftovers[1:]:

@@ -24,24 +24,13 @@ import pytest
 from event_loop import Heartbeat
 from synthetic_data import separable
 
-from trainer import paths, train_cli
+from trainer import train_cli
 from trainer.config import PRESETS, ConfigError, TrainingConfig
 from trainer.model_io import load_model, save_model
 from trainer.network import Network
 from trainer.training import CANCELLED, DIVERGED, network_for, train
 
 REPO = Path(__file__).resolve().parents[1]
-REAL_MNIST_DIR = os.environ.get(paths.MNIST_DIR_ENV)
-
-
-@pytest.fixture
-def mnist_env():
-    if not REAL_MNIST_DIR:
-        pytest.skip(
-            f"{paths.MNIST_DIR_ENV} is not set: point it at a folder with the four MNIST "
-            "files (e.g. /work/shared/data/mnist)"
-        )
-    return Path(REAL_MNIST_DIR)
 
 
 # --- hyperparameters out of range ---------------------------------------------------------------
@@ -53,8 +42,8 @@ FORM_ENTRIES = [
     ("learning_rate", "0", "the learning rate must be a number above 0"),
     ("learning_rate", "-0.5", "the learning rate must be a number above 0"),
     ("epochs", "-3", "epochs must be a whole number from 1 to 10000"),
-    ("hidden_layers", "", "Hidden layers: give at least one layer size"),
-    ("hidden_layers", " , ", "Hidden layers: give at least one layer size"),
+    ("hidden_layers", "", "Hidden layers: give at least one hidden layer"),
+    ("hidden_layers", " , ", "Hidden layers: give at least one hidden layer"),
     ("hidden_layers", "0", "hidden layer sizes must be whole numbers from 1 to 8192"),
     ("validation_share", "0", "the validation share must be between 0 and 1"),
     ("validation_share", "1", "the validation share must be between 0 and 1"),
@@ -113,7 +102,7 @@ CLI_OPTIONS = [
     (["--validation-share", "1"], "validation share"),
     (["--lr", "fast"], "invalid float value: 'fast'"),
     (["--batch-size", "1.5"], "invalid int value: '1.5'"),
-    (["--hidden", "30,x"], "--hidden takes whole numbers"),
+    (["--hidden", "30,x"], "--hidden: '30,x' is not a list of whole numbers"),
 ]
 
 

@@ -7,7 +7,6 @@ others build small IDX files of their own.
 from __future__ import annotations
 
 import gzip
-import os
 import struct
 import time
 from pathlib import Path
@@ -25,9 +24,6 @@ from trainer.mnist import (
     validation_split,
 )
 
-#: Read at import: the autouse fixture below removes the variable from the environment.
-REAL_MNIST_DIR = os.environ.get(paths.MNIST_DIR_ENV)
-
 TRAIN_LABEL_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_LABEL_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
@@ -43,13 +39,8 @@ def isolated_mnist_env(monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def real_dir() -> Path:
-    if not REAL_MNIST_DIR:
-        pytest.skip(
-            f"{paths.MNIST_DIR_ENV} is not set: point it at a folder with the four MNIST files "
-            "(e.g. /work/shared/data/mnist) to run the tests on the real data"
-        )
-    return Path(REAL_MNIST_DIR)
+def real_dir(mnist_dir) -> Path:
+    return mnist_dir
 
 
 def real_file(real_dir: Path, name: str) -> Path:

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 import local_mirror
 import pytest
 
-from trainer import paths
 from trainer.mnist import MNIST_FILES, MnistError, load_mnist
 from trainer.mnist_download import (
     DEFAULT_MIRRORS,
@@ -26,9 +25,6 @@ from trainer.mnist_download import (
     download_mnist,
     mirror_list,
 )
-
-#: Read at import: the autouse fixture below removes the variable from the environment.
-REAL_MNIST_DIR = os.environ.get(paths.MNIST_DIR_ENV)
 
 GZ_NAMES = [f"{name}.gz" for name in MNIST_FILES]
 
@@ -40,14 +36,9 @@ def isolated_mnist_env(monkeypatch, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def real_gz_files() -> dict[str, bytes]:
+def real_gz_files(mnist_dir) -> dict[str, bytes]:
     """The four real files as gzip bytes, keyed by ``NAME.gz``."""
-    if not REAL_MNIST_DIR:
-        pytest.skip(
-            f"{paths.MNIST_DIR_ENV} is not set: point it at a folder with the four MNIST files "
-            "(e.g. /work/shared/data/mnist) so the test mirror can serve them"
-        )
-    return local_mirror.real_gz_files(REAL_MNIST_DIR)
+    return local_mirror.real_gz_files(mnist_dir)
 
 
 class MirrorServer(local_mirror.LocalServer):

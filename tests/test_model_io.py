@@ -8,7 +8,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from trainer import model_io
+from trainer import atomic_write, model_io
 from trainer.model_io import ModelFileError, load_model, save_model
 from trainer.network import Network
 
@@ -86,7 +86,7 @@ def test_saving_into_an_unwritable_folder_is_a_clear_error(saved, network, monke
     def refuse(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(model_io, "_create_new", refuse)
+    monkeypatch.setattr(atomic_write, "create_new", refuse)
     with pytest.raises(ModelFileError, match="could not save .*Permission denied"):
         save_model(network, saved)
     assert saved.read_bytes() == before

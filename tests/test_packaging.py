@@ -278,7 +278,7 @@ def test_source_import_and_predict_when_nothing_is_writable(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "predicted" in result.stdout
-    assert result.stdout.splitlines()[0].endswith("trainer.paths.NoCacheLocator")
+    assert result.stdout.splitlines()[0].endswith("trainer.numba_cache.NoCacheLocator")
 
 
 INFER_FROM_COPY = textwrap.dedent("""
@@ -296,34 +296,81 @@ INFER_FROM_COPY = textwrap.dedent("""
 """)
 
 
-@needs_locator_classes
-def test_editing_a_kernel_module_recompiles_the_kernels_that_call_it(tmp_path):
-    """network.infer calls kernels from kernels.py, and Numba compiles them into it. A change to
-    kernels.py alone must not leave the cached infer running the old kernels."""
+def _trainer_copy(tmp_path: Path) -> Path:
+    """A folder holding a copy of the trainer package (the tests edit the copy)."""
     copy = tmp_path / "copy"
     shutil.copytree(
         ROOT / "trainer", copy / "trainer", ignore=shutil.ignore_patterns("__pycache__")
     )
+    return copy
+
+
+def _run_on_copy(script: Path, copy: Path, env: dict) -> str:
+    """Run ``script`` with a copy of the trainer (in ``copy``) first on sys.path; its output."""
+    result = subprocess.run(
+        [sys.executable, str(script), str(copy)],
+        cwd=copy.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+@needs_locator_classes
+def test_editing_a_kernel_module_recompiles_the_kernels_that_call_it(tmp_path):
+    """network.infer calls kernels from kernels.py, and Numba compiles them into it. A change to
+    kernels.py alone must not leave the cached infer running the old kernels."""
+    copy = _trainer_copy(tmp_path)
     script = tmp_path / "infer_from_copy.py"
     script.write_text(INFER_FROM_COPY)
     env = clean_env(NUMBA_CACHE_DIR=str(tmp_path / "cache"), HOME=str(tmp_path / "home"))
 
     def run() -> str:
-        result = subprocess.run(
-            [sys.executable, str(script), str(copy)],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert result.returncode == 0, result.stderr
-        return result.stdout.strip()
+        return _run_on_copy(script, copy, env)
 
     assert run() == "SourceTreeCacheLocator hits 0 misses 1"
     assert run() == "SourceTreeCacheLocator hits 1 misses 0"
     kernels = copy / "trainer" / "kernels.py"
     kernels.write_text(kernels.read_text() + "\n# an edit\n")
+    assert run() == "SourceTreeCacheLocator hits 0 misses 1"
+
+
+SUB_PACKAGE_KERNEL = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, sys.argv[1])
+    from trainer.layer.twice import twice
+    assert twice(21) == 42
+    print(type(twice._cache._impl.locator).__name__,
+          "hits", sum(twice.stats.cache_hits.values()),
+          "misses", sum(twice.stats.cache_misses.values()))
+""")
+
+
+@needs_locator_classes
+def test_kernels_in_a_sub_package_are_stamped_by_every_module_of_the_trainer(tmp_path):
+    """A kernel in a sub-package of trainer gets the source-tree locator, and an edit to another
+    module of a sub-package recompiles it (the stamp walks the whole tree, not trainer/*.py)."""
+    copy = _trainer_copy(tmp_path)
+    layer = copy / "trainer" / "layer"
+    layer.mkdir()
+    (layer / "__init__.py").write_text("")
+    (layer / "other.py").write_text("ANSWER = 42\n")
+    (layer / "twice.py").write_text(
+        "from numba import njit\n\n\n@njit(cache=True)\ndef twice(x):\n    return 2 * x\n"
+    )
+    script = tmp_path / "sub_package_kernel.py"
+    script.write_text(SUB_PACKAGE_KERNEL)
+    env = clean_env(NUMBA_CACHE_DIR=str(tmp_path / "cache"), HOME=str(tmp_path / "home"))
+
+    def run() -> str:
+        return _run_on_copy(script, copy, env)
+
+    assert run() == "SourceTreeCacheLocator hits 0 misses 1"
+    assert run() == "SourceTreeCacheLocator hits 1 misses 0"
+    (layer / "other.py").write_text("ANSWER = 43\n")
     assert run() == "SourceTreeCacheLocator hits 0 misses 1"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -18,10 +17,7 @@ from trainer.pen_digits import NOT_A_DIGIT, PenDigit, write_pen_digits
 from trainer.personal import COPIES, fine_tune, personal_set
 from trainer.strokes_to_input import strokes_to_input
 
-needs_mnist = pytest.mark.skipif(
-    not os.environ.get("DIGITPAD_MNIST_DIR"),
-    reason="DIGITPAD_MNIST_DIR is not set: point it at a folder with the four MNIST files",
-)
+needs_mnist = pytest.mark.needs_mnist
 
 BAR = ((10.0, 50.0), (90.0, 50.0))  # a horizontal bar: no digit looks like it
 CROSS = (((10.0, 10.0), (90.0, 90.0)), ((90.0, 10.0), (10.0, 90.0)))

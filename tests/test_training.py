@@ -1,6 +1,5 @@
 """The training loop: it learns, it is reproducible, and it ends cleanly when it must."""
 
-import os
 import threading
 
 import numpy as np
@@ -20,17 +19,14 @@ from trainer.training import (
     train,
 )
 
-needs_mnist = pytest.mark.skipif(
-    not os.environ.get("DIGITPAD_MNIST_DIR"),
-    reason="DIGITPAD_MNIST_DIR is not set: point it at a folder with the four MNIST files",
-)
+needs_mnist = pytest.mark.needs_mnist
 
 
 @pytest.fixture(scope="module")
-def mnist():
+def mnist(mnist_dir):
     from trainer.mnist import load_mnist
 
-    return load_mnist(download=False)
+    return load_mnist(mnist_dir, download=False)
 
 
 def _small(mnist, config, n=6000):

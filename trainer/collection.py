@@ -25,7 +25,6 @@ import fcntl
 import json
 import os
 import stat
-import tempfile
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from trainer import paths
-from trainer.model_io import _fsync_directory as fsync_directory
+from trainer.atomic_write import write_atomically
 from trainer.pen_digits import (
     MAX_TEXT_BYTES,
     NOT_A_DIGIT,
@@ -358,23 +357,8 @@ class Collection:
 
     def _write(self, drawings: list[Drawing]) -> None:
         payload = "".join(d.to_json() + "\n" for d in drawings).encode("utf-8")
-        folder = self.path.parent
         try:
-            descriptor, temporary = tempfile.mkstemp(
-                prefix=f".{self.path.name}.", suffix=".tmp", dir=folder
-            )
-            try:
-                with os.fdopen(descriptor, "wb") as stream:
-                    stream.write(payload)
-                    stream.flush()
-                    os.fsync(stream.fileno())
-                os.chmod(temporary, 0o644)
-                os.replace(temporary, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temporary)
-                raise
-            fsync_directory(folder)
+            write_atomically(self.path, lambda stream: stream.write(payload))
         except OSError as error:
             raise CollectionError(
                 f"could not save {self.path} ({error.strerror or error}); it is unchanged"

@@ -1,8 +1,11 @@
-"""Hyperparameters of a training run, their validation, and the named presets.
+"""Hyperparameters of a training run: one declaration per setting, its validation, the presets.
 
-``TrainingConfig.validate()`` is the one place that decides what a legal run is: the command line
-and the app's retrain dialog both call it before anything starts, so both refuse the same things
-with the same message.
+Every ``TrainingConfig`` field is declared once, with :func:`setting`: its rule (a choice, a range,
+on/off, layer sizes), its label and group in the Retrain dialog, its command-line option and help,
+and the noun its error messages use. ``TrainingConfig.validate()``, ``digitpad-train``'s options
+(``trainer.train_cli``) and the Retrain dialog's form (``digitpad.retrain_dialog``) are all derived
+from these declarations (as scikit-learn derives its checks from ``_parameter_constraints``), so
+the command line and the dialog refuse the same things with the same message.
 """
 
 from __future__ import annotations
@@ -21,63 +24,395 @@ MNIST_TRAINING_IMAGES = 60000
 SCHEDULES = ("constant", "exponential", "cosine")
 #: The share of "not a digit" samples that ``--negatives`` and the Retrain dialog's box switch on.
 NEGATIVES_SHARE = 0.15
+NO_HIDDEN_LAYER = "give at least one hidden layer, e.g. 30 or 512, 512"
 
 
 class ConfigError(ValueError):
     """A hyperparameter is out of range; the message says which and what is allowed."""
 
 
+# --- the rules a setting's value follows ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of a few names."""
+
+    values: tuple[str, ...]
+
+    def problem(self, noun: str, value) -> str | None:
+        if value in self.values:
+            return None
+        return f"unknown {noun} {value!r}; choose one of {', '.join(self.values)}"
+
+
+@dataclass(frozen=True)
+class Flag:
+    """On or off."""
+
+    def problem(self, noun: str, value) -> str | None:
+        return None if isinstance(value, bool) else f"{noun} must be true or false, got {value!r}"
+
+
+@dataclass(frozen=True)
+class Range:
+    """A number from ``low`` to ``high`` (``None``: no upper bound); an open end excludes itself.
+    ``text`` words the range when the interval notation would read badly."""
+
+    low: float
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    whole: bool = False
+    text: str = ""
+
+    def contains(self, value) -> bool:
+        if not (_is_int(value) if self.whole else _is_number(value)):
+            return False
+        above = value > self.low if self.low_open else value >= self.low
+        below = self.high is None or (value < self.high if self.high_open else value <= self.high)
+        return above and below
+
+    def describe(self) -> str:
+        if self.text:
+            return self.text
+        if self.whole:
+            return (
+                f"a whole number ≥ {self.low}"
+                if self.high is None
+                else f"a whole number from {self.low} to {self.high}"
+            )
+        return (
+            f"in {'(' if self.low_open else '['}{self.low:g}, "
+            f"{self.high:g}{')' if self.high_open else ']'}"
+        )
+
+    def problem(self, noun: str, value) -> str | None:
+        return None if self.contains(value) else f"{noun} must be {self.describe()}, got {value!r}"
+
+    def parse(self, text: str):
+        """The number typed as ``text``: whole numbers may be typed as 3.0, a decimal comma is
+        accepted."""
+        if not text:
+            raise ConfigError("please enter a value")
+        if self.whole:
+            try:
+                return int(text)
+            except ValueError:
+                try:
+                    number = float(text)
+                except ValueError:
+                    raise ConfigError(f"{text!r} is not a whole number") from None
+                if number.is_integer():
+                    return int(number)
+                raise ConfigError(f"{text!r} is not a whole number") from None
+        try:
+            number = float(text.replace(",", "."))
+        except ValueError:
+            raise ConfigError(f"{text!r} is not a number") from None
+        if not math.isfinite(number):
+            raise ConfigError(f"{text!r} is not a finite number")
+        return number
+
+
+@dataclass(frozen=True)
+class LayerSizes:
+    """The sizes of the hidden layers: at least one, each from 1 to ``limits.MAX_LAYER_SIZE``."""
+
+    def problem(self, noun: str, value) -> str | None:
+        if len(value) < 1:
+            return NO_HIDDEN_LAYER
+        for size in value:
+            if not (_is_int(size) and 1 <= size <= limits.MAX_LAYER_SIZE):
+                return (
+                    f"{noun} must be whole numbers from 1 to {limits.MAX_LAYER_SIZE}, got {size!r}"
+                )
+        return None
+
+    def parse(self, text: str) -> tuple[int, ...]:
+        return parse_layer_sizes(text)
+
+
+def parse_layer_sizes(text: str) -> tuple[int, ...]:
+    """``"512, 512"`` -> ``(512, 512)``; commas, semicolons or spaces separate the sizes. The one
+    parser of layer sizes typed by people (``--hidden``, the Retrain dialog)."""
+    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
+    if not parts:
+        raise ConfigError(NO_HIDDEN_LAYER)
+    try:
+        return tuple(int(p) for p in parts)
+    except ValueError:
+        raise ConfigError(
+            f"{text.strip()!r} is not a list of whole numbers, e.g. 30 or 512, 512"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One training setting, declared once (see :func:`setting`); ``name`` is its field's name."""
+
+    rule: Choice | Flag | Range | LayerSizes
+    noun: str  # how error messages name it: "the learning rate"
+    label: str  # the Retrain dialog's label
+    group: str  # the Retrain dialog's group box
+    option: str  # digitpad-train's option, e.g. "--lr"
+    help: str  # digitpad-train's help; for a choice, what comes before the list of choices
+    metavar: str | None = None
+    tip: str = ""  # the Retrain dialog's tooltip
+    #: A share switched on and off (a check box, ``--x/--no-x``): the value when on; off is 0.
+    switched: float | None = None
+    name: str = ""
+
+    def problem(self, value) -> str | None:
+        """What is wrong with ``value`` for this setting, in words, or None."""
+        return self.rule.problem(self.noun, value)
+
+    def parse(self, text: str):
+        """The value typed as ``text``; ConfigError (without the setting's name) if it is none."""
+        return self.rule.parse(text.strip())
+
+    def help_text(self) -> str:
+        """The command line's help: a choice lists its values ("sgd, momentum or adam")."""
+        if not isinstance(self.rule, Choice):
+            return self.help
+        *first, last = self.rule.values
+        listed = f"{', '.join(first)} or {last}"
+        return f"{self.help}: {listed}" if self.help else listed
+
+
+def setting(default, rule, **declaration) -> dataclasses.Field:
+    """A ``TrainingConfig`` field with its default and its :class:`Setting` declaration."""
+    return dataclasses.field(default=default, metadata={"setting": Setting(rule, **declaration)})
+
+
+def settings(config_type: type | None = None) -> tuple[Setting, ...]:
+    """Every setting of ``config_type`` (``TrainingConfig`` by default), in the fields' order."""
+    return tuple(
+        dataclasses.replace(field.metadata["setting"], name=field.name)
+        for field in dataclasses.fields(config_type or TrainingConfig)
+    )
+
+
+_SHARE = Range(0, 1, high_open=True)  # a share that may be 0 but never everything
+
+
 @dataclass(frozen=True)
 class TrainingConfig:
-    """Everything that defines a training run.
+    """Everything that defines a training run. Each field's declaration says what it is and what
+    values it takes; ``lr_schedule`` exponential is η·decayᵉᵖᵒᶜʰ, cosine takes η to 0 along the run;
+    early stopping restores the best epoch's weights; ``negatives`` above 0 gives the network an
+    eleventh output, "not a digit" (``trainer.negatives``)."""
 
-    hidden_layers      sizes of the hidden layers, e.g. (30,) or (512, 512)
-    hidden_activation  sigmoid | tanh | relu
-    output_activation  sigmoid | softmax
-    cost               quadratic | cross_entropy
-    init               normal (N(0,1), Nielsen) | he | glorot
-    optimizer          sgd | momentum | adam
-    learning_rate      η
-    momentum           μ, for the momentum optimiser
-    weight_decay       L2 penalty λ added to the weight gradient (biases are spared)
-    dropout            probability of dropping a hidden unit during training, in [0, 1)
-    batch_size         mini-batch size m
-    epochs             passes over the training set
-    lr_schedule        constant | exponential (η·decayᵉᵖᵒᶜʰ) | cosine (η → 0 along the run)
-    lr_decay           the factor of the exponential schedule, in (0, 1]
-    validation_share   share of the 60 000 training images held out for validation, in (0, 1)
-    early_stopping     stop after this many epochs without a better validation loss; 0 = never.
-                       The best epoch's weights are restored.
-    augment            random affine + elastic distortions of the training images every epoch
-    slashed_zeros      share of the training zeros given a slash (Ø) every epoch, in [0, 1)
-    negatives          share of the training samples that are synthesised non-digits (letters,
-                       scribbles, overlapping digits; ``trainer.negatives``), in [0, 0.5); above 0
-                       the network gets an eleventh output, "not a digit"
-    train_subset       use only this many training images (0 = all): for quick trials and tests
-    seed               seeds initialisation, shuffling, dropout and augmentation
-    """
-
-    hidden_layers: tuple[int, ...] = (30,)
-    hidden_activation: str = "sigmoid"
-    output_activation: str = "sigmoid"
-    cost: str = "quadratic"
-    init: str = "normal"
-    optimizer: str = "sgd"
-    learning_rate: float = 3.0
-    momentum: float = 0.9
-    weight_decay: float = 0.0
-    dropout: float = 0.0
-    batch_size: int = 10
-    epochs: int = 30
-    lr_schedule: str = "constant"
-    lr_decay: float = 1.0
-    validation_share: float = 0.1
-    early_stopping: int = 0
-    augment: bool = False
-    slashed_zeros: float = 0.0
-    negatives: float = 0.0
-    train_subset: int = 0
-    seed: int = 0
+    hidden_layers: tuple[int, ...] = setting(
+        (30,),
+        LayerSizes(),
+        noun="hidden layer sizes",
+        label="Hidden layers",
+        group="Network",
+        option="--hidden",
+        metavar="SIZES",
+        help="hidden layer sizes, comma-separated, e.g. 512,512",
+        tip="Sizes of the hidden layers, e.g. 30 or 512, 512",
+    )
+    hidden_activation: str = setting(
+        "sigmoid",
+        Choice(kernels.HIDDEN_ACTIVATIONS),
+        noun="hidden activation",
+        label="Hidden activation",
+        group="Network",
+        option="--activation",
+        help="hidden activation",
+    )
+    output_activation: str = setting(
+        "sigmoid",
+        Choice(kernels.OUTPUT_ACTIVATIONS),
+        noun="output activation",
+        label="Output activation",
+        group="Network",
+        option="--output-activation",
+        help="",
+    )
+    cost: str = setting(
+        "quadratic",
+        Choice(tuple(kernels.COSTS)),
+        noun="cost",
+        label="Cost",
+        group="Network",
+        option="--cost",
+        help="",
+    )
+    init: str = setting(
+        "normal",
+        Choice(INITIALISATIONS),
+        noun="initialisation",
+        label="Initialisation",
+        group="Network",
+        option="--init",
+        help="weight initialisation",
+        tip="How the weights start out",
+    )
+    optimizer: str = setting(
+        "sgd",
+        Choice(tuple(KINDS)),
+        noun="optimiser",
+        label="Optimiser",
+        group="Optimisation",
+        option="--optimizer",
+        help="",
+    )
+    learning_rate: float = setting(
+        3.0,
+        Range(0, 1000, low_open=True, text="a number above 0 (at most 1000)"),
+        noun="the learning rate",
+        label="Learning rate η",
+        group="Optimisation",
+        option="--lr",
+        help="learning rate η",
+    )
+    momentum: float = setting(
+        0.9,
+        _SHARE,
+        noun="momentum",
+        label="Momentum μ",
+        group="Optimisation",
+        option="--momentum",
+        help="momentum μ (momentum optimiser)",
+        tip="Only used by the momentum optimiser",
+    )
+    weight_decay: float = setting(
+        0.0,
+        _SHARE,
+        noun="weight decay",
+        label="Weight decay λ",
+        group="Optimisation",
+        option="--weight-decay",
+        help="L2 weight decay λ",
+        tip="L2 penalty on the weights (biases are spared)",
+    )
+    dropout: float = setting(
+        0.0,
+        _SHARE,
+        noun="dropout",
+        label="Dropout",
+        group="Optimisation",
+        option="--dropout",
+        help="dropout rate of the hidden layers",
+        tip="Probability of dropping a hidden unit, in [0, 1)",
+    )
+    batch_size: int = setting(
+        10,
+        Range(1, MNIST_TRAINING_IMAGES, whole=True),
+        noun="the batch size",
+        label="Batch size",
+        group="Optimisation",
+        option="--batch-size",
+        help="mini-batch size",
+    )
+    epochs: int = setting(
+        30,
+        Range(1, 10000, whole=True),
+        noun="epochs",
+        label="Epochs",
+        group="Optimisation",
+        option="--epochs",
+        help="number of epochs",
+    )
+    lr_schedule: str = setting(
+        "constant",
+        Choice(SCHEDULES),
+        noun="learning-rate schedule",
+        label="η schedule",
+        group="Optimisation",
+        option="--schedule",
+        help="learning-rate schedule",
+        tip="constant, exponential (η·decay^epoch) or cosine",
+    )
+    lr_decay: float = setting(
+        1.0,
+        Range(0, 1, low_open=True),
+        noun="the learning-rate decay",
+        label="η decay",
+        group="Optimisation",
+        option="--lr-decay",
+        help="per-epoch factor of the exponential schedule",
+        tip="Factor of the exponential schedule, in (0, 1]",
+    )
+    validation_share: float = setting(
+        0.1,
+        Range(0, 1, low_open=True, high_open=True, text="between 0 and 1 (exclusive)"),
+        noun="the validation share",
+        label="Validation share",
+        group="Data",
+        option="--validation-share",
+        help="share held out for validation",
+        tip="Share of the 60\u00a0000 training images held out for validation",
+    )
+    early_stopping: int = setting(
+        0,
+        Range(0, whole=True),
+        noun="early-stopping patience",
+        label="Early stopping",
+        group="Data",
+        option="--early-stopping",
+        metavar="PATIENCE",
+        help="stop after this many epochs without a better validation loss",
+        tip="Stop after this many epochs without a better validation loss (0 = never)",
+    )
+    augment: bool = setting(
+        False,
+        Flag(),
+        noun="augment",
+        label="Augmentation",
+        group="Data",
+        option="--augment",
+        help="random affine and elastic distortions of the training images",
+        tip="Random affine and elastic distortions every epoch",
+    )
+    slashed_zeros: float = setting(
+        0.0,
+        _SHARE,
+        noun="the share of slashed zeros",
+        label="Slashed zeros",
+        group="Data",
+        option="--slashed-zeros",
+        metavar="SHARE",
+        help="share of the training zeros given a slash (Ø) each epoch",
+        tip="Share of the training zeros given a slash (Ø) every epoch, in [0, 1)",
+    )
+    negatives: float = setting(
+        0.0,
+        Range(0, 0.5, high_open=True),
+        noun="the share of negatives",
+        label="Not a digit",
+        group="Data",
+        option="--negatives",
+        help="also learn an eleventh output, 'not a digit', from synthesised letters and "
+        f"scribbles ({NEGATIVES_SHARE:.0%} of the samples; the default preset has it on)",
+        tip='Also learn an eleventh output, "not a digit", from synthesised letters, scribbles '
+        f"and overlapping digits ({NEGATIVES_SHARE * 100:g} % of the samples)",
+        switched=NEGATIVES_SHARE,
+    )
+    train_subset: int = setting(
+        0,
+        Range(0, whole=True),
+        noun="the training subset",
+        label="Training subset",
+        group="Data",
+        option="--subset",
+        metavar="N",
+        help="train on N images only",
+        tip="Use only this many training images (0 = all)",
+    )
+    seed: int = setting(
+        0,
+        Range(0, 2**32 - 1, whole=True, text="a whole number from 0 to 2³²−1"),
+        noun="the seed",
+        label="Seed",
+        group="Data",
+        option="--seed",
+        help="random seed",
+        tip="Seeds initialisation, shuffling, dropout and augmentation",
+    )
 
     @property
     def layer_sizes(self) -> list[int]:
@@ -113,78 +448,11 @@ class TrainingConfig:
 
     def validate(self) -> TrainingConfig:
         """Return self if every setting is legal, else raise ConfigError saying what to change."""
-        _require(len(self.hidden_layers) >= 1, "give at least one hidden layer, e.g. 30 or 512,512")
-        for size in self.hidden_layers:
-            _require(
-                _is_int(size) and 1 <= size <= limits.MAX_LAYER_SIZE,
-                f"hidden layer sizes must be whole numbers from 1 to "
-                f"{limits.MAX_LAYER_SIZE}, got {size!r}",
-            )
+        for declared in settings(type(self)):
+            problem = declared.problem(getattr(self, declared.name))
+            _require(problem is None, problem)
         too_big = limits.shape_problem(self.layer_sizes)
         _require(too_big is None, f"the network would have {too_big}")
-        _require_choice("hidden activation", self.hidden_activation, kernels.HIDDEN_ACTIVATIONS)
-        _require_choice("output activation", self.output_activation, kernels.OUTPUT_ACTIVATIONS)
-        _require_choice("cost", self.cost, tuple(kernels.COSTS))
-        _require_choice("initialisation", self.init, INITIALISATIONS)
-        _require_choice("optimiser", self.optimizer, tuple(KINDS))
-        _require_choice("learning-rate schedule", self.lr_schedule, SCHEDULES)
-        _require(
-            _is_number(self.learning_rate) and 0 < self.learning_rate <= 1000,
-            f"the learning rate must be a number above 0 (at most 1000), "
-            f"got {self.learning_rate!r}",
-        )
-        _require(
-            _is_number(self.momentum) and 0 <= self.momentum < 1,
-            f"momentum must be in [0, 1), got {self.momentum!r}",
-        )
-        _require(
-            _is_number(self.weight_decay) and 0 <= self.weight_decay < 1,
-            f"weight decay must be in [0, 1), got {self.weight_decay!r}",
-        )
-        _require(
-            _is_number(self.dropout) and 0 <= self.dropout < 1,
-            f"dropout must be in [0, 1), got {self.dropout!r}",
-        )
-        _require(
-            _is_int(self.batch_size) and 1 <= self.batch_size <= 60000,
-            f"the batch size must be a whole number from 1 to 60000, got {self.batch_size!r}",
-        )
-        _require(
-            _is_int(self.epochs) and 1 <= self.epochs <= 10000,
-            f"epochs must be a whole number from 1 to 10000, got {self.epochs!r}",
-        )
-        _require(
-            _is_number(self.lr_decay) and 0 < self.lr_decay <= 1,
-            f"the learning-rate decay must be in (0, 1], got {self.lr_decay!r}",
-        )
-        _require(
-            _is_number(self.validation_share) and 0 < self.validation_share < 1,
-            f"the validation share must be between 0 and 1 (exclusive), "
-            f"got {self.validation_share!r}",
-        )
-        _require(
-            _is_int(self.early_stopping) and self.early_stopping >= 0,
-            f"early-stopping patience must be a whole number ≥ 0, got {self.early_stopping!r}",
-        )
-        _require(
-            isinstance(self.augment, bool), f"augment must be true or false, got {self.augment!r}"
-        )
-        _require(
-            _is_number(self.slashed_zeros) and 0 <= self.slashed_zeros < 1,
-            f"the share of slashed zeros must be in [0, 1), got {self.slashed_zeros!r}",
-        )
-        _require(
-            _is_number(self.negatives) and 0 <= self.negatives < 0.5,
-            f"the share of negatives must be in [0, 0.5), got {self.negatives!r}",
-        )
-        _require(
-            _is_int(self.train_subset) and self.train_subset >= 0,
-            f"the training subset must be a whole number ≥ 0, got {self.train_subset!r}",
-        )
-        _require(
-            _is_int(self.seed) and 0 <= self.seed < 2**32,
-            f"the seed must be a whole number from 0 to 2³²−1, got {self.seed!r}",
-        )
         self._validate_against_the_data()
         return self
 
@@ -228,10 +496,6 @@ def _is_number(value) -> bool:
 def _require(condition: bool, message: str) -> None:
     if not condition:
         raise ConfigError(message)
-
-
-def _require_choice(what: str, value, allowed) -> None:
-    _require(value in allowed, f"unknown {what} {value!r}; choose one of {', '.join(allowed)}")
 
 
 PRESETS: dict[str, TrainingConfig] = {

@@ -30,11 +30,11 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 import numpy as np
+from digitpad.assets import shipped_model_path  # the app's model: the default --model
 
 from trainer.evaluation import confusion_matrix, format_confusion_matrix
 from trainer.mnist import MnistError, load_mnist_test
 from trainer.model_io import ModelFileError, load_model
-from trainer.paths import shipped_model_path
 from trainer.pen_digits import PenDigitsError, iter_pen_digits
 from trainer.strokes_to_input import StrokeError, strokes_to_input
 from trainer.terminal import EXIT_BAD_INPUT, printable, run_cli

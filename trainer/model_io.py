@@ -1,7 +1,8 @@
 """Model files: one ``.npz`` per model, holding the weights and a JSON metadata record.
 
-Layout of the archive: ``w0, b0, w1, b1, …`` (float32, Nielsen's shapes) and ``metadata`` (the
-UTF-8 bytes of a JSON object, stored as uint8 so no pickle is ever involved).
+Layout of the archive: ``w0, b0, w1, b1, …`` (float32; ``wl`` of shape (inputs, outputs) of layer
+``l``, ``bl`` of shape (outputs,)) and ``metadata`` (the UTF-8 bytes of a JSON object, stored as
+uint8 so no pickle is ever involved).
 
 Loading trusts nothing in the file: every member's ``.npy`` header is read and checked before any
 data is (so a huge declared size is refused without allocating it), object arrays are refused
@@ -22,24 +23,22 @@ A replaced file keeps its permissions; a new one gets the usual ones (0666 less 
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-import glob
 import io
 import json
 import os
-import secrets
 import stat
 import tempfile
-import time
 import zipfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-from trainer import activations, forward, limits
+from trainer import activations, atomic_write, forward, limits
+from trainer.atomic_write import remove_stale_temporaries  # noqa: F401  (for callers)
 from trainer.network import INITIALISATIONS, Network
-from trainer.paths import shipped_model_path  # noqa: F401  (re-exported for callers)
 
 FORMAT = "digitpad-model"
 FORMAT_VERSION = 1
@@ -59,11 +58,6 @@ class ModelFileError(Exception):
         self.path = Path(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
-
-
-#: Temporary files of saves in progress: a signal that ends the command line removes them
-#: (``trainer/terminal.py``).
-temporaries: set[str] = set()
 
 
 def save_model(network: Network, path, metadata: dict | None = None) -> None:
@@ -90,29 +84,15 @@ def save_model(network: Network, path, metadata: dict | None = None) -> None:
     for l, (w, b) in enumerate(zip(network.weights, network.biases)):
         arrays[f"w{l}"] = np.asarray(w, dtype=np.float32)
         arrays[f"b{l}"] = np.asarray(b, dtype=np.float32)
-    # The temporary file's name is registered before the file exists, so that a signal arriving at
-    # any moment finds it in ``temporaries`` (tempfile.mkstemp would create it first).
-    temporary = str(path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp")
-    temporaries.add(temporary)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = _create_new(temporary)
-        with os.fdopen(descriptor, "wb") as stream:
-            os.fchmod(descriptor, _mode_for(path))
-            np.savez(stream, **arrays)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-        _fsync_directory(path.parent)
+        atomic_write.write_atomically(path, lambda stream: np.savez(stream, **arrays))
     except OSError as error:
         raise ModelFileError(
             path,
             f"could not save the model ({error.strerror or error}); "
             f"the previous file, if any, is unchanged",
         ) from error
-    finally:
-        _remove_quietly(temporary)  # nothing there after the rename
-        temporaries.discard(temporary)
 
 
 def destination(path) -> Path:
@@ -146,18 +126,9 @@ def check_writable(path) -> Path:
             path, f"cannot save there: {folder} is not writable ({error.strerror or error})"
         ) from error
     os.close(descriptor)
-    _remove_quietly(probe)
+    with contextlib.suppress(OSError):
+        os.remove(probe)
     return target
-
-
-def _mode_for(path: Path) -> int:
-    """The permissions of the file being replaced, or those a new file gets from the umask."""
-    try:
-        return stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        umask = os.umask(0o022)  # reading the umask means setting it; put it straight back
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 def load_model(path) -> tuple[Network, dict]:
@@ -411,51 +382,3 @@ def _depth(value) -> int:
                 (item, depth + 1) for item in (value.values() if isinstance(value, dict) else value)
             )
     return deepest
-
-
-def remove_stale_temporaries(path, older_than: float = 600.0) -> list[Path]:
-    """Delete the temporary files (``.<name>.*.tmp``) that a save to ``path`` killed mid-way left
-    beside it, once untouched for ``older_than`` seconds (so a save in progress elsewhere is never
-    disturbed). They are never read as a model; this only reclaims their space. Returns those removed.
-    """
-    path = Path(path)
-    removed = []
-    now = time.time()
-    try:
-        candidates = list(path.parent.glob(f".{glob.escape(path.name)}.*.tmp"))
-    except OSError:
-        return removed
-    for candidate in candidates:
-        try:
-            if now - candidate.stat().st_mtime >= older_than:
-                candidate.unlink()
-                removed.append(candidate)
-        except OSError:
-            pass
-    return removed
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename itself durable (a no-op where directories cannot be opened)."""
-    try:
-        descriptor = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
-
-
-def _create_new(name: str) -> int:
-    """Create the file ``name``, which must not exist yet, for writing; its descriptor."""
-    return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-
-
-def _remove_quietly(name: str) -> None:
-    try:
-        os.remove(name)
-    except OSError:
-        pass

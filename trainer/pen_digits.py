@@ -31,11 +31,12 @@ import math
 import numbers
 import os
 import stat
-import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from trainer.atomic_write import write_atomically
 
 __all__ = [
     "NOT_A_DIGIT",
@@ -284,7 +285,7 @@ def _to_json(d: PenDigit) -> str:
 
 
 def write_pen_digits(path, digits: Iterable[PenDigit]) -> None:
-    """Write digits to ``path`` atomically (temp file in the same folder, fsync, ``os.replace``).
+    """Write digits to ``path`` atomically (``trainer.atomic_write``).
 
     Gzip-compressed when the name ends in ``.gz``. Every digit is validated first, exactly as
     :func:`read_pen_digits` would (the "line" in an error is the digit's 1-based position), so a file
@@ -303,28 +304,7 @@ def write_pen_digits(path, digits: Iterable[PenDigit]) -> None:
     payload = "".join(lines).encode("utf-8")
     if path.name.endswith(".gz"):
         payload = gzip.compress(payload, compresslevel=9, mtime=0)
-    folder = path.parent
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        write_atomically(path, lambda stream: stream.write(payload))
     except OSError as e:
-        raise PenDigitsError(path, None, f"cannot write in {folder} ({e.strerror or e})") from e
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        # mkstemp makes the file private (0600); give it the old file's mode, or an ordinary 0644.
-        try:
-            mode = path.stat().st_mode & 0o777
-        except OSError:
-            mode = 0o644
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(e, OSError):
-            raise PenDigitsError(path, None, f"cannot write the file ({e.strerror or e})") from e
-        raise
+        raise PenDigitsError(path, None, f"cannot write the file ({e.strerror or e})") from e

@@ -30,44 +30,8 @@ The steps:
    only digits whose mass sits far from their box's centre). MNIST itself was shifted by whole pixels
    (its centres of mass scatter with std 0.29 px ≈ 1/√12); we place exactly instead.
 
-Tuning of :data:`PEN_WIDTH` and :data:`EDGE_WIDTH` (throwaway scripts, not in the repo): all 5159
-digits of the UNIPEN pen-digit dev set (``../shared/data/pen-digits-dev.jsonl.gz``) were rendered and
-compared with the 60 000 MNIST training digits on statistics that do not depend on what the digits
-look like, overall and per label:
-
-* stroke width = total ink / skeleton length (skeleton: Zhang–Suen thinning of the pixels > 0.5;
-  length: 1 per axial and √2 per unbridged diagonal link) — the same estimator on both sets, so its
-  biases cancel; the median over digits is quoted;
-* mean value of the inked (> 0) pixels, and the grey fraction: share of inked pixels in (0, 0.9) —
-  these two fix the edge ramp.
-
-    quantity           MNIST    rendered pen digits, pen_width / edge_width
-                                2.0/1   2.2/1   2.3/1   2.4/1   2.8/1   2.3/0.7  2.3/1.3
-    stroke width, px   2.47     2.16    2.39    2.48    2.58    3.06    2.48     2.47
-    inked-pixel mean   0.683    0.670   0.691   0.700   0.709   0.740   0.768    0.642
-    grey fraction      0.542    0.596   0.558   0.540   0.524   0.469   0.421    0.645
-    pixel mean         0.1307   0.112   0.122   0.127   0.132   0.150   0.127    0.127
-    pixels > 0         19.1 %   16.8    17.7    18.1    18.6    20.2    16.5     19.8
-
-The stroke width follows the pen width (~1.1 px per px) and ignores the edge; the grey fraction and
-the inked mean follow the edge. pen_width = 2.3, edge_width = 1.0 matches MNIST on all three (the
-data README's "about 2.2 px" comes from a different width measure). The pixel mean stays a little lower
-(0.127 v. 0.131) because pen digits have shorter, simpler paths than MNIST's: same width, less length.
-Per label the MNIST widths spread from 2.08 ('8') to 3.01 ('1'); the rendered ones from 2.20 ('8') to
-2.67 ('1') — the estimator's label bias, shared by both sets; one pen width fits all labels.
-Sizes: the ink box's longer side in pixels > 0.5 is 20 px for 95 % of rendered pen digits (MNIST:
-98.5 %); in pixels > 0 it is 21 px (MNIST: 20 — its box was pixel-aligned, ours is placed at
-sub-pixel offsets and has a 0.5 px ramp beyond the pen's edge). Centre of mass: within 0.02 px of
-(14, 14) for all 5159; 5 of them lose > 0.1 % of their ink to clipping at the border, none > 0.5 %.
-
-Sanity check with a network: a throwaway 784-300-10 ReLU MLP (8 epochs of SGD on the raw MNIST
-training set, no augmentation, 98.0 % on MNIST test) reads the pen-dev digits with accuracy
-95.2 % (pen 1.6), 95.3 % (2.0), 95.2 % (2.3), 95.1 % (2.6), 94.6 % (3.0) at edge 1.0; 95.4 % (edge 0.7),
-95.1 % (edge 1.5) at pen 2.3; and, with the ink box at 19 / 21 / 22.3 px instead of 20, 95.0 / 94.9 /
-93.1 % (22.3 px = the centre line scaled to 20 px: -2.1 points). So accuracy is flat within ±0.2 points
-for pen 1.6–2.6 and edge 0.7–1.5, and the statistical match is the tie-breaker; the lead re-tunes with
-the real model (``pen_width=``/``edge_width=`` are keyword arguments; :data:`INK_BOX` is read at call
-time, so it can be patched for a sweep).
+How :data:`PEN_WIDTH` and :data:`EDGE_WIDTH` were tuned (pen digits rendered and compared with
+MNIST on ink statistics, then read by a network): ``docs/stroke-tuning.md``.
 
 :data:`PREPROCESSING_VERSION` names the algorithm *and* the default parameters, so it changes by itself
 when the defaults are re-tuned; bump the ``strokes-vN`` part whenever the algorithm changes. Models

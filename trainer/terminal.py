@@ -7,7 +7,7 @@
 * :func:`run_cli` — the console-script entry: imports the tool itself (NumPy and Numba take a
   while), so a Ctrl-C at any moment, even during those imports or a save, ends with one line and
   status 130, and SIGTERM with one line and status 143, instead of a traceback. The signal is
-  handled by removing the temporary file of a save in progress (``model_io.temporaries``) and
+  handled by removing the temporary file of a save in progress (``atomic_write.temporaries``) and
   ending the process at once: unwinding with ``KeyboardInterrupt`` instead could pass through
   Numba's compiler (which crashed with SIGSEGV when interrupted there) or be swallowed by a
   callback (the run then went on and ended with status 0).
@@ -49,7 +49,7 @@ def _handle(prog: str, signum: int) -> None:
     said = {signal.SIGINT: "interrupted (Ctrl-C)", signal.SIGTERM: "terminated (SIGTERM)"}[signum]
 
     def end(received, frame) -> None:
-        from trainer.model_io import temporaries
+        from trainer.atomic_write import temporaries
 
         for path in list(temporaries):
             with contextlib.suppress(OSError):

@@ -24,7 +24,15 @@ import time
 
 from tqdm import tqdm
 
-from trainer.config import NEGATIVES_SHARE, PRESETS, ConfigError, TrainingConfig
+from trainer.config import (
+    PRESETS,
+    ConfigError,
+    Flag,
+    LayerSizes,
+    Range,
+    TrainingConfig,
+    settings,
+)
 from trainer.evaluation import evaluate
 from trainer.mnist import MnistError, load_mnist
 from trainer.model_io import (
@@ -51,29 +59,6 @@ from trainer.training import (
 #: Said before and after a run without ``--out``, so nobody trains for minutes and loses the model.
 NOT_SAVED = "No --out given: the trained model is not saved (add --out PATH to keep it)."
 
-# command-line option -> TrainingConfig field, for the options that override a preset one to one
-_OVERRIDES = {
-    "epochs": "epochs",
-    "activation": "hidden_activation",
-    "output_activation": "output_activation",
-    "cost": "cost",
-    "init": "init",
-    "optimizer": "optimizer",
-    "lr": "learning_rate",
-    "momentum": "momentum",
-    "weight_decay": "weight_decay",
-    "dropout": "dropout",
-    "batch_size": "batch_size",
-    "schedule": "lr_schedule",
-    "lr_decay": "lr_decay",
-    "validation_share": "validation_share",
-    "early_stopping": "early_stopping",
-    "subset": "train_subset",
-    "seed": "seed",
-    "augment": "augment",
-    "slashed_zeros": "slashed_zeros",
-}
-
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -87,53 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="default",
         help="starting configuration (default: %(default)s)",
     )
-    parser.add_argument(
-        "--hidden", metavar="SIZES", help="hidden layer sizes, comma-separated, e.g. 512,512"
-    )
-    parser.add_argument("--activation", help="hidden activation: sigmoid, tanh or relu")
-    parser.add_argument("--output-activation", help="sigmoid or softmax")
-    parser.add_argument("--cost", help="quadratic or cross_entropy")
-    parser.add_argument("--init", help="weight initialisation: normal, he or glorot")
-    parser.add_argument("--optimizer", help="sgd, momentum or adam")
-    parser.add_argument("--lr", type=float, help="learning rate η")
-    parser.add_argument("--momentum", type=float, help="momentum μ (momentum optimiser)")
-    parser.add_argument("--weight-decay", type=float, help="L2 weight decay λ")
-    parser.add_argument("--dropout", type=float, help="dropout rate of the hidden layers")
-    parser.add_argument("--batch-size", type=int, help="mini-batch size")
-    parser.add_argument("--epochs", type=int, help="number of epochs")
-    parser.add_argument("--schedule", help="learning-rate schedule: constant, exponential, cosine")
-    parser.add_argument(
-        "--lr-decay", type=float, help="per-epoch factor of the exponential schedule"
-    )
-    parser.add_argument("--validation-share", type=float, help="share held out for validation")
-    parser.add_argument(
-        "--early-stopping",
-        type=int,
-        metavar="PATIENCE",
-        help="stop after this many epochs without a better validation loss",
-    )
-    parser.add_argument(
-        "--augment",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="random affine and elastic distortions of the training images",
-    )
-    parser.add_argument(
-        "--slashed-zeros",
-        type=float,
-        metavar="SHARE",
-        help="share of the training zeros given a slash (Ø) each epoch",
-    )
-    parser.add_argument(
-        "--negatives",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="also learn an eleventh output, 'not a digit', from synthesised "
-        f"letters and scribbles ({NEGATIVES_SHARE:.0%}% of the samples; "
-        "the default preset has it on)",
-    )
-    parser.add_argument("--subset", type=int, metavar="N", help="train on N images only")
-    parser.add_argument("--seed", type=int, help="random seed")
+    add_setting_options(parser)
     parser.add_argument(
         "--mnist-dir",
         metavar="DIR",
@@ -170,22 +109,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def config_from_args(args: argparse.Namespace) -> TrainingConfig:
+def add_setting_options(parser: argparse.ArgumentParser, config_type=None) -> None:
+    """One option per training setting, from its declaration in ``trainer.config``; an option
+    not given is None (the preset's value stays)."""
+    for declared in settings(config_type):
+        metavar = declared.metavar or declared.option.lstrip("-").replace("-", "_").upper()
+        if isinstance(declared.rule, Flag) or declared.switched is not None:
+            kind = {"action": argparse.BooleanOptionalAction}
+        elif isinstance(declared.rule, Range):
+            kind = {"type": int if declared.rule.whole else float, "metavar": metavar}
+        else:
+            kind = {"metavar": metavar}
+        parser.add_argument(
+            declared.option,
+            dest=declared.name,
+            default=None,
+            help=declared.help_text().replace("%", "%%"),
+            **kind,
+        )
+
+
+def config_from_args(args: argparse.Namespace, config_type=None) -> TrainingConfig:
     """The preset with the options given on the command line applied, validated."""
-    changes = {
-        field: getattr(args, option)
-        for option, field in _OVERRIDES.items()
-        if getattr(args, option) is not None
-    }
-    if args.negatives is not None:
-        changes["negatives"] = NEGATIVES_SHARE if args.negatives else 0.0
-    if args.hidden is not None:
-        try:
-            changes["hidden_layers"] = tuple(int(part) for part in args.hidden.split(",") if part)
-        except ValueError:
-            raise ConfigError(
-                f"--hidden takes whole numbers separated by commas, got {args.hidden!r}"
-            ) from None
+    changes = {}
+    for declared in settings(config_type):
+        value = getattr(args, declared.name)
+        if value is None:
+            continue
+        if declared.switched is not None:
+            value = declared.switched if value else 0.0
+        elif isinstance(declared.rule, LayerSizes):
+            try:
+                value = declared.parse(value)
+            except ConfigError as error:
+                raise ConfigError(f"{declared.option}: {error}") from None
+        changes[declared.name] = value
     return PRESETS[args.preset].replace(**changes).validate()
 
 
