@@ -91,7 +91,7 @@ def test_the_command_line_help_shows_every_setting():
     for declared in settings():
         assert declared.option in text
         assert " ".join(declared.help_text().split()) in text
-    assert "(10% of the samples; the default preset has it on)" in text
+    assert f"({config.NEGATIVES_SHARE:.0%} of the samples; the default preset has it on)" in text
 
 
 def test_layer_sizes_are_parsed_in_one_place():
