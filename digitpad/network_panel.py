@@ -349,9 +349,8 @@ class NetworkPanel(QScrollArea):
         rows, columns = grid_shape(activation.size)
         grid = np.full(rows * columns, np.nan, dtype=np.float32)
         grid[: activation.size] = activation
-        levels = (0.0, plots.nice_ceiling(activation.max()))
+        levels = self._bar_levels(bar, (0.0, plots.nice_ceiling(activation.max())))
         image.setImage(grid.reshape(rows, columns), levels=levels)
-        plots.set_levels(bar, levels)
         strongest = np.argsort(-activation, kind="stable")[:MARKED_UNITS]
         strongest = strongest[activation[strongest] > 0]
         if not np.array_equal(getattr(rings, "units", None), strongest):
@@ -386,9 +385,19 @@ class NetworkPanel(QScrollArea):
             self.why_image.clear()
             return
         shares = self.inside.pixel_attribution[:, d]
-        levels = plots.symmetric(shares)
+        levels = self._bar_levels(self.why_bar, plots.symmetric(shares))
         plots.set_picture(self.why_image, shares, levels)
-        plots.set_levels(self.why_bar, levels)
+
+    def _bar_levels(self, bar, levels: tuple[float, float]) -> tuple[float, float]:
+        """Set the colour bar ``bar`` to ``levels`` and return the levels it shows. While the pen
+        moves, a bar keeps its scale unless the values outgrow it: a new scale lays the bar's
+        axis out again and repaints the whole plot, the costliest part of a live redraw. The
+        exact scale is set once the drawing settles."""
+        low, high = bar.levels()
+        if self._live and low <= levels[0] and levels[1] <= high:
+            return low, high
+        plots.set_levels(bar, levels)
+        return levels
 
     def _draw_attribution_text(self) -> None:
         d = self.chosen_output()

@@ -12,6 +12,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QToolButton
 
+from digitpad import plots
 from digitpad.network_panel import grid_shape
 
 TWO = [[(60, 80), (110, 50), (160, 80), (150, 130), (70, 210), (170, 210)]]
@@ -172,3 +173,50 @@ def test_a_start_that_changes_nothing_writes_no_settings(qtbot, app_user_data, a
     qtbot.addWidget(window)
     window.close()
     assert not (app_user_data / "settings.ini").exists()
+
+
+def pen(canvas, kind, point) -> None:
+    """A real pen event on the canvas: press, move with the button held, or release."""
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    point = QPointF(*point)
+    button = none if kind == QEvent.Type.MouseMove else left
+    buttons = none if kind == QEvent.Type.MouseButtonRelease else left
+    event = QMouseEvent(
+        kind, point, canvas.mapToGlobal(point), button, buttons, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(canvas, event)
+
+
+def exact_levels(view) -> tuple[float, float]:
+    """The attribution map's colour scale for the input the panel shows, as a settled view sets it."""
+    return plots.symmetric(view.inside.pixel_attribution[:, view.chosen_output()])
+
+
+def test_colour_scale_holds_while_the_pen_moves_and_is_exact_when_it_lifts(shown, qtbot, app_draw):
+    """A live redraw does not lay the colour bar out again (the costliest repaint) unless the
+    values outgrow it; when the pen lifts, the bar and the picture get the exact scale."""
+    draw(shown, app_draw, [[(40, 40), (200, 40), (200, 200), (40, 200), (40, 40), (200, 200)]])
+    view = shown.network_view.panel
+    view.flush()
+    settled = view.why_bar.levels()
+    assert settled == pytest.approx(exact_levels(view))
+    qtbot.keyClick(shown.canvas, Qt.Key.Key_Escape)
+    stroke = [(120, 60), (121, 90), (122, 120)]
+    pen(shown.canvas, QEvent.Type.MouseButtonPress, stroke[0])
+    for point in stroke[1:]:
+        pen(shown.canvas, QEvent.Type.MouseMove, point)
+    assert shown.canvas.is_drawing()
+    qtbot.waitUntil(
+        lambda: view.inside is not None and np.array_equal(view.inside.x, shown.input_image()),
+        timeout=5000,
+    )
+    assert shown.canvas.is_drawing()
+    live = exact_levels(view)
+    assert live[1] < settled[1]  # the line's shares are smaller: the scale could shrink...
+    assert view.why_bar.levels() == pytest.approx(settled)  # ... but holds while the pen moves
+    assert view.why_image.levels == pytest.approx(settled)  # and the picture uses it
+    pen(shown.canvas, QEvent.Type.MouseButtonRelease, stroke[-1])
+    assert shown.wait_for_prediction()
+    view.flush()
+    assert view.why_bar.levels() == pytest.approx(exact_levels(view))
+    assert view.why_image.levels == pytest.approx(exact_levels(view))
