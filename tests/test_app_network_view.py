@@ -193,26 +193,31 @@ def exact_levels(view) -> tuple[float, float]:
 
 
 def test_colour_scale_holds_while_the_pen_moves_and_is_exact_when_it_lifts(shown, qtbot, app_draw):
-    """A live redraw does not lay the colour bar out again (the costliest repaint) unless the
-    values outgrow it; when the pen lifts, the bar and the picture get the exact scale."""
-    draw(shown, app_draw, [[(40, 40), (200, 40), (200, 200), (40, 200), (40, 40), (200, 200)]])
+    """While the pen moves, each result redraws one live picture (the attribution map or the
+    heat maps, in turn), and the colour bar is not laid out again (the costliest repaint) unless
+    the values outgrow it; when the pen lifts, the bar and the picture get the exact scale."""
+    draw(shown, app_draw, [[(40 + 160 * (i % 2), 40 + 8 * i) for i in range(21)]])  # much ink
     view = shown.network_view.panel
     view.flush()
     settled = view.why_bar.levels()
     assert settled == pytest.approx(exact_levels(view))
     qtbot.keyClick(shown.canvas, Qt.Key.Key_Escape)
-    stroke = [(120, 60), (121, 90), (122, 120)]
+    stroke = [(120 + 40 * np.cos(i / 2), 120 + 40 * np.sin(i / 2)) for i in range(8)]
     pen(shown.canvas, QEvent.Type.MouseButtonPress, stroke[0])
+    maps = []  # the attribution map drawn after each live result
+    heat_map = view._layers[0][1]
     for point in stroke[1:]:
-        pen(shown.canvas, QEvent.Type.MouseMove, point)
+        before = (view.why_image.image, heat_map.image)
+        with qtbot.waitSignal(view.computer.computed, timeout=5000):
+            pen(shown.canvas, QEvent.Type.MouseMove, point)
+        # one live picture per result, in turn: the map or the heat maps, never both
+        assert (view.why_image.image is before[0]) != (heat_map.image is before[1])
+        if view.why_image.image is not None:
+            maps.append(view.why_image.image.copy())
     assert shown.canvas.is_drawing()
-    qtbot.waitUntil(
-        lambda: view.inside is not None and np.array_equal(view.inside.x, shown.input_image()),
-        timeout=5000,
-    )
-    assert shown.canvas.is_drawing()
+    assert len(maps) >= 5 and not np.array_equal(maps[0], maps[-1])  # it follows the pen
     live = exact_levels(view)
-    assert live[1] < settled[1]  # the line's shares are smaller: the scale could shrink...
+    assert live[1] < settled[1]  # the arc's shares are smaller: the scale could shrink...
     assert view.why_bar.levels() == pytest.approx(settled)  # ... but holds while the pen moves
     assert view.why_image.levels == pytest.approx(settled)  # and the picture uses it
     pen(shown.canvas, QEvent.Type.MouseButtonRelease, stroke[-1])
