@@ -50,7 +50,9 @@ class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
         self._texts: list[pg.TextItem] = []
         self.matrix = np.zeros((10, 10), dtype=np.int64)
         self.scene().sigMouseClicked.connect(self._clicked)
-        self.setMinimumSize(280, 260)
+        # Square cells wide enough for a four-digit count (the diagonal), 11 columns with "not a
+        # digit", plus the axes (tests/test_plots.py).
+        self.setMinimumSize(400, 380)
 
     def set_matrix(self, matrix: np.ndarray) -> None:
         self.matrix = np.asarray(matrix)
@@ -72,6 +74,7 @@ class ConfusionMatrixPlot(pg.GraphicsLayoutWidget):
                         anchor=(0.5, 0.5),
                         color="#ffffff" if dark else plots.TEXT_COLOR,
                     )
+                    text.textItem.document().setDocumentMargin(0)  # centred on the count
                     text.setPos(c + 0.5, r + 0.5)
                     self.plot.addItem(text)
                     self._texts.append(text)

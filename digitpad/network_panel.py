@@ -10,13 +10,16 @@ shows, for the input the window shows, what the network computes.
   ink there turns the unit on, blue: turns it off), for the four units that did most for the verdict
   and for the unit hovered or clicked, with its activation and its contribution to every output.
 
-The arithmetic runs on a worker thread at most ten times a second (``digitpad/inside_worker.py``);
-the GUI thread only draws. While the dock is hidden nothing is computed. This module imports
-pyqtgraph, so the dock builds it only once the window is up.
+The arithmetic runs on a worker thread at most about seven times a second
+(``digitpad/inside_worker.py``); the GUI thread only draws, and while the pen moves only the heat
+maps and the attribution map, in turn, with colour scales that hold unless outgrown. While the
+dock is hidden nothing is computed. This module imports pyqtgraph, so the dock builds it only once
+the window is up.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -77,6 +80,8 @@ class NetworkPanel(QScrollArea):
         self._clicked_unit: tuple[int, int] | None = None
         self._hovered_unit: tuple[int, int] | None = None
         self._layers: list[tuple[pg.PlotItem, pg.ImageItem, pg.ScatterPlotItem]] = []
+        #: The live pictures, redrawn one per live result in turn (see :meth:`_show_inside`).
+        self._live_pictures = itertools.cycle((self._draw_heat_maps, self._draw_attribution_map))
         self.computer = InsideComputer(self)
         self.computer.computed.connect(self._show_inside)
         self._build()
@@ -322,20 +327,16 @@ class NetworkPanel(QScrollArea):
 
     # ------------------------------------------------------------------ drawing
     def _show_inside(self, inside) -> None:
-        """Draw ``inside``; while the pen moves (``live``) only the pictures that follow it —
-        heat maps and the attribution map — the rest once the drawing settles."""
+        """Draw ``inside``. While the pen moves (``live``) only the pictures that follow it are
+        redrawn, and only one of them per result, in turn (:attr:`_live_pictures`): each
+        redraw then keeps the GUI thread, and the pen's events waiting behind it, half as long.
+        Everything is drawn once the drawing settles."""
         self.inside = inside
-        for _item, image, rings, _bar in self._layers:
-            if inside is None:
-                image.clear()
-                rings.units = None
-                rings.setData([])
-        if inside is not None:
-            for (_item, image, rings, bar), activation in zip(self._layers, inside.hidden):
-                self._draw_layer(image, rings, bar, activation)
-        self._draw_attribution_map()
         if self._live and inside is not None:
+            next(self._live_pictures)()
             return
+        self._draw_heat_maps()
+        self._draw_attribution_map()
         self.source_label.setText(
             "Draw a digit: this panel shows what happens inside the network while it reads it."
             if inside is None
@@ -345,13 +346,21 @@ class NetworkPanel(QScrollArea):
         self._draw_top_units()
         self._draw_unit()
 
+    def _draw_heat_maps(self) -> None:
+        for l, (_item, image, rings, bar) in enumerate(self._layers):
+            if self.inside is None:
+                image.clear()
+                rings.units = None
+                rings.setData([])
+            else:
+                self._draw_layer(image, rings, bar, self.inside.hidden[l])
+
     def _draw_layer(self, image, rings, bar, activation: np.ndarray) -> None:
         rows, columns = grid_shape(activation.size)
         grid = np.full(rows * columns, np.nan, dtype=np.float32)
         grid[: activation.size] = activation
-        levels = (0.0, plots.nice_ceiling(activation.max()))
+        levels = self._bar_levels(bar, (0.0, plots.nice_ceiling(activation.max())))
         image.setImage(grid.reshape(rows, columns), levels=levels)
-        plots.set_levels(bar, levels)
         strongest = np.argsort(-activation, kind="stable")[:MARKED_UNITS]
         strongest = strongest[activation[strongest] > 0]
         if not np.array_equal(getattr(rings, "units", None), strongest):
@@ -386,9 +395,19 @@ class NetworkPanel(QScrollArea):
             self.why_image.clear()
             return
         shares = self.inside.pixel_attribution[:, d]
-        levels = plots.symmetric(shares)
+        levels = self._bar_levels(self.why_bar, plots.symmetric(shares))
         plots.set_picture(self.why_image, shares, levels)
-        plots.set_levels(self.why_bar, levels)
+
+    def _bar_levels(self, bar, levels: tuple[float, float]) -> tuple[float, float]:
+        """Set the colour bar ``bar`` to ``levels`` and return the levels it shows. While the pen
+        moves, a bar keeps its scale unless the values outgrow it: a new scale lays the bar's
+        axis out again and repaints the whole plot, the costliest part of a live redraw. The
+        exact scale is set once the drawing settles."""
+        low, high = bar.levels()
+        if self._live and low <= levels[0] and levels[1] <= high:
+            return low, high
+        plots.set_levels(bar, levels)
+        return levels
 
     def _draw_attribution_text(self) -> None:
         d = self.chosen_output()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QGraphicsItem
 
 SIDE = 28
@@ -42,6 +43,23 @@ def cached(item: QGraphicsItem) -> QGraphicsItem:
     return item
 
 
+class Picture(pg.ImageItem):
+    """An image item whose colour-mapped image is kept in the format Qt paints fastest.
+
+    pyqtgraph renders a picture with a colour map as an indexed 8-bit image, which Qt's raster
+    engine converts every time it paints it scaled: about ten times slower than the premultiplied
+    ARGB it draws directly (0.17 against 0.014 ms for a 28×28 picture scaled six-fold). The live
+    pictures are painted a few times a second while the pen moves, on the GUI thread that also
+    delivers the pen's events; the conversion is done once here, when the image changes.
+    """
+
+    def render(self) -> None:
+        super().render()
+        native = QImage.Format.Format_ARGB32_Premultiplied
+        if self.qimage is not None and self.qimage.format() != native:
+            self.qimage = self.qimage.convertToFormat(native)
+
+
 def image_plot(colour_map: pg.ColorMap, title: str = "") -> tuple[pg.PlotItem, pg.ImageItem]:
     """A plot without axes holding one image in ``colour_map``, row 0 at the top, square pixels,
     no mouse zoom."""
@@ -56,7 +74,7 @@ def image_plot(colour_map: pg.ColorMap, title: str = "") -> tuple[pg.PlotItem, p
     view.setAspectLocked(True)
     view.setMouseEnabled(False, False)
     view.setRange(xRange=(0, SIDE), yRange=(0, SIDE), padding=0)
-    image = pg.ImageItem(axisOrder="row-major")
+    image = Picture(axisOrder="row-major")
     image.setColorMap(colour_map)
     plot.addItem(image)
     return plot, image

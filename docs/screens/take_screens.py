@@ -5,7 +5,8 @@
 Starts Xvfb (1366×768) with the openbox window manager, then DigitPad from this source tree on
 Qt's ``xcb`` platform, with fresh user folders (so the shipped model is used). With a 3 drawn on
 the canvas it saves one PNG of the whole screen for the main window maximised and at its minimum
-size, and for each dialog at its opening size and at its minimum size: DIR/<what>-<size>.png
+size, and for each dialog at its opening size and at its minimum size (Model ▸ Mistakes once
+MNIST's test set is read, its first mistake shown in the network view): DIR/<what>-<size>.png
 (default DIR: a temporary folder, printed). ``--keep`` also copies the main window and the Retrain
 dialog at 1366×768 into ``docs/`` for the README. Needs Xvfb, openbox and ImageMagick's ``import``.
 Look at every picture: that is what this script is for.
@@ -90,6 +91,7 @@ def run_under_xvfb(out: Path) -> int:
 
 # ---------------------------------------------------------------------------- inside the X server
 def take_all(out: Path) -> int:
+    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from digitpad.about import about_dialog, model_info_dialog, shortcuts_dialog
@@ -140,8 +142,18 @@ def take_all(out: Path) -> int:
             box.addButton(label, role)
         return box
 
+    def mistakes_read():
+        dialog = window.open_mistakes()
+        end = time.monotonic() + 120
+        while not dialog.is_ready() and time.monotonic() < end:  # reads MNIST's test set
+            settle(0.1)
+        dialog.browser.setCurrentRow(0)
+        dialog.choose(int(dialog.browser.item(0).data(Qt.ItemDataRole.UserRole)))
+        return dialog
+
     dialogs = {
         "retrain": window.open_retrain_dialog,
+        "mistakes": mistakes_read,
         "about": lambda: about_dialog(window),
         "model-info": lambda: model_info_dialog(window.model, window),
         "shortcuts": lambda: shortcuts_dialog(window),
