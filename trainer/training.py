@@ -428,6 +428,18 @@ def run_batches(
     return True, cost_sum, correct, step
 
 
+def negatives_count(images: int, config: TrainingConfig) -> int:
+    """How many non-digits ``with_negatives`` adds to ``images`` training images."""
+    if config.negatives <= 0:
+        return 0
+    return round(images * config.negatives / (1.0 - config.negatives))
+
+
+def train_samples(images: int, config: TrainingConfig) -> int:
+    """How many samples one epoch trains on: the training images plus the synthesised negatives."""
+    return images + negatives_count(images, config)
+
+
 def with_negatives(images: np.ndarray, labels: np.ndarray, config: TrainingConfig):
     """The training set with the config's share of synthesised non-digits (label 10) appended.
 
@@ -435,9 +447,9 @@ def with_negatives(images: np.ndarray, labels: np.ndarray, config: TrainingConfi
     by the augmentation like the digits.
     """
     labels = np.ascontiguousarray(labels, dtype=np.int64)
-    if config.negatives <= 0:
+    count = negatives_count(len(labels), config)
+    if count == 0:
         return images, labels
-    count = round(len(labels) * config.negatives / (1.0 - config.negatives))
     negatives = negative_images(count, config.seed, images, labels)
     return (
         np.concatenate([np.asarray(images, np.float32), negatives]),
