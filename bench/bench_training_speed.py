@@ -134,7 +134,7 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
     augment_images(images, augmented, config.seed * 100003)
     slash_zeros(augmented, labels, config.slashed_zeros, config.seed * 100003)
     compressed = sparse_input.compress_rows(augmented)
-    parts["augmentation (+ slashed zeros, compression)"] = time.perf_counter() - started
+    background = time.perf_counter() - started
 
     network = network_for(config)
     space = backprop.Workspace(network.layer_sizes, config.batch_size, np.float32)
@@ -191,12 +191,16 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
         started = time.perf_counter()
         kernel(*arguments)
         parts[name] = time.perf_counter() - started
-    parts["other (activations, deltas, bias sums, validation, …)"] = epoch_seconds - sum(
+    parts["other (activations, deltas, bias sums, validation, waits)"] = epoch_seconds - sum(
         parts.values()
     )
     print(f"\nwhere one default epoch ({epoch_seconds:.3f} s, {len(labels)} samples) goes:")
     for name, seconds in parts.items():
         print(f"  {name:<58}{seconds:>7.3f} s {seconds / epoch_seconds:>6.1%}")
+    print(
+        f"  beside it, in a background thread (trainer/epoch_images.py): the next epoch's\n"
+        f"  {'augmentation, slashed zeros, compression, on one core':<58}{background:>7.3f} s"
+    )
     print(
         f"  once per run, not per epoch: synthesising {len(labels) - len(data.train_labels)} "
         f"negatives {negatives:.2f} s"
