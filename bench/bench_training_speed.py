@@ -168,16 +168,15 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
         batches,
     )
     dropout = (space.activations, space.deltas, space.dropout_masks, config.dropout, batches)
+    moments = (state.first_w, state.first_b, state.second_w, state.second_b)
+    gradients = (space.grad_w, space.grad_b)
+    hyper = state.hyper(config.learning_rate)
     adam = (
         network.weights,
         network.biases,
-        space.grad_w,
-        space.grad_b,
-        state.first_w,
-        state.first_b,
-        state.second_w,
-        state.second_b,
-        state.hyper(config.learning_rate),
+        *gradients,
+        *moments,
+        hyper,
         config.batch_size,
         batches,
     )
