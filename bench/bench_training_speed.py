@@ -1,15 +1,26 @@
 """Seconds per epoch and prediction latency: our trainer against PyTorch, in the same run.
 
-    python bench/bench_training_speed.py                 # keras config, 3 epochs each, + nielsen
+    python bench/bench_training_speed.py                 # keras and default, 3 epochs each
     python bench/bench_training_speed.py --epochs 5 --threads 2
 
-Our epochs and PyTorch's alternate (ours, theirs, ours, …) so that a change in machine load hits
-both alike. Both train the same network (784-512-512-10 ReLU, dropout 0.2, softmax +
-cross-entropy), with the same optimiser (Adam 1e-3), batch (128) and data (54 000 MNIST images).
-Our epoch times include the validation pass; PyTorch's do not. The first epoch of each is
-reported but left out of the summary, which is the median of the others: the first includes
-one-off start-up costs, and a median does not let one epoch disturbed by another process decide.
-PyTorch is optional (``pip install torch==2.13.0``); without it only our figures are printed.
+Two configurations, one after the other, each against PyTorch:
+
+* ``keras``: both train the same network (784-512-512-10 ReLU, dropout 0.2, softmax +
+  cross-entropy) with the same optimiser (Adam 1e-3), batch (128) and data (54 000 MNIST images);
+* ``default``, the preset we ship, with everything it trains on (57 000 MNIST images augmented
+  every epoch, 30 % of the zeros slashed, 6 333 synthesised non-digits: 63 333 samples, 11
+  outputs, dropout 0.2), against PyTorch's plain 784-800-800-10 Adam + dropout 0.2 on the 57 000
+  MNIST images without any augmentation.
+
+The ratio compares seconds per training sample. Our epochs and PyTorch's alternate (ours, theirs,
+ours, …) so that a change in machine load hits both alike. Our epoch times include the validation
+pass (and, for ``default``, preparing the epoch's augmented images); PyTorch's do not. The first
+epoch of each is reported but left out of the summary, which is the median of the others: the
+first includes one-off start-up costs, and a median does not let one epoch disturbed by another
+process decide. Then: where one ``default`` epoch's time goes (each part timed on its own with
+the kernels training uses, on the epoch's real shapes), single-sample latency, and the
+``nielsen`` epoch. PyTorch is optional (``pip install torch==2.13.0``); without it only our
+figures are printed.
 """
 
 from __future__ import annotations
@@ -20,6 +31,9 @@ import statistics
 import time
 
 import numpy as np
+from numba import njit
+
+from trainer import kernels, optimizers, sparse_input
 
 
 def main() -> None:
@@ -31,16 +45,34 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
 
-    from trainer.config import PRESETS
     from trainer.mnist import load_mnist
-    from trainer.training import network_for, split_for_training, train
 
     mnist = load_mnist(args.mnist_dir)
-    keras = PRESETS["keras"].replace(epochs=args.epochs)
-    data = split_for_training(mnist, keras)
-    ours_net = network_for(keras)
-    torch_run = _torch_runner(data, args.threads)
+    rows = [_compare(preset, mnist, args) for preset in ("keras", "default")]
+    print(f"\nper configuration, {args.threads} threads (ratio: seconds per training sample)")
+    print(f"  {'configuration':<14}{'ours s/epoch':>14}{'pytorch s/epoch':>17}{'ratio':>8}")
+    for row in rows:
+        print(
+            f"  {row['preset']:<14}{row['ours']:>14.3f}"
+            + (f"{row['theirs']:>17.3f}{row['ratio']:>7.2f}×" if "ratio" in row else "")
+        )
+    _breakdown(mnist, rows[1]["ours"])
+    _latency(rows[0]["network"], rows[0]["latency_samples"], "ratio" in rows[0], args.threads)
 
+    if not args.skip_nielsen:
+        _nielsen(mnist, args.epochs)
+
+
+def _compare(preset: str, mnist, args) -> dict:
+    """Train ``preset`` for ``args.epochs`` epochs, PyTorch's twin between our epochs."""
+    from trainer.config import PRESETS
+    from trainer.training import network_for, split_for_training, train, train_samples
+
+    config = PRESETS[preset].replace(epochs=args.epochs)
+    data = split_for_training(mnist, config)
+    ours_samples = train_samples(len(data.train_labels), config)
+    network = network_for(config)
+    torch_run = _torch_runner(data, config, args.threads)
     ours, theirs = [], []
 
     def after_our_epoch(record) -> None:  # runs between our epochs, outside their timing
@@ -48,47 +80,190 @@ def main() -> None:
         if torch_run is not None:
             theirs.append(torch_run())
         print(
-            f"epoch {record.epoch}: ours {ours[-1]:.2f} s (val_accuracy "
+            f"{preset} epoch {record.epoch}: ours {ours[-1]:.2f} s (val_accuracy "
             f"{record.val_accuracy:.4f})" + (f", pytorch {theirs[-1]:.2f} s" if theirs else ""),
             flush=True,
         )
 
-    train(ours_net, keras, data, on_epoch=after_our_epoch)
-
-    ours_median = statistics.median(ours[1:] or ours)
+    train(network, config, data, on_epoch=after_our_epoch)
+    row = {
+        "preset": preset,
+        "ours": statistics.median(ours[1:] or ours),
+        "network": network,
+        "latency_samples": data.val_images[:1000],
+    }
     print(
-        f"\nkeras config (784-512-512-10, Adam, batch 128, dropout 0.2), {len(data.train_labels)} "
-        f"images/epoch, {args.threads} threads"
-    )
-    print(
-        f"  ours:    {ours_median:.3f} s/epoch (median of epochs 2..{args.epochs}; all: "
-        f"{', '.join(f'{s:.2f}' for s in ours)})"
+        f"{preset}: {'-'.join(map(str, config.layer_sizes))}, ours {ours_samples} samples/epoch, "
+        f"{row['ours']:.3f} s/epoch (median of epochs 2..{args.epochs}; all: "
+        f"{', '.join(f'{s:.2f}' for s in ours)}), {row['ours'] / ours_samples * 1e6:.1f} µs/sample"
     )
     if theirs:
-        theirs_median = statistics.median(theirs[1:] or theirs)
+        row["theirs"] = statistics.median(theirs[1:] or theirs)
+        their_samples = len(data.train_labels)
+        row["ratio"] = (row["ours"] / ours_samples) / (row["theirs"] / their_samples)
         print(
-            f"  pytorch: {theirs_median:.3f} s/epoch (all: {', '.join(f'{s:.2f}' for s in theirs)})"
+            f"{preset}: pytorch {their_samples} samples/epoch, {row['theirs']:.3f} s/epoch (all: "
+            f"{', '.join(f'{s:.2f}' for s in theirs)}), "
+            f"{row['theirs'] / their_samples * 1e6:.1f} µs/sample; ratio {row['ratio']:.2f}"
         )
-        print(f"  ratio ours/pytorch: {ours_median / theirs_median:.2f}")
+    return row
 
-    _latency(ours_net, data.val_images[:1000], torch_run is not None, args.threads)
 
-    if not args.skip_nielsen:
-        nielsen = PRESETS["nielsen"]
-        nielsen_data = split_for_training(mnist, nielsen)
-        times = []
-        train(
-            network_for(nielsen),
-            nielsen.replace(epochs=max(2, args.epochs)),
-            nielsen_data,
-            on_epoch=lambda record: times.append(record.seconds),
+def _breakdown(mnist, epoch_seconds: float) -> None:
+    """Where one ``default`` epoch's time goes: each part timed alone on the epoch's shapes.
+
+    Each part runs the kernels ``training.run_batches`` calls, batch after batch, in a compiled
+    loop of its own (so the products go through the same BLAS); ``other`` (activations, output deltas, bias sums, shuffling, validation) is what is left of
+    the measured epoch.
+    """
+    from trainer import backprop, optimizers, sparse_input
+    from trainer.augment import augment_images
+    from trainer.config import PRESETS
+    from trainer.slashed_zeros import slash_zeros
+    from trainer.training import network_for, split_for_training, with_negatives
+
+    config = PRESETS["default"]
+    data = split_for_training(mnist, config)
+    started = time.perf_counter()
+    images, labels = with_negatives(data.train_images, data.train_labels, config)
+    negatives = time.perf_counter() - started
+    images = np.ascontiguousarray(images, np.float32)
+    augmented = np.empty_like(images)
+    parts = {}
+    started = time.perf_counter()
+    augment_images(images, augmented, config.seed * 100003)
+    slash_zeros(augmented, labels, config.slashed_zeros, config.seed * 100003)
+    compressed = sparse_input.compress_rows(augmented)
+    background = time.perf_counter() - started
+
+    network = network_for(config)
+    space = backprop.Workspace(network.layer_sizes, config.batch_size, np.float32)
+    state = optimizers.OptimizerState(
+        network.weights, network.biases, optimizers.OptimizerSettings(kind="adam")
+    )
+    order = np.random.default_rng(0).permutation(len(labels)).astype(np.int64)
+    batches = len(order) // config.batch_size
+    backprop.forward(  # real activations for the products
+        network.weights,
+        network.biases,
+        space.activations,
+        space.zs,
+        space.dropout_masks,
+        config.batch_size,
+        *network.codes[:2],
+        config.dropout,
+        True,
+        compressed,
+        order,
+    )
+    products = (
+        network.weights,
+        compressed,
+        order,
+        config.batch_size,
+        space.activations,
+        space.zs,
+        space.deltas,
+        space.grad_w,
+        batches,
+    )
+    dropout = (space.activations, space.deltas, space.dropout_masks, config.dropout, batches)
+    moments = (state.first_w, state.first_b, state.second_w, state.second_b)
+    gradients = (space.grad_w, space.grad_b)
+    hyper = state.hyper(config.learning_rate)
+    adam = (
+        network.weights,
+        network.biases,
+        *gradients,
+        *moments,
+        hyper,
+        config.batch_size,
+        batches,
+    )
+    for name, kernel, arguments in (
+        ("input layer's products (inked pixels)", _epoch_input_products, products),
+        ("other layers' products (BLAS)", _epoch_blas_products, products),
+        ("dropout (masks, applied forward and backward)", _epoch_dropout, dropout),
+        ("Adam", _epoch_adam, adam),
+    ):
+        kernel(*arguments[:-1], 1)  # compile
+        started = time.perf_counter()
+        kernel(*arguments)
+        parts[name] = time.perf_counter() - started
+    parts["other (activations, deltas, bias sums, validation, waits)"] = epoch_seconds - sum(
+        parts.values()
+    )
+    print(f"\nwhere one default epoch ({epoch_seconds:.3f} s, {len(labels)} samples) goes:")
+    for name, seconds in parts.items():
+        print(f"  {name:<58}{seconds:>7.3f} s {seconds / epoch_seconds:>6.1%}")
+    print(
+        f"  beside it, in a background thread (trainer/epoch_images.py): the next epoch's\n"
+        f"  {'augmentation, slashed zeros, compression, on one core':<58}{background:>7.3f} s"
+    )
+    print(
+        f"  once per run, not per epoch: synthesising {len(labels) - len(data.train_labels)} "
+        f"negatives {negatives:.2f} s"
+    )
+
+
+@njit
+def _epoch_input_products(weights, compressed, order, batch, a, z, d, gw, batches):
+    """The input layer's two products over the inked pixels, for ``batches`` batches."""
+    for b in range(batches):
+        rows = order[b * batch : (b + 1) * batch]
+        sparse_input.rows_times(compressed, rows, weights[0], z[0])
+        gw[0][:] = 0.0
+        sparse_input.add_transposed_times(compressed, rows, d[0], 1.0, gw[0])
+
+
+@njit
+def _epoch_blas_products(weights, compressed, order, batch, a, z, d, gw, batches):
+    """The hidden and output layers' forward and backward products (BLAS), for ``batches``."""
+    for _ in range(batches):
+        for layer in range(1, len(weights)):
+            np.dot(a[layer], weights[layer], z[layer])
+            np.dot(a[layer].T, d[layer], gw[layer])
+            np.dot(d[layer], weights[layer].T, d[layer - 1])
+
+
+@njit
+def _epoch_dropout(a, d, masks, rate, batches):
+    """Dropout's work in ``batches`` batches: draw each hidden layer's mask, apply it twice."""
+    for _ in range(batches):
+        for layer in range(len(masks) - 1):
+            kernels.fill_dropout_mask(masks[layer], rate)
+            kernels.apply_dropout_mask(a[layer + 1], masks[layer])
+            kernels.apply_dropout_mask(d[layer], masks[layer])
+
+
+@njit
+def _epoch_adam(weights, biases, gw, gb, fw, fb, sw, sb, hyper, batch, batches):
+    """``batches`` Adam updates of every parameter."""
+    for step in range(1, batches + 1):
+        optimizers.apply_update(
+            weights, biases, gw, gb, fw, fb, sw, sb, optimizers.ADAM, hyper, batch, step, True
         )
-        print(
-            f"\nnielsen config (784-30-10, SGD, batch 10), {len(nielsen_data.train_labels)} "
-            f"images/epoch: ours {statistics.median(times[1:]):.3f} s/epoch "
-            f"(all: {', '.join(f'{s:.2f}' for s in times)}); "
-            f"plain vectorised NumPy {_numpy_nielsen_epoch(nielsen_data):.3f} s/epoch"
-        )
+
+
+def _nielsen(mnist, epochs: int) -> None:
+    from trainer.config import PRESETS
+    from trainer.training import network_for, split_for_training, train
+
+    nielsen = PRESETS["nielsen"]
+    nielsen_data = split_for_training(mnist, nielsen)
+    times = []
+    train(
+        network_for(nielsen),
+        nielsen.replace(epochs=max(2, epochs)),
+        nielsen_data,
+        on_epoch=lambda record: times.append(record.seconds),
+    )
+    print(
+        f"\nnielsen config (784-30-10, SGD, batch 10), {len(nielsen_data.train_labels)} "
+        f"images/epoch: ours {statistics.median(times[1:]):.3f} s/epoch "
+        f"(all: {', '.join(f'{s:.2f}' for s in times)}); "
+        f"plain vectorised NumPy {_numpy_nielsen_epoch(nielsen_data):.3f} s/epoch"
+    )
 
 
 def _numpy_nielsen_epoch(data) -> float:
@@ -150,22 +325,22 @@ def _latency(network, samples: np.ndarray, with_torch: bool, threads: int) -> No
         print()
 
 
-def _torch_model():
+def _torch_model(hidden_layers=(512, 512), dropout=0.2):
+    """PyTorch's ReLU MLP with dropout after each hidden layer and ten outputs."""
     import torch
 
-    return torch.nn.Sequential(
-        torch.nn.Linear(784, 512),
-        torch.nn.ReLU(),
-        torch.nn.Dropout(0.2),
-        torch.nn.Linear(512, 512),
-        torch.nn.ReLU(),
-        torch.nn.Dropout(0.2),
-        torch.nn.Linear(512, 10),
-    )
+    layers, width = [], 784
+    for size in hidden_layers:
+        layers += [torch.nn.Linear(width, size), torch.nn.ReLU(), torch.nn.Dropout(dropout)]
+        width = size
+    return torch.nn.Sequential(*layers, torch.nn.Linear(width, 10))
 
 
-def _torch_runner(data, threads: int):
-    """A function that trains PyTorch's twin of the keras network for one epoch, or None."""
+def _torch_runner(data, config, threads: int):
+    """A function that trains PyTorch's plain twin of ``config``'s network for one epoch, or None.
+
+    Same layers (ten outputs), dropout, Adam, learning rate and batch; MNIST's images as they are.
+    """
     try:
         import torch
     except ImportError:
@@ -173,8 +348,8 @@ def _torch_runner(data, threads: int):
         return None
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = _torch_model()
-    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    model = _torch_model(config.hidden_layers, config.dropout)
+    optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate, eps=1e-7)
     loss_function = torch.nn.CrossEntropyLoss()
     images = torch.from_numpy(np.ascontiguousarray(data.train_images))
     labels = torch.from_numpy(data.train_labels.astype(np.int64))
@@ -183,8 +358,8 @@ def _torch_runner(data, threads: int):
         started = time.perf_counter()
         model.train()
         order = torch.randperm(len(labels))
-        for start in range(0, len(labels), 128):
-            batch = order[start : start + 128]
+        for start in range(0, len(labels), config.batch_size):
+            batch = order[start : start + config.batch_size]
             optimiser.zero_grad()
             loss = loss_function(model(images[batch]), labels[batch])
             loss.backward()

@@ -16,6 +16,7 @@ from trainer.augment import (
     MNIST_CENTRE,
     NO_AUGMENTATION,
     AugmentParams,
+    augment_image_range,
     augment_images,
     augment_images_with_stats,
     elastic_displacement_fields,
@@ -119,6 +120,31 @@ def test_an_image_transform_depends_only_on_seed_and_index(mnist):
     same = np.repeat(mnist[:1], 8, axis=0)
     out = augment(same, 9)
     assert len({out[i].tobytes() for i in range(8)}) == 8
+
+
+def test_ranges_done_in_threads_give_the_whole_batch_bit_for_bit(mnist):
+    import threading
+
+    x = mnist[:900]
+    whole = augment(x, 7)
+    pieces = np.full_like(x, np.nan)
+    bounds = [(0, 250), (250, 251), (251, 600), (600, 900)]
+    threads = [
+        threading.Thread(target=augment_image_range, args=(x, pieces, 7, start, stop))
+        for start, stop in bounds
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert np.array_equal(whole.view(np.uint32), pieces.view(np.uint32))
+    untouched = np.full_like(x, -1.0)
+    augment_image_range(x, untouched, 7, 300, 310)
+    assert (untouched[:300] == -1.0).all() and (untouched[310:] == -1.0).all()
+    assert np.array_equal(untouched[300:310], whole[300:310])
+    for start, stop in ((-1, 5), (5, 4), (0, 901)):
+        with pytest.raises(ValueError, match="range"):
+            augment_image_range(x, pieces, 7, start, stop)
 
 
 # --- contract ------------------------------------------------------------------------------------

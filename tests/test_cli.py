@@ -52,9 +52,22 @@ def test_train_prints_keras_style_lines_and_a_json_summary(trained):
     assert lines[0].startswith("Epoch 1/2 - ") and "val_accuracy:" in lines[0]
     summary = json.loads(lines[-1])
     assert 0.8 < summary["test_accuracy"] <= 1.0
+    assert summary["train_samples"] == 8000
     assert [e["epoch"] for e in summary["epochs"]] == [1, 2]
     for record in summary["epochs"]:
         assert {"seconds", "loss", "accuracy", "val_loss", "val_accuracy"} <= set(record)
+
+
+@needs_mnist
+def test_the_json_summary_counts_the_negatives_among_the_training_samples():
+    done = run(
+        "trainer.train_cli",
+        *("--preset", "nielsen", "--epochs", "1", "--subset", "900", "--negatives"),
+        *("--quiet", "--json"),
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["train_samples"] == 1000  # 900 digits + 100 non-digits (10 % of the samples)
 
 
 @needs_mnist

@@ -64,6 +64,7 @@ __all__ = [
     "AugmentParams",
     "NO_AUGMENTATION",
     "augment_images",
+    "augment_image_range",
     "augment_images_with_stats",
     "warp_image",
     "elastic_displacement_fields",
@@ -723,8 +724,8 @@ def _augment_range(images, out, seed, p, passes_out, start, stop):
 
 
 @numba.njit(cache=True, error_model="numpy", nogil=True)  # the app's GUI thread runs meanwhile
-def _augment_serial(images, out, seed, p, passes_out):
-    _augment_range(images, out, seed, p, passes_out, 0, images.shape[0])
+def _augment_serial(images, out, seed, p, passes_out, start, stop):
+    _augment_range(images, out, seed, p, passes_out, start, stop)
 
 
 @numba.njit(cache=True, error_model="numpy", parallel=True)
@@ -844,8 +845,29 @@ def _run(images, out, seed, params, parallel) -> np.ndarray:
     if parallel and images.shape[0] > _PARALLEL_CHUNK:
         _augment_parallel(images, out, _seed_u64(seed), params._as_array(), passes, _PARALLEL_CHUNK)
     else:
-        _augment_serial(images, out, _seed_u64(seed), params._as_array(), passes)
+        _augment_serial(images, out, _seed_u64(seed), params._as_array(), passes, 0, len(images))
     return passes
+
+
+def augment_image_range(
+    images: np.ndarray,
+    out: np.ndarray,
+    seed: int,
+    start: int,
+    stop: int,
+    params: AugmentParams = AugmentParams(),
+) -> None:
+    """Like :func:`augment_images`, for ``images[start:stop]`` into ``out[start:stop]`` only.
+
+    Image ``i`` keeps the stream keyed by ``(seed, i)``, its index in the whole array: ranges done
+    one by one, or in several threads at once (the kernel releases the GIL), give bit for bit the
+    output of one call to :func:`augment_images`.
+    """
+    _check_batch(images, out)
+    if not 0 <= start <= stop <= images.shape[0]:
+        raise ValueError(f"range [{start}, {stop}) is not within the {images.shape[0]} images")
+    passes = np.zeros(images.shape[0], dtype=np.int8)
+    _augment_serial(images, out, _seed_u64(seed), params._as_array(), passes, start, stop)
 
 
 def augment_images_with_stats(

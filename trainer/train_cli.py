@@ -54,6 +54,7 @@ from trainer.training import (
     network_for,
     split_for_training,
     train,
+    train_samples,
 )
 
 #: Said before and after a run without ``--out``, so nobody trains for minutes and loses the model.
@@ -243,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
                     "test_accuracy": test.accuracy,
                     "test_loss": test.loss,
                     "seconds": seconds,
+                    "train_samples": train_samples(len(data.train_labels), config),
                     "epochs": [record.to_dict() for record in result.epochs],
                 }
             )

@@ -21,14 +21,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from trainer import augment as augmentation
-from trainer import backprop, kernels, optimizers, sparse_input
+from trainer import backprop, epoch_images, kernels, optimizers, sparse_input
 from trainer.config import TrainingConfig
+from trainer.epoch_images import EpochImages
 from trainer.evaluation import evaluate
 from trainer.mnist import MnistData, validation_split
 from trainer.negatives import NOT_A_DIGIT, negative_images
 from trainer.network import Network
-from trainer.slashed_zeros import slash_zeros
 
 #: The running cost of an epoch may not exceed this multiple of the cost the run started with.
 DIVERGENCE_FACTOR = 10.0
@@ -126,6 +125,15 @@ def train(
     """Train ``network`` in place with mini-batch gradient descent as ``config`` says."""
     config.validate()
     run = _Run(network, config, data, on_batch, cancel)
+    try:
+        return _train_epochs(run, data, on_epoch)
+    finally:
+        run.close()
+
+
+def _train_epochs(run: _Run, data: TrainingData, on_epoch) -> TrainingResult:
+    """The epochs of ``train``: validation, early stopping, the result."""
+    network, config = run.network, run.config
     result = TrainingResult(network, COMPLETED, f"trained {epochs_phrase(config.epochs)}")
     best_loss, best_parameters, stale = math.inf, None, 0
     for epoch in range(config.epochs):
@@ -187,11 +195,16 @@ class _Run:
         self.images, self.labels = with_negatives(data.train_images, data.train_labels, config)
         self.images = np.ascontiguousarray(self.images, dtype=dtype)
         varied = config.augment or config.slashed_zeros > 0
-        self.augmented = np.empty_like(self.images) if varied else None
         self.sparse = bool(kernels.is_sparse(self.images))
+        # Images varied every epoch: compressed ones come from ``epoch_images`` (the next epoch's
+        # made while one trains), dense ones are made in ``augmented`` at the epoch's start.
+        self.epoch_images = (
+            EpochImages(self.images, self.labels, config) if varied and self.sparse else None
+        )
+        self.augmented = np.empty_like(self.images) if varied and not self.sparse else None
         self.compressed = (
             sparse_input.compress_rows(self.images)
-            if self.sparse
+            if self.sparse and not varied
             else backprop.no_sparse_input(dtype)[1]
         )
         self.val_images = np.ascontiguousarray(data.val_images, dtype=dtype)
@@ -220,16 +233,13 @@ class _Run:
         n = len(self.labels)
         order = self.shuffler.permutation(n).astype(np.int64)
         images = self.images
-        if self.augmented is not None:
-            epoch_seed = config.seed * 100003 + epoch
-            if config.augment:
-                augmentation.augment_images(self.images, self.augmented, epoch_seed)
-            else:
-                self.augmented[...] = self.images
-            slash_zeros(self.augmented, self.labels, config.slashed_zeros, epoch_seed)
+        if self.epoch_images is not None:
+            self.compressed = self.epoch_images.compressed(epoch)
+        elif self.augmented is not None:
             images = self.augmented
-            if self.sparse:
-                self.compressed = sparse_input.compress_rows(images)
+            epoch_images.prepare(
+                self.images, self.labels, config, epoch, images, threads=epoch_images.THREADS
+            )
         compressed = self.compressed
         batches = -(-n // config.batch_size)
         self.learning_rate = config.learning_rate_at(epoch)
@@ -291,6 +301,11 @@ class _Run:
                 self.on_batch(BatchProgress(epoch + 1, config.epochs, done, batches, running))
         self.loss, self.accuracy = cost_sum / n, correct / n
         return None
+
+    def close(self) -> None:
+        """Stop making the next epoch's images (the run has ended)."""
+        if self.epoch_images is not None:
+            self.epoch_images.close()
 
 
 def _divergence_advice(config: TrainingConfig, epoch: int) -> str:
@@ -428,6 +443,18 @@ def run_batches(
     return True, cost_sum, correct, step
 
 
+def negatives_count(images: int, config: TrainingConfig) -> int:
+    """How many non-digits ``with_negatives`` adds to ``images`` training images."""
+    if config.negatives <= 0:
+        return 0
+    return round(images * config.negatives / (1.0 - config.negatives))
+
+
+def train_samples(images: int, config: TrainingConfig) -> int:
+    """How many samples one epoch trains on: the training images plus the synthesised negatives."""
+    return images + negatives_count(images, config)
+
+
 def with_negatives(images: np.ndarray, labels: np.ndarray, config: TrainingConfig):
     """The training set with the config's share of synthesised non-digits (label 10) appended.
 
@@ -435,9 +462,9 @@ def with_negatives(images: np.ndarray, labels: np.ndarray, config: TrainingConfi
     by the augmentation like the digits.
     """
     labels = np.ascontiguousarray(labels, dtype=np.int64)
-    if config.negatives <= 0:
+    count = negatives_count(len(labels), config)
+    if count == 0:
         return images, labels
-    count = round(len(labels) * config.negatives / (1.0 - config.negatives))
     negatives = negative_images(count, config.seed, images, labels)
     return (
         np.concatenate([np.asarray(images, np.float32), negatives]),
