@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from mouse import send_mouse
+from mouse import move, press, release, send_mouse
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QToolButton
@@ -172,18 +172,6 @@ def test_a_start_that_changes_nothing_writes_no_settings(qtbot, app_user_data, a
     assert not (app_user_data / "settings.ini").exists()
 
 
-def pen(canvas, kind, point) -> None:
-    """A real pen event on the canvas: press, move with the button held, or release."""
-    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
-    point = QPointF(*point)
-    button = none if kind == QEvent.Type.MouseMove else left
-    buttons = none if kind == QEvent.Type.MouseButtonRelease else left
-    event = QMouseEvent(
-        kind, point, canvas.mapToGlobal(point), button, buttons, Qt.KeyboardModifier.NoModifier
-    )
-    QApplication.sendEvent(canvas, event)
-
-
 def exact_levels(view) -> tuple[float, float]:
     """The attribution map's colour scale for the input the panel shows, as a settled view sets it."""
     return plots.symmetric(view.inside.pixel_attribution[:, view.chosen_output()])
@@ -200,13 +188,13 @@ def test_colour_scale_holds_while_the_pen_moves_and_is_exact_when_it_lifts(shown
     assert settled == pytest.approx(exact_levels(view))
     qtbot.keyClick(shown.canvas, Qt.Key.Key_Escape)
     stroke = [(120 + 40 * np.cos(i / 2), 120 + 40 * np.sin(i / 2)) for i in range(8)]
-    pen(shown.canvas, QEvent.Type.MouseButtonPress, stroke[0])
+    press(shown.canvas, stroke[0])
     maps = []  # the attribution map drawn after each live result
     heat_map = view._layers[0][1]
     for point in stroke[1:]:
         before = (view.why_image.image, heat_map.image)
         with qtbot.waitSignal(view.computer.computed, timeout=5000):
-            pen(shown.canvas, QEvent.Type.MouseMove, point)
+            move(shown.canvas, point)
         # one live picture per result, in turn: the map or the heat maps, never both
         assert (view.why_image.image is before[0]) != (heat_map.image is before[1])
         if view.why_image.image is not None:
@@ -217,7 +205,7 @@ def test_colour_scale_holds_while_the_pen_moves_and_is_exact_when_it_lifts(shown
     assert live[1] < settled[1]  # the arc's shares are smaller: the scale could shrink...
     assert view.why_bar.levels() == pytest.approx(settled)  # ... but holds while the pen moves
     assert view.why_image.levels == pytest.approx(settled)  # and the picture uses it
-    pen(shown.canvas, QEvent.Type.MouseButtonRelease, stroke[-1])
+    release(shown.canvas, stroke[-1])
     assert shown.wait_for_prediction()
     view.flush()
     assert view.why_bar.levels() == pytest.approx(exact_levels(view))

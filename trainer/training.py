@@ -26,6 +26,7 @@ from trainer.config import TrainingConfig
 from trainer.epoch_images import EpochImages
 from trainer.evaluation import evaluate
 from trainer.mnist import MnistData, validation_split
+from trainer.named_values import RunStatus
 from trainer.negatives import NOT_A_DIGIT, negative_images
 from trainer.network import Network
 
@@ -42,10 +43,10 @@ COLLAPSE_MIN_SAMPLES = 5000
 CHUNK_SECONDS = 0.1
 
 COMPLETED, EARLY_STOPPED, CANCELLED, DIVERGED = (
-    "completed",
-    "early_stopped",
-    "cancelled",
-    "diverged",
+    RunStatus.COMPLETED,
+    RunStatus.EARLY_STOPPED,
+    RunStatus.CANCELLED,
+    RunStatus.DIVERGED,
 )
 
 
