@@ -244,11 +244,13 @@ def _uniform(state):
 # Numerical kernels.
 #
 # Per-pixel work is float32 loops over all 784 pixels at once (or over rows of the field grid),
-# which LLVM vectorises; the only scalar part is the bilinear gather. ``reassoc`` lets the sums
-# vectorise; the result is still bitwise reproducible for a given compiled kernel (same machine
-# and versions), since each image's arithmetic never depends on threads or batch splits.
+# which LLVM vectorises; the only scalar part is the bilinear gather. No ``contract`` or
+# ``reassoc``: with them LLVM fused and reordered differently when a kernel was compiled in the
+# process than in the copy Numba had cached, so a first run (empty cache) and a second one
+# augmented a few images differently (by ~1e-6) and trained different models from one seed.
+# Without them the speed is the same here and each image's arithmetic is fixed.
 
-_FASTMATH = {"nsz", "contract", "reassoc"}
+_FASTMATH = {"nsz"}
 
 # Rows of the float32 per-pixel work array.
 _W_ROW, _W_COL, _W_FIELD_R, _W_FIELD_C, _W_FRAC_R, _W_FRAC_C = range(6)
