@@ -191,11 +191,39 @@ def xdotool(display: str, *args: str) -> str:
     return result.stdout
 
 
-def draw_three(display: str, box: tuple[int, int, int, int]) -> None:
-    """Draw :data:`THREE` with the mouse in the canvas (the window's left part, minus the 400 px
-    panel on the right and the menu and status bars)."""
+#: The canvas's paper colour (``digitpad.canvas.PAPER_COLOR``), as the screen's RGB bytes.
+PAPER_RGB = bytes((0xFD, 0xFD, 0xFB))
+
+
+def paper_box(width: int, rgb: bytes, box: tuple[int, int, int, int]):
+    """The bounding box of the paper's colour inside ``box`` (the window), or None: where the
+    canvas's square paper is, whatever the window's size and the docks beside it."""
     left, top, right, bottom = box
-    canvas = (left + 16, top + 40, right - 16 - 20 - 400, bottom - 60)
+    found = None
+    for y in range(top, bottom):
+        row = rgb[(y * width + left) * 3 : (y * width + right) * 3]
+        pixels = [row[x : x + 3] == PAPER_RGB for x in range(0, len(row), 3)]
+        if True not in pixels:
+            continue
+        first = pixels.index(True)  # the leftmost run of paper: the preview and the dock
+        last = first  # further right may share the colour
+        while last + 1 < len(pixels) and pixels[last + 1]:
+            last += 1
+        if last - first > 50:
+            first, last = left + first, left + last
+            found = (
+                (first, y, last, y)
+                if found is None
+                else (min(found[0], first), found[1], max(found[2], last), y)
+            )
+    return found
+
+
+def draw_three(display: str, box: tuple[int, int, int, int], paper=None) -> None:
+    """Draw :data:`THREE` with the mouse on the paper (``paper``: its box on screen; else a guess:
+    the window's left part, minus the 400 px panel on the right and the menu and status bars)."""
+    left, top, right, bottom = box
+    canvas = paper or (left + 16, top + 40, right - 16 - 20 - 400, bottom - 60)
     side = min(canvas[2] - canvas[0], canvas[3] - canvas[1])
     ox = (canvas[0] + canvas[2] - side) / 2
     oy = (canvas[1] + canvas[3] - side) / 2
@@ -284,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
             width, height, rgb = read_xwd(fb)
             box = content_box(width, height, rgb)
             if draw and box is not None:
-                draw_three(display, box)
+                draw_three(display, box, paper_box(width, rgb, box))
                 if wait_for_stable_screen(fb, app, 30) is None:
                     print(
                         "xvfb_screenshot: the window did not settle after drawing", file=sys.stderr

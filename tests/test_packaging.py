@@ -7,6 +7,7 @@ end of this file against a build.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import struct
@@ -493,3 +494,25 @@ def test_built_app_selftest_with_an_unwritable_home(tmp_path):
     )
     assert out[-1] == "selftest: PASS"
     assert any("NoCacheLocator" in line for line in out)
+
+
+def test_the_screenshot_draws_on_the_paper_not_on_other_paper_coloured_widgets():
+    """packaging/xvfb_screenshot.py finds the canvas's square paper by its colour; a widget of the
+    same colour further right (the input preview, the network dock) must not widen it."""
+    spec = importlib.util.spec_from_file_location(
+        "xvfb_screenshot", ROOT / "packaging" / "xvfb_screenshot.py"
+    )
+    screenshot = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(screenshot)
+    width, height = 400, 200
+    grey, paper = bytes((0xEF, 0xEF, 0xEF)), screenshot.PAPER_RGB
+    rows = []
+    for y in range(height):
+        row = [grey] * width
+        if 40 <= y < 160:
+            row[20:140] = [paper] * 120  # the paper: 120 x 120 at (20, 40)
+        if 60 <= y < 100:
+            row[200:300] = [paper] * 100  # another widget of the paper's colour
+        rows.append(b"".join(row))
+    box = screenshot.paper_box(width, b"".join(rows), (0, 0, width, height))
+    assert box == (20, 40, 139, 159)
