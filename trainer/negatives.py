@@ -6,9 +6,10 @@ app's Retrain dialog make exactly the same negatives without a network or any fi
 * **letters** that look like no digit (E F H K M N P R U V W X Y C a c d e f h j k m n p r u v w x),
   from a small stroke-skeleton "font" (with other forms of some letters, :data:`VARIANTS`) drawn
   with random slant, rotation, width, jitter and misplaced strokes, the letters most often mistaken
-  for digits more often (:data:`LETTER_WEIGHTS`). Letters that people write like digits (O o D Q I l i J L T t Z z S s G b B g q A y) are
-  deliberately absent: trained as "not a digit" they would teach the network to reject real 0, 1, 2,
-  5, 6, 7, 9 (see docs/ARCHITECTURE.md, "Not a digit");
+  for digits more often (:data:`LETTER_WEIGHTS`). Letters that people write like digits
+  (O o D Q I l i J L T t Z z S s G b B g q A y) are deliberately absent: trained as "not a
+  digit" they would teach the network to reject real 0, 1, 2, 5, 6, 7, 9 (see
+  docs/ARCHITECTURE.md, "Not a digit");
 * **scribbles**: random walks, cursive loops, zig-zags, hatching, spirals and filled blobs;
 * **overlapping digits**: two MNIST training digits of different classes laid over each other
   with an offset, shrunk back into MNIST's 20-pixel box.
