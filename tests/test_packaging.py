@@ -516,3 +516,8 @@ def test_the_screenshot_draws_on_the_paper_not_on_other_paper_coloured_widgets()
         rows.append(b"".join(row))
     box = screenshot.paper_box(width, b"".join(rows), (0, 0, width, height))
     assert box == (20, 40, 139, 159)
+    # the script cannot import the app (it runs with the system's Python): its copy of the
+    # paper's colour must stay the canvas's
+    from digitpad.canvas import PAPER_COLOR
+
+    assert bytes(PAPER_COLOR.getRgb()[:3]) == screenshot.PAPER_RGB
