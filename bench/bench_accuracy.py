@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer.eval_cli import NO_INK, stroke_inputs, summarise
+from trainer.cli.eval_cli import NO_INK, stroke_inputs, summarise
 from trainer.model_io import load_model
 
 PEN_DIGITS = Path(__file__).resolve().parents[2] / "shared/data/pen-digits-dev.jsonl.gz"
@@ -49,7 +49,7 @@ def train_preset(name: str, out: Path, seed: int) -> dict:
     command = [
         sys.executable,
         "-m",
-        "trainer.train_cli",
+        "trainer.cli.train_cli",
         "--preset",
         preset,
         "--json",

@@ -1,4 +1,4 @@
-"""Times trainer.augment.augment_images on 54 000 real MNIST training images.
+"""Times trainer.data.augment.augment_images on 54 000 real MNIST training images.
 
     python bench/bench_augment.py [--mnist-dir DIR] [--repeats 5] [--picture docs/augmentation.png]
 
@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from png_writer import write_png
 
-from trainer.augment import AugmentParams, augment_images, augment_images_with_stats
+from trainer.data.augment import AugmentParams, augment_images, augment_images_with_stats
 
 N_IMAGES = 54_000
 

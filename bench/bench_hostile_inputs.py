@@ -45,7 +45,7 @@ def cases(folder: Path, big: bool):
     def model(file, arrays):
         return [
             "-m",
-            "trainer.eval_cli",
+            "trainer.cli.eval_cli",
             "--model",
             str(write_model(folder / file, arrays)),
             *NO_MNIST,
@@ -53,13 +53,13 @@ def cases(folder: Path, big: bool):
 
     def meta(file, **changes):
         path = write_metadata_model(folder / file, metadata_text(**changes))
-        return ["-m", "trainer.eval_cli", "--model", str(path), *NO_MNIST]
+        return ["-m", "trainer.cli.eval_cli", "--model", str(path), *NO_MNIST]
 
     def eval_strokes(path):
-        return ["-m", "trainer.eval_cli", "--strokes", str(path)]
+        return ["-m", "trainer.cli.eval_cli", "--strokes", str(path)]
 
     def train(*args):
-        return ["-m", "trainer.train_cli", "--preset", "default", *args]
+        return ["-m", "trainer.cli.train_cli", "--preset", "default", *args]
 
     def absurd():
         arrays = model_arrays([784, 30, 10])
@@ -68,7 +68,7 @@ def cases(folder: Path, big: bool):
 
     def zip_of(entries):
         path = write_zip_with_entries(folder / "entries.npz", entries)
-        return ["-m", "trainer.eval_cli", "--model", str(path), *NO_MNIST]
+        return ["-m", "trainer.cli.eval_cli", "--model", str(path), *NO_MNIST]
 
     def empty():
         (folder / "empty.jsonl").write_text("")
@@ -84,7 +84,7 @@ def cases(folder: Path, big: bool):
             "t10k-labels-idx1-ubyte",
         ):
             (folder / "mnist" / f"{name}.gz").symlink_to(bomb)
-        return ["-m", "trainer.eval_cli", "--mnist-dir", str(folder / "mnist"), "--no-download"]
+        return ["-m", "trainer.cli.eval_cli", "--mnist-dir", str(folder / "mnist"), "--no-download"]
 
     def fifo():
         os.mkfifo(folder / "fifo.npz")

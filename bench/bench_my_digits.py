@@ -33,9 +33,9 @@ from digitpad.assets import shipped_model_path  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from digitpad.my_digits_window import MyDigitsWindow  # noqa: E402
-from trainer.collection import Collection, new_drawing  # noqa: E402
+from trainer.data.collection import Collection, new_drawing  # noqa: E402
+from trainer.data.pen_digits import read_pen_digits  # noqa: E402
 from trainer.model_io import load_model  # noqa: E402
-from trainer.pen_digits import read_pen_digits  # noqa: E402
 
 PEN_DIGITS = Path(__file__).resolve().parents[2] / "shared/data/pen-digits-dev.jsonl.gz"
 

@@ -4,12 +4,12 @@
     python bench/bench_not_a_digit.py --model m.npz --letters tuning     # the writers for tuning
     python bench/bench_not_a_digit.py --model assets/model.npz --png docs/not-a-digit.png
 
-Everything is the app's decision exactly: the stroke function, the network, ``trainer.verdict``.
+Everything is the app's decision exactly: the stroke function, the network, ``trainer.core.verdict``.
 
 * letters by held-out writers (``pen-letters-dev``, split by writer: a hash of the writer's name
   puts every writer in the tuning half or the held-out half); only letters that look like no digit
   are counted, the ones people write like digits (:data:`DIGIT_LIKE`) are left out;
-* scribbles from ``trainer.negatives`` drawn from another random stream than training's, including
+* scribbles from ``trainer.data.negatives`` drawn from another random stream than training's, including
   kinds never used in training (``HELD_OUT_KINDS``);
 * tiny marks (clicks, ticks, wiggles of 0–11 screen pixels) with their size on screen;
 * pen-digits-dev: share without a digit verdict, accuracy of the accepted, best-guess accuracy;
@@ -31,12 +31,12 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer import negatives
-from trainer.mnist import load_mnist
+from trainer.core.verdict import decide, ink_extent
+from trainer.data import negatives
+from trainer.data.mnist import load_mnist
+from trainer.data.pen_digits import read_pen_digits
 from trainer.model_io import load_model
-from trainer.pen_digits import read_pen_digits
-from trainer.strokes_to_input import strokes_to_input
-from trainer.verdict import decide, ink_extent
+from trainer.strokes.strokes_to_input import strokes_to_input
 
 DATA = Path(__file__).resolve().parents[2] / "shared/data"
 #: Letters that people write like digits (O/o/D/Q like 0, I/l/i/J/T/t like 1 or 7, Z/z like 2,

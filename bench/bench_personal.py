@@ -30,12 +30,12 @@ import numpy as np
 from digitpad.assets import shipped_model_path
 
 from trainer.config import PRESETS
-from trainer.evaluation import evaluate
-from trainer.mnist import load_mnist
+from trainer.core.evaluation import evaluate
+from trainer.core.personal import fine_tune, personal_set
+from trainer.data.mnist import load_mnist
+from trainer.data.pen_digits import read_pen_digits, write_pen_digits
 from trainer.model_io import load_model
-from trainer.pen_digits import read_pen_digits, write_pen_digits
-from trainer.personal import fine_tune, personal_set
-from trainer.strokes_to_input import strokes_to_input
+from trainer.strokes.strokes_to_input import strokes_to_input
 
 PEN_DIGITS = Path(__file__).resolve().parents[2] / "shared/data/pen-digits-dev.jsonl.gz"
 SLASHED_ZERO_SOURCE = "unipen-1a/uqb"
@@ -84,7 +84,7 @@ def fine_tuned_by_command(model_path, teach, folder: Path, overrides: list[str])
     command = [
         sys.executable,
         "-m",
-        "trainer.train_cli",
+        "trainer.cli.train_cli",
         "--from",
         str(model_path),
         "--my-digits",

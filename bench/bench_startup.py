@@ -40,7 +40,7 @@ DEFAULT_APP = ROOT / "dist" / "DigitPad" / "digitpad"
 def busy() -> str | None:
     """Why this machine is not idle enough to time anything, or ``None``."""
     result = subprocess.run(
-        ["pgrep", "-f", "digitpad-train|trainer.train_cli|bench/bench_"],
+        ["pgrep", "-f", "digitpad-train|trainer.cli.train_cli|bench/bench_"],
         capture_output=True,
         text=True,
     )

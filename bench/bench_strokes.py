@@ -30,7 +30,7 @@ DEFAULT_MNIST = ROOT.parent / "shared/data/mnist"
 
 
 def _load(path: Path):
-    from trainer.pen_digits import read_pen_digits
+    from trainer.data.pen_digits import read_pen_digits
 
     if not path.exists():
         sys.exit(f"pen-digit file not found: {path} (use --data)")
@@ -38,7 +38,7 @@ def _load(path: Path):
 
 
 def bench(args) -> None:
-    from trainer.strokes_to_input import PREPROCESSING_VERSION, strokes_to_input
+    from trainer.strokes.strokes_to_input import PREPROCESSING_VERSION, strokes_to_input
 
     digits = _load(args.data)
     step = max(1, len(digits) // args.n)
@@ -109,7 +109,7 @@ def _strokes_to_probabilities(sample) -> None:
     from digitpad.assets import shipped_model_path
 
     from trainer.model_io import load_model
-    from trainer.strokes_to_input import strokes_to_input
+    from trainer.strokes.strokes_to_input import strokes_to_input
 
     network, metadata = load_model(shipped_model_path())
     for d in sample[:50]:
@@ -133,7 +133,7 @@ def _strokes_to_probabilities(sample) -> None:
 
 def _draw_strokes(strokes, side: int, width: float) -> np.ndarray:
     """The strokes as drawn: fitted into side×side keeping the aspect ratio, thin pen, no centring."""
-    from trainer.stroke_kernels import render
+    from trainer.strokes.stroke_kernels import render
 
     pts = [np.asarray(s, dtype=np.float64) for s in strokes if len(s)]
     allp = np.concatenate(pts)
@@ -148,7 +148,7 @@ def _draw_strokes(strokes, side: int, width: float) -> np.ndarray:
 
 
 def picture(args) -> None:
-    from trainer.strokes_to_input import strokes_to_input
+    from trainer.strokes.strokes_to_input import strokes_to_input
 
     digits = _load(args.data)
     with gzip.open(args.mnist_dir / "train-images-idx3-ubyte.gz") as f:

@@ -33,7 +33,8 @@ import time
 import numpy as np
 from numba import njit
 
-from trainer import kernels, optimizers, sparse_input
+from trainer.core import optimizers
+from trainer.fast import kernels, sparse_input
 
 
 def main() -> None:
@@ -45,7 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
 
-    from trainer.mnist import load_mnist
+    from trainer.data.mnist import load_mnist
 
     mnist = load_mnist(args.mnist_dir)
     rows = [_compare(preset, mnist, args) for preset in ("keras", "default")]
@@ -66,7 +67,7 @@ def main() -> None:
 def _compare(preset: str, mnist, args) -> dict:
     """Train ``preset`` for ``args.epochs`` epochs, PyTorch's twin between our epochs."""
     from trainer.config import PRESETS
-    from trainer.training import network_for, split_for_training, train, train_samples
+    from trainer.core.training import network_for, split_for_training, train, train_samples
 
     config = PRESETS[preset].replace(epochs=args.epochs)
     data = split_for_training(mnist, config)
@@ -116,11 +117,12 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
     loop of its own (so the products go through the same BLAS); ``other`` (activations, output deltas, bias sums, shuffling, validation) is what is left of
     the measured epoch.
     """
-    from trainer import backprop, optimizers, sparse_input
-    from trainer.augment import augment_images
     from trainer.config import PRESETS
-    from trainer.slashed_zeros import slash_zeros
-    from trainer.training import network_for, split_for_training, with_negatives
+    from trainer.core import backprop, optimizers
+    from trainer.core.training import network_for, split_for_training, with_negatives
+    from trainer.data.augment import augment_images
+    from trainer.data.slashed_zeros import slash_zeros
+    from trainer.fast import sparse_input
 
     config = PRESETS["default"]
     data = split_for_training(mnist, config)
@@ -197,7 +199,7 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
     for name, seconds in parts.items():
         print(f"  {name:<58}{seconds:>7.3f} s {seconds / epoch_seconds:>6.1%}")
     print(
-        f"  beside it, in a background thread (trainer/epoch_images.py): the next epoch's\n"
+        f"  beside it, in a background thread (trainer/data/epoch_images.py): the next epoch's\n"
         f"  {'augmentation, slashed zeros, compression, on one core':<58}{background:>7.3f} s"
     )
     print(
@@ -247,7 +249,7 @@ def _epoch_adam(weights, biases, gw, gb, fw, fb, sw, sb, hyper, batch, batches):
 
 def _nielsen(mnist, epochs: int) -> None:
     from trainer.config import PRESETS
-    from trainer.training import network_for, split_for_training, train
+    from trainer.core.training import network_for, split_for_training, train
 
     nielsen = PRESETS["nielsen"]
     nielsen_data = split_for_training(mnist, nielsen)

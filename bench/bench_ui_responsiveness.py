@@ -92,8 +92,8 @@ def _model_path() -> tuple[Path, str]:
     shipped = ROOT / "assets" / "model.npz"
     if shipped.exists():
         return shipped, "assets/model.npz"
+    from trainer.core.network import Network
     from trainer.model_io import save_model
-    from trainer.network import Network
 
     path = Path(tempfile.mkdtemp()) / "random-784-800-800-10.npz"
     save_model(Network([784, 800, 800, 10], seed=0), path, {"name": "random 784-800-800-10"})

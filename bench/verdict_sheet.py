@@ -27,7 +27,7 @@ def draw_sheet(path: Path, items) -> None:
     from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen
     from PySide6.QtWidgets import QApplication
 
-    from trainer.strokes_to_input import strokes_to_input
+    from trainer.strokes.strokes_to_input import strokes_to_input
 
     _app = QApplication.instance() or QApplication([])
     rows = -(-len(items) // COLUMNS)

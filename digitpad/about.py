@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from digitpad import model_store
 from digitpad.dialog_size import fit_height
-from trainer.training import epochs_phrase
+from trainer.core.training import epochs_phrase
 
 #: (keys, what they do), shown in the shortcuts dialog; the menus use the same key sequences.
 SHORTCUTS = (

@@ -1,7 +1,7 @@
 """The network's output activations as labelled bars, and the verdict in large type.
 
 The bars are the ten digits, plus "not a digit" for a model that has that eleventh output. The
-verdict is decided by ``trainer.verdict.decide``: the most probable digit with its confidence; "not
+verdict is decided by ``trainer.core.verdict.decide``: the most probable digit with its confidence; "not
 sure" with the best guess in small type; "not a digit"; or, for a mark too small to read, a hint to
 keep drawing. With no input the bars are empty and there is no verdict.
 """
@@ -13,7 +13,7 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from trainer.verdict import NOT_SURE_THRESHOLD, State, decide
+from trainer.core.verdict import NOT_SURE_THRESHOLD, State, decide
 
 #: The label of the eleventh bar, and the text written in its track.
 NOT_A_DIGIT_LABEL, NOT_A_DIGIT_TEXT = "✗", "not a digit"

@@ -45,7 +45,7 @@ from digitpad.network_view import install as install_network_view
 from digitpad.plain_text import make_plain, set_plain_tooltip, warn
 from digitpad.platform_hint import application_or_hint
 from digitpad.small_model import add_action as add_small_model_action
-from trainer.verdict import ink_extent
+from trainer.core.verdict import ink_extent
 
 log = logging.getLogger(__name__)
 

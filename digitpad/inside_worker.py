@@ -1,4 +1,4 @@
-"""Computes what the network view shows (``trainer.attribution.look_inside``) off the GUI thread,
+"""Computes what the network view shows (``trainer.core.attribution.look_inside``) off the GUI thread,
 at most a few times a second.
 
 While the user draws, the live predictor delivers a result for almost every mouse move; the view
@@ -20,7 +20,7 @@ import time
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from trainer import attribution
+from trainer.core import attribution
 
 #: The view is computed and redrawn at most this often while the user draws (about 7 times a
 #: second): its redraws cost the GUI thread a few milliseconds each (bench_ui_responsiveness.py).
@@ -38,7 +38,7 @@ def look_inside(network, x):
 
 
 class InsideComputer(QObject):
-    """Throttled, coalescing computation of :func:`trainer.attribution.look_inside`."""
+    """Throttled, coalescing computation of :func:`trainer.core.attribution.look_inside`."""
 
     #: The Inside of the newest input sent; ``None`` for no input or no network.
     computed = Signal(object)

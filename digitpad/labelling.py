@@ -2,7 +2,7 @@
 "That's a…" button (which also offers "not a digit").
 
 The labelled drawing (its strokes, the label, the time and the canvas size) is appended to the
-user's collection (``trainer.collection``), the canvas clears and the status bar says so
+user's collection (``trainer.data.collection``), the canvas clears and the status bar says so
 ("Saved as 7 · 23 of your digits"). Corrections of misreads and confirmations count alike. If the
 drawing cannot be saved, a message says why and the canvas keeps it, so nothing is lost.
 """
@@ -14,8 +14,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolButton
 
 from digitpad.plain_text import warn
-from trainer.collection import Collection, CollectionError, new_drawing
-from trainer.pen_digits import NOT_A_DIGIT
+from trainer.data.collection import Collection, CollectionError, new_drawing
+from trainer.data.pen_digits import NOT_A_DIGIT
 
 NOT_A_DIGIT_KEY = "N"
 #: The bar of the "not a digit" output (after the ten digits).

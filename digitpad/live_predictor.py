@@ -1,8 +1,8 @@
 """Turns the canvas's strokes into a prediction, live, without blocking the UI or queueing stale work.
 
-One computation is ``trainer.strokes_to_input.strokes_to_input`` (about 0.6 ms) followed by the
+One computation is ``trainer.strokes.strokes_to_input.strokes_to_input`` (about 0.6 ms) followed by the
 network's output activations (``network.predict_proba``, which for one input stays in one thread,
-without BLAS: see ``trainer.kernels.infer``), which for a 784-800-800-10 network measured 1–2 ms on an idle 2-core machine but
+without BLAS: see ``trainer.fast.kernels.infer``), which for a 784-800-800-10 network measured 1–2 ms on an idle 2-core machine but
 10–30 ms when other processes kept both cores busy — too long to run on the GUI thread at every
 mouse move. So:
 
@@ -15,7 +15,7 @@ mouse move. So:
   the computation runs synchronously, so the shown result is exact the moment the event has been
   handled. Results carry a generation number and anything older than what is shown is dropped.
 * Until Numba's kernels are ready, computations run in plain NumPy (``compiled=False`` of
-  :func:`compute`: ``trainer/stroke_numpy.py`` and ``trainer/forward.py``), which need no JIT, so
+  :func:`compute`: ``trainer/strokes/stroke_numpy.py`` and ``trainer/core/forward.py``), which need no JIT, so
   a drawing is read as soon as the model is loaded, even on a first start with no compiled kernels
   cached. The app's loader thread then compiles the kernels (or loads them from Numba's cache) with
   :func:`prepare_compiled` and calls :meth:`LivePredictor.use_compiled`: from then on the compiled
@@ -47,7 +47,7 @@ def compute(
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The network input and the output activations for ``strokes`` (see :class:`LivePredictor`):
     with Numba's compiled kernels, or (``compiled=False``) in plain NumPy, with nothing to compile."""
-    from trainer.strokes_to_input import strokes_to_input
+    from trainer.strokes.strokes_to_input import strokes_to_input
 
     x = strokes_to_input(strokes, compiled=compiled)
     if x is None or network is None:
@@ -55,7 +55,7 @@ def compute(
     if compiled:
         p = network.predict_proba(x)
     else:
-        from trainer.forward import predict_proba
+        from trainer.core.forward import predict_proba
 
         p = predict_proba(network, x)
     return x, np.asarray(p, dtype=np.float64).reshape(-1)

@@ -57,7 +57,7 @@ class Verdicts:
 
 
 def verdicts_for(network, images: np.ndarray, labels: np.ndarray) -> Verdicts:
-    from trainer.forward import predict_proba
+    from trainer.core.forward import predict_proba
 
     p = np.concatenate(
         [predict_proba(network, images[i : i + 1000]) for i in range(0, len(images), 1000)]
@@ -83,7 +83,7 @@ class _Evaluation(QObject):
         ).start()
 
     def _run(self, network) -> None:
-        from trainer.mnist import load_mnist
+        from trainer.data.mnist import load_mnist
 
         try:
             mnist = load_mnist(download=False)

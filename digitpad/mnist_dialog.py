@@ -1,6 +1,6 @@
 """Getting MNIST when it is missing: download it (with progress and Cancel) or pick a folder.
 
-:func:`mnist_available` says whether ``trainer.mnist`` can find the four files without a download.
+:func:`mnist_available` says whether ``trainer.data.mnist`` can find the four files without a download.
 :class:`MnistDialog` explains what is missing and offers both ways; after ``exec()`` returns
 ``Accepted``, :attr:`MnistDialog.mnist_dir` is the folder to train from (``None`` means the user
 cache folder, where the download went).
@@ -33,7 +33,7 @@ DOWNLOAD_SIZE_TEXT = "about 11 MB"
 
 def mnist_available(mnist_dir=None) -> tuple[bool, str]:
     """(True, folder) when MNIST can be read without downloading, else (False, the reason)."""
-    from trainer.mnist import MnistError, find_mnist_dir
+    from trainer.data.mnist import MnistError, find_mnist_dir
 
     try:
         found = find_mnist_dir(mnist_dir)
@@ -59,8 +59,8 @@ class _Downloader(QObject):
 
     @Slot()
     def run(self) -> None:
-        from trainer.mnist import MnistError
-        from trainer.mnist_download import download_mnist
+        from trainer.data.mnist import MnistError
+        from trainer.data.mnist_download import download_mnist
 
         try:
             download_mnist(
@@ -203,7 +203,7 @@ class MnistDialog(QDialog):
         if error:
             self.show_error(error)
             return
-        self.mnist_dir = None  # the user cache folder, which trainer.mnist searches by itself
+        self.mnist_dir = None  # the user cache folder, which trainer.data.mnist searches by itself
         self.status_label.setText("MNIST downloaded and verified.")
         self.accept()
 

@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
 
 from digitpad.labelling import label_text
 from digitpad.plain_text import warn
-from trainer.collection import LABELS, Collection, CollectionError, Drawing
-from trainer.pen_digits import NOT_A_DIGIT
-from trainer.strokes_to_input import strokes_to_input
+from trainer.data.collection import LABELS, Collection, CollectionError, Drawing
+from trainer.data.pen_digits import NOT_A_DIGIT
+from trainer.strokes.strokes_to_input import strokes_to_input
 
 THUMBNAIL = 56
 MISREAD_COLOR = QColor("#b3261e")

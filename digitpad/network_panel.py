@@ -3,7 +3,7 @@ shows, for the input the window shows, what the network computes.
 
 * **Why this verdict** — a 28×28 map of how much each pixel pushed the chosen output's score up (red)
   or down (blue); the pixels add up to the score minus its value for an empty canvas
-  (``trainer/attribution.py``). It follows the verdict; a click on another digit asks "why not 7?".
+  (``trainer/core/attribution.py``). It follows the verdict; a click on another digit asks "why not 7?".
 * **Hidden layers** — every hidden layer's activations as a heat map (800 units as a 40 × 20 grid),
   the five strongest ringed. Hovering a unit shows it below; a click keeps it there.
 * **What the units look for** — a first-layer unit's 784 incoming weights as a 28×28 picture (red:
@@ -70,7 +70,7 @@ class NetworkPanel(QScrollArea):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("networkPanel")
-        self.inside = None  # the trainer.attribution.Inside shown, or None
+        self.inside = None  # the trainer.core.attribution.Inside shown, or None
         self._network = None
         self._x = None
         self._caption = ""

@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from digitpad.app import MainWindow
-    from trainer.pen_digits import read_pen_digits
+    from trainer.data.pen_digits import read_pen_digits
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("DigitPad")

@@ -369,12 +369,12 @@ def _numba_cache_summary() -> str:
     """Where Numba's cache is and how many of the app's kernels came from it / were compiled now."""
     from numba.core.dispatcher import Dispatcher
 
-    import trainer.kernels
-    import trainer.stroke_kernels
+    import trainer.fast.kernels
+    import trainer.strokes.stroke_kernels
 
     hits = misses = 0
     where = set()
-    for module in (trainer.kernels, trainer.stroke_kernels):
+    for module in (trainer.fast.kernels, trainer.strokes.stroke_kernels):
         for value in vars(module).values():
             if isinstance(value, Dispatcher) and value.signatures:
                 hits += sum(value.stats.cache_hits.values())

@@ -1,4 +1,4 @@
-"""A training run off the GUI thread: a QObject living in a QThread that calls ``trainer.training.train``.
+"""A training run off the GUI thread: a QObject living in a QThread that calls ``trainer.core.training.train``.
 
 Progress is forwarded through Qt signals (queued to the GUI thread); :meth:`TrainingWorker.cancel`
 sets a ``threading.Event`` that ``train`` checks between chunks of about 0.1 s of work, so a cancel
@@ -31,7 +31,7 @@ class TrainingOutcome:
     epochs: list = field(default_factory=list)
     seconds: float = 0.0
     #: With the user's drawings: their accuracy (before, after), each drawing measured by a model
-    #: fine-tuned without it (``trainer.personal.held_out_accuracy``); None when not measured.
+    #: fine-tuned without it (``trainer.core.personal.held_out_accuracy``); None when not measured.
     my_digits_accuracy: tuple[float, float] | None = None
     notes: tuple[str, ...] = ()
     #: what the new network says about each validation digit (``digitpad.mistakes.Verdicts``)
@@ -68,7 +68,7 @@ class TrainingWorker(QObject):
     phase = Signal(str)
     #: epoch (1-based), epochs, batch (done in this epoch), batches per epoch, running loss.
     batchProgress = Signal(int, int, int, int, float)
-    #: One finished epoch: ``trainer.training.EpochRecord``.
+    #: One finished epoch: ``trainer.core.training.EpochRecord``.
     epochFinished = Signal(object)
     #: (epoch, (784, k) copy of the first layer's incoming weights of units 0..k-1): before the
     #: first epoch (epoch 0) and after each one.
@@ -137,9 +137,9 @@ class TrainingWorker(QObject):
         self.finished.emit(outcome)
 
     def _run(self) -> TrainingOutcome:
-        from trainer import training
-        from trainer.evaluation import evaluate
-        from trainer.mnist import MnistError, load_mnist
+        from trainer.core import training
+        from trainer.core.evaluation import evaluate
+        from trainer.data.mnist import MnistError, load_mnist
 
         config = self.config.validate()
         self.phase.emit("Loading MNIST…")
@@ -149,7 +149,7 @@ class TrainingWorker(QObject):
             return TrainingOutcome(RunStatus.FAILED, str(exc))
         if self._cancel.is_set():
             return TrainingOutcome(RunStatus.CANCELLED, "cancelled before training started")
-        from trainer import personal
+        from trainer.core import personal
 
         network = (
             personal.copy_network(self.current_network)

@@ -117,7 +117,7 @@ def check_environment() -> None:
         raise SystemExit(
             f"build: Numba {numba.__version__} does not read "
             "NUMBA_CACHE_LOCATOR_CLASSES, which the frozen app's cache needs "
-            "(trainer/numba_cache.py); use Numba >= 0.68"
+            "(trainer/fast/numba_cache.py); use Numba >= 0.68"
         )
     log(
         f"Python {sys.version.split()[0]} ({sys.executable}), PySide6 {PySide6.__version__}, "

@@ -92,8 +92,8 @@ def app_user_data(tmp_path, monkeypatch):
 @_pytest.fixture(scope="session")
 def app_random_model(tmp_path_factory):
     """App tests: a real model file holding a small random 784-30-10 network."""
+    from trainer.core.network import Network
     from trainer.model_io import save_model
-    from trainer.network import Network
 
     path = tmp_path_factory.mktemp("app-models") / "random-784-30-10.npz"
     save_model(

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer.network import Network
+from trainer.core.network import Network
 
 # --- model files ---------------------------------------------------------------------------------
 

@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from trainer import paths
-from trainer.mnist import MNIST_FILES
-from trainer.mnist_download import MIRRORS_ENV
+from trainer.data.mnist import MNIST_FILES
+from trainer.data.mnist_download import MIRRORS_ENV
 
 
 def real_gz_files(folder: str | Path) -> dict[str, bytes]:

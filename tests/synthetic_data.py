@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from trainer.training import TrainingData
+from trainer.core.training import TrainingData
 
 
 def separable(seed=0, n=600) -> TrainingData:

@@ -143,7 +143,7 @@ def test_finger_draws(canvas):
 def test_the_drawing_scales_and_moves_with_the_paper(canvas, app_draw, qtbot):
     """Resizing keeps the drawing's place on the square paper and its proportions, so the
     network reads the same digit; nothing is cut off when the canvas shrinks."""
-    from trainer.strokes_to_input import strokes_to_input
+    from trainer.strokes.strokes_to_input import strokes_to_input
 
     send, _ = app_draw
     send(canvas, [ZIGZAG, VERTICAL])

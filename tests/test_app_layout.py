@@ -94,7 +94,7 @@ def test_the_mnist_folder_chosen_is_remembered_at_the_next_start(
     from digitpad import settings
     from digitpad.mnist_dialog import MnistDialog
     from digitpad.retrain_dialog import RetrainDialog
-    from trainer.mnist import MNIST_FILES
+    from trainer.data.mnist import MNIST_FILES
 
     folder = tmp_path / "my mnist"
     folder.mkdir()

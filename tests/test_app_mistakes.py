@@ -16,7 +16,7 @@ pytestmark = pytest.mark.needs_mnist
 
 @pytest.fixture
 def mnist_data(mnist_env):
-    from trainer.mnist import load_mnist
+    from trainer.data.mnist import load_mnist
 
     return load_mnist(mnist_env, download=False)
 

@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 
-from trainer.collection import Collection, new_drawing
-from trainer.pen_digits import NOT_A_DIGIT
+from trainer.data.collection import Collection, new_drawing
+from trainer.data.pen_digits import NOT_A_DIGIT
 
 STROKES = [[(60, 40), (140, 40), (90, 200)], [(70, 120), (130, 120)]]
 
@@ -116,7 +116,7 @@ def test_ten_thousand_drawings_open_in_under_a_second(window, qtbot, app_user_da
     app's kernels warm (as they are in the running app); reading the file is measured in
     tests/test_faults_collection.py."""
     from digitpad.my_digits_window import MyDigitsWindow
-    from trainer.strokes_to_input import strokes_to_input
+    from trainer.strokes.strokes_to_input import strokes_to_input
 
     collection = Collection()
     strokes = [[[i + 0.5, i * i % 97 + 0.25] for i in range(60)]]

@@ -13,7 +13,7 @@ import pytest
 from digitpad.assets import shipped_model_path
 
 from digitpad.app import MainWindow
-from trainer.pen_digits import read_pen_digits
+from trainer.data.pen_digits import read_pen_digits
 
 REPO = Path(__file__).resolve().parents[1]
 PEN_DIGITS = REPO.parent / "shared" / "data" / "pen-digits-dev.jsonl.gz"

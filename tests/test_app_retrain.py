@@ -165,7 +165,7 @@ def test_missing_mnist_is_offered_for_download_or_folder(monkeypatch, tmp_path, 
 def test_download_with_progress_and_cancel(monkeypatch, tmp_path, qtbot, mnist_env):
     """The download dialog against a mirror on the local file system (file:// URLs)."""
     from digitpad.mnist_dialog import MnistDialog
-    from trainer.mnist_download import MIRRORS_ENV
+    from trainer.data.mnist_download import MIRRORS_ENV
 
     cache = tmp_path / "cache" / "mnist"
     monkeypatch.delenv(paths.MNIST_DIR_ENV)

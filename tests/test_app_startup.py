@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 from digitpad import model_store
 from digitpad.app import MainWindow
 from trainer import model_io
-from trainer.network import Network
+from trainer.core.network import Network
 
 pytestmark = pytest.mark.usefixtures("app_user_data")
 

@@ -19,20 +19,20 @@ def umask_027():
 
 
 def _save_model(path):
+    from trainer.core.network import Network
     from trainer.model_io import save_model
-    from trainer.network import Network
 
     save_model(Network([784, 3, 10], seed=1), path)
 
 
 def _save_pen_digits(path):
-    from trainer.pen_digits import PenDigit, write_pen_digits
+    from trainer.data.pen_digits import PenDigit, write_pen_digits
 
     write_pen_digits(path, [PenDigit(label=3, strokes=[[(0.0, 0.0), (5.0, 9.0)]])])
 
 
 def _save_collection(path):
-    from trainer.collection import Collection, new_drawing
+    from trainer.data.collection import Collection, new_drawing
 
     collection = Collection(path)
     collection.load()

@@ -1,4 +1,4 @@
-"""trainer/attribution.py against a plain float64 forward pass written out here: the hidden
+"""trainer/core/attribution.py against a plain float64 forward pass written out here: the hidden
 activations match it, the pixel attributions of every output add up to that output's score minus
 its score for the empty input (within 2 %, for many drawings, every output, several networks,
 10 or 11 outputs), and so do each hidden layer's unit contributions."""
@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from digitpad.assets import shipped_model_path
 
-from trainer.attribution import look_inside
+from trainer.core.attribution import look_inside
+from trainer.core.network import Network
+from trainer.data.pen_digits import read_pen_digits
 from trainer.model_io import load_model
-from trainer.network import Network
-from trainer.pen_digits import read_pen_digits
-from trainer.strokes_to_input import strokes_to_input
+from trainer.strokes.strokes_to_input import strokes_to_input
 
 ROOT = Path(__file__).resolve().parents[1]
 PEN_DIGITS = ROOT.parent / "shared" / "data" / "pen-digits-dev.jsonl.gz"

@@ -1,4 +1,4 @@
-"""Tests of trainer.augment: determinism, ranges, re-centring, geometry, elastic statistics.
+"""Tests of trainer.data.augment: determinism, ranges, re-centring, geometry, elastic statistics.
 
 The MNIST-based tests read the training images from the folder named by DIGITPAD_MNIST_DIR
 (they are skipped, saying so, when it is unset); the geometric tests use synthetic images.
@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from trainer.augment import (
+from trainer.data.augment import (
     MNIST_CENTRE,
     NO_AUGMENTATION,
     AugmentParams,

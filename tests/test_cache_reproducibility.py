@@ -26,7 +26,7 @@ def test_an_empty_and_a_filled_kernel_cache_train_the_same_model(tmp_path):
     for run in ("empty-cache", "filled-cache"):
         out = tmp_path / f"{run}.npz"
         done = subprocess.run(
-            [sys.executable, "-m", "trainer.train_cli", "--preset", "default"]
+            [sys.executable, "-m", "trainer.cli.train_cli", "--preset", "default"]
             + ["--epochs", "1", "--subset", "6000", "--quiet", "--out", str(out)],
             capture_output=True,
             text=True,

@@ -31,7 +31,7 @@ def run(module, *args, env=None):
 def trained(tmp_path_factory, mnist_dir):
     out = tmp_path_factory.mktemp("cli") / "nielsen.npz"
     done = run(
-        "trainer.train_cli",
+        "trainer.cli.train_cli",
         "--preset",
         "nielsen",
         "--epochs",
@@ -62,7 +62,7 @@ def test_train_prints_keras_style_lines_and_a_json_summary(trained):
 @needs_mnist
 def test_the_json_summary_counts_the_negatives_among_the_training_samples():
     done = run(
-        "trainer.train_cli",
+        "trainer.cli.train_cli",
         *("--preset", "nielsen", "--epochs", "1", "--subset", "900", "--negatives"),
         *("--quiet", "--json"),
     )
@@ -92,7 +92,7 @@ def test_the_saved_model_carries_its_metadata(trained):
 @needs_mnist
 def test_eval_reports_mnist_accuracy_as_json(trained):
     _, out = trained
-    done = run("trainer.eval_cli", "--model", str(out), "--json")
+    done = run("trainer.cli.eval_cli", "--model", str(out), "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     _, metadata = load_model(out)
@@ -108,7 +108,7 @@ def test_eval_on_strokes_reports_per_source(trained, tmp_path):
     sample = tmp_path / "sample.jsonl"
     with gzip.open(PEN_DIGITS, "rt") as source:
         sample.write_text("".join(line for _, line in zip(range(300), source)))
-    done = run("trainer.eval_cli", "--model", str(out), "--strokes", str(sample), "--json")
+    done = run("trainer.cli.eval_cli", "--model", str(out), "--strokes", str(sample), "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["n"] == 300
@@ -117,28 +117,28 @@ def test_eval_on_strokes_reports_per_source(trained, tmp_path):
 
 
 def test_bad_arguments_exit_2_with_a_message():
-    done = run("trainer.train_cli", "--preset", "nielsen", "--batch-size", "0")
+    done = run("trainer.cli.train_cli", "--preset", "nielsen", "--batch-size", "0")
     assert done.returncode == 2 and "batch size" in done.stderr
-    done = run("trainer.train_cli", "--hidden", "30,abc")
+    done = run("trainer.cli.train_cli", "--hidden", "30,abc")
     assert done.returncode == 2 and "--hidden" in done.stderr
 
 
 def test_missing_mnist_folder_exits_2_naming_it(tmp_path):
-    done = run("trainer.train_cli", "--mnist-dir", str(tmp_path / "nowhere"), "--epochs", "1")
+    done = run("trainer.cli.train_cli", "--mnist-dir", str(tmp_path / "nowhere"), "--epochs", "1")
     assert done.returncode == 2 and "nowhere" in done.stderr
 
 
 def test_eval_refuses_a_corrupt_model_naming_it(tmp_path):
     bad = tmp_path / "corrupt.npz"
     bad.write_bytes(b"PK\x03\x04 definitely not a model")
-    done = run("trainer.eval_cli", "--model", str(bad))
+    done = run("trainer.cli.eval_cli", "--model", str(bad))
     assert done.returncode == 2 and "corrupt.npz" in done.stderr
 
 
 @needs_mnist
 def test_train_without_out_says_it_saves_nothing_and_says_1_epoch(tmp_path):
     done = run(
-        "trainer.train_cli",
+        "trainer.cli.train_cli",
         "--preset",
         "nielsen",
         "--epochs",
@@ -161,13 +161,13 @@ def test_eval_reads_only_the_test_set(tmp_path, monkeypatch, mnist_dir):
     only_test.mkdir()
     for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
         (only_test / name).symlink_to(Path(mnist, name).resolve())
-    done = run("trainer.eval_cli", "--mnist-dir", str(only_test), "--no-download", "--json")
+    done = run("trainer.cli.eval_cli", "--mnist-dir", str(only_test), "--no-download", "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.splitlines()[-1])
     assert report["n"] == 10000 and report["accuracy"] > 0.98
 
 
-@pytest.mark.parametrize("module", ["trainer.train_cli", "trainer.eval_cli"])
+@pytest.mark.parametrize("module", ["trainer.cli.train_cli", "trainer.cli.eval_cli"])
 def test_help_lists_every_option(module):
     """--help prints every option (a '%' in a help text once made argparse crash here)."""
     done = run(module, "--help")

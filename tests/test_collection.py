@@ -1,4 +1,4 @@
-"""The user's collection of labelled drawings (trainer/collection.py): saving, reading back,
+"""The user's collection of labelled drawings (trainer/data/collection.py): saving, reading back,
 delete/relabel with undo, import and export in the pen-digits format."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from trainer.collection import Collection, CollectionError, new_drawing
-from trainer.pen_digits import NOT_A_DIGIT, read_pen_digits
+from trainer.data.collection import Collection, CollectionError, new_drawing
+from trainer.data.pen_digits import NOT_A_DIGIT, read_pen_digits
 
 SEVEN = [[[10.0, 10.0], [60.0, 10.0], [30.0, 90.0]], [[20.0, 50.0], [50.0, 50.0]]]
 ONE = [[[40.0, 5.0], [40.0, 95.0]]]

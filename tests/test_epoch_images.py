@@ -11,12 +11,12 @@ import time
 import numpy as np
 import pytest
 
-from trainer import sparse_input
-from trainer.augment import augment_images
 from trainer.config import PRESETS
-from trainer.epoch_images import EpochImages, epoch_seed
-from trainer.slashed_zeros import slash_zeros
-from trainer.training import CANCELLED, network_for, split_for_training, train
+from trainer.core.training import CANCELLED, network_for, split_for_training, train
+from trainer.data.augment import augment_images
+from trainer.data.epoch_images import EpochImages, epoch_seed
+from trainer.data.slashed_zeros import slash_zeros
+from trainer.fast import sparse_input
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("DIGITPAD_MNIST_DIR"),
@@ -28,7 +28,7 @@ CONFIG = PRESETS["default"].replace(epochs=3, train_subset=3000, negatives=0.0, 
 
 @pytest.fixture(scope="module")
 def digits():
-    from trainer.mnist import load_mnist
+    from trainer.data.mnist import load_mnist
 
     data = split_for_training(load_mnist(download=False), CONFIG)
     return data, np.ascontiguousarray(data.train_images), data.train_labels.astype(np.int64)

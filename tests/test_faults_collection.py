@@ -10,13 +10,13 @@ import subprocess
 import sys
 import time
 
-from trainer.collection import Collection, new_drawing
+from trainer.data.collection import Collection, new_drawing
 
 SEVEN = [[[10.0, 10.0], [60.0, 10.0], [30.0, 90.0]]]
 
 APPENDER = """
 import sys
-from trainer.collection import Collection, new_drawing
+from trainer.data.collection import Collection, new_drawing
 collection = Collection(sys.argv[1])
 for i in range(int(sys.argv[2])):
     drawing = new_drawing(i % 10, [[[float(i), 0.0], [5.0, float(i) + 9.0]] * 40])

@@ -7,7 +7,7 @@ the strokes are intact and the activations shown are exactly those of the curren
 Found here: a press that follows a lost release used to join the unfinished stroke to the new press
 point with a straight line, and a stroke whose release was lost stayed "in progress" for good (Undo
 disabled) even after the button was up; it now ends at the first move without the button. The live
-path's BLAS-free forward pass for a single input (trainer.network.infer, for the pen lag) is checked against
+path's BLAS-free forward pass for a single input (trainer.core.network.infer, for the pen lag) is checked against
 ``predict_proba`` at the end.
 """
 
@@ -293,10 +293,10 @@ def test_a_stroke_drawn_while_a_retraining_run_finishes_and_is_kept(
 @pytest.mark.parametrize("output", ["sigmoid", "softmax"])
 @pytest.mark.parametrize("hidden", ["sigmoid", "tanh", "relu"])
 def test_live_activations_are_predict_probas(hidden, output):
-    """A single input's activations are computed without BLAS (trainer.network.infer, for the
+    """A single input's activations are computed without BLAS (trainer.core.network.infer, for the
     pen lag); they must equal the batched BLAS path's, for every activation and float64 too."""
-    from trainer.network import Network
-    from trainer.strokes_to_input import strokes_to_input
+    from trainer.core.network import Network
+    from trainer.strokes.strokes_to_input import strokes_to_input
 
     rng = np.random.default_rng(8)
     inputs = [

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trainer import train_cli
+from trainer.cli import train_cli
+from trainer.core.network import Network
 from trainer.model_io import ModelFileError, load_model, save_model
-from trainer.network import Network
 
 NO_MNIST = ["--mnist-dir", "/nonexistent/mnist", "--no-download"]
 needs_mnist = pytest.mark.needs_mnist
@@ -145,7 +145,7 @@ def test_runs_the_data_or_memory_cannot_hold_are_refused_before_mnist(capsys, ar
 _SAVER = """
 import sys
 from trainer.model_io import save_model
-from trainer.network import Network
+from trainer.core.network import Network
 
 def main():
     network = Network([784, 1500, 1500, 10])
@@ -161,7 +161,7 @@ def test_a_signal_during_a_save_ends_with_one_line_and_no_temporary(tmp_path, si
     out = tmp_path / "model.npz"
     script = (
         f"import sys; sys.path.insert(0, {str(tmp_path)!r}); "
-        f"from trainer.terminal import run_cli; sys.exit(run_cli('digitpad-train', 'saver'))"
+        f"from trainer.cli.terminal import run_cli; sys.exit(run_cli('digitpad-train', 'saver'))"
     )
     for delay in (0.05, 0.13, 0.31):
         child = subprocess.Popen(

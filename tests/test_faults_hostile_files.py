@@ -24,9 +24,10 @@ from hostile_inputs import (
     write_zip_with_entries,
 )
 
-from trainer import eval_cli, limits
+from trainer import limits
+from trainer.cli import eval_cli
+from trainer.data.pen_digits import PenDigitsError, read_pen_digits
 from trainer.model_io import ModelFileError, load_model
-from trainer.pen_digits import PenDigitsError, read_pen_digits
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -101,7 +102,7 @@ def test_eval_refuses_such_a_model_with_one_line(tmp_path, text, capsys):
 
 
 def _eval(*args, timeout=120):
-    return run_measured(["-m", "trainer.eval_cli", *args], timeout=timeout)
+    return run_measured(["-m", "trainer.cli.eval_cli", *args], timeout=timeout)
 
 
 def test_a_gzip_bomb_of_blank_lines_is_refused_without_holding_it(tmp_path):
@@ -177,7 +178,7 @@ def test_an_mnist_gzip_bomb_is_refused_before_it_is_held(tmp_path):
         "t10k-labels-idx1-ubyte",
     ):
         (folder / f"{name}.gz").symlink_to(bomb)
-    done = run_measured(["-m", "trainer.eval_cli", "--mnist-dir", str(folder), "--no-download"])
+    done = run_measured(["-m", "trainer.cli.eval_cli", "--mnist-dir", str(folder), "--no-download"])
     assert done.returncode == 2, done.stderr
     assert "expands to more than any MNIST file" in done.stderr, done.stderr
     assert done.peak_mb < 400, done.peak_mb  # held all of it before

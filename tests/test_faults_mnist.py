@@ -27,9 +27,9 @@ import pytest
 from event_loop import Heartbeat
 from local_mirror import LocalServer, isolate_downloads, real_gz_files, send, send_slowly
 
-from trainer import mnist_download
-from trainer.mnist import MNIST_FILES, MnistError, find_mnist_dir, load_mnist
-from trainer.mnist_download import MIRRORS_ENV, download_mnist
+from trainer.data import mnist_download
+from trainer.data.mnist import MNIST_FILES, MnistError, find_mnist_dir, load_mnist
+from trainer.data.mnist_download import MIRRORS_ENV, download_mnist
 
 REPO = Path(__file__).resolve().parents[1]
 FIRST = f"{MNIST_FILES[0]}.gz"  # the file every download starts with
@@ -213,7 +213,7 @@ def test_a_killed_download_leaves_nothing_that_is_ever_read(mirror, cache):
         [
             sys.executable,
             "-c",
-            "import sys\nfrom trainer.mnist_download import download_mnist\n"
+            "import sys\nfrom trainer.data.mnist_download import download_mnist\n"
             "def progress(done, total, name):\n"
             "    if done: print('streaming', flush=True)\n"
             "download_mnist(sys.argv[1], mirrors=[sys.argv[2]], progress=progress)\n",
@@ -317,7 +317,7 @@ def _bad_mnist_folder(folder: Path) -> Path:
 
 
 def test_digitpad_train_refuses_bad_mnist_naming_the_file(tmp_path, capsys):
-    from trainer import train_cli
+    from trainer.cli import train_cli
 
     folder = _bad_mnist_folder(tmp_path / "mnist")
     out = tmp_path / "model.npz"

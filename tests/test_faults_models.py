@@ -21,9 +21,10 @@ import numpy as np
 import pytest
 
 from digitpad import model_store
-from trainer import eval_cli, model_io
+from trainer import model_io
+from trainer.cli import eval_cli
+from trainer.core.network import Network
 from trainer.model_io import ModelFileError, load_model, save_model
-from trainer.network import Network
 
 
 class Exploit:
@@ -245,7 +246,7 @@ def test_digitpad_eval_command_refuses_without_a_traceback(bad_models, tmp_path)
         [
             sys.executable,
             "-m",
-            "trainer.eval_cli",
+            "trainer.cli.eval_cli",
             "--model",
             str(bad_models[case]),
             "--no-download",

@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from trainer.collection import Collection, CollectionError
+from trainer.data.collection import Collection, CollectionError
 
 GOOD = '{"label":3,"strokes":[[[1,2],[3,4]]]}'
 
@@ -40,7 +40,7 @@ def test_collection_that_is_not_a_regular_file_is_refused_at_once(tmp_path, targ
     try:
         result = _run_isolated(
             f"""
-            from trainer.collection import Collection, CollectionError, new_drawing
+            from trainer.data.collection import Collection, CollectionError, new_drawing
             for attempt in ("load", "append"):
                 collection = Collection({str(path)!r})
                 try:
@@ -61,7 +61,7 @@ def test_collection_that_is_not_a_regular_file_is_refused_at_once(tmp_path, targ
 
 
 def test_oversized_collection_is_refused_without_reading_it(tmp_path, monkeypatch):
-    import trainer.collection as collection_module
+    import trainer.data.collection as collection_module
 
     monkeypatch.setattr(collection_module, "MAX_TEXT_BYTES", 100)
     path = tmp_path / "my-digits.jsonl"
@@ -110,7 +110,7 @@ def test_full_folder_append_reports_and_keeps_the_collection(tmp_path):
     result = _run_isolated(f"""
         import resource
         resource.setrlimit(resource.RLIMIT_FSIZE, ({len(GOOD) + 10}, {len(GOOD) + 10}))
-        from trainer.collection import Collection, CollectionError, new_drawing
+        from trainer.data.collection import Collection, CollectionError, new_drawing
         try:
             Collection({str(path)!r}).append(new_drawing(5, [[(1, 2), (3, 4)]] * 5))
         except CollectionError as error:
@@ -134,8 +134,8 @@ def test_full_folder_append_reports_and_keeps_the_collection(tmp_path):
 def test_my_digits_with_nothing_learnable_exits_2_before_training(tmp_path, content, reason):
     """Before: the fine-tune ran on MNIST alone and saved a model as if it had learnt the
     writer's handwriting."""
+    from trainer.core.network import Network
     from trainer.model_io import save_model
-    from trainer.network import Network
 
     model, mine, out = tmp_path / "model.npz", tmp_path / "mine.jsonl", tmp_path / "me.npz"
     save_model(Network([784, 16, 10]), model)
@@ -149,7 +149,7 @@ def test_my_digits_with_nothing_learnable_exits_2_before_training(tmp_path, cont
 def test_float_label_is_set_aside_so_the_collection_stays_readable_by_the_tools(tmp_path):
     """Before: "label": 1.0 was accepted (1.0 == 1) and exported as 1.0, which digitpad-train
     --my-digits and digitpad-eval --strokes refuse, so the whole collection became unusable."""
-    from trainer.pen_digits import read_pen_digits
+    from trainer.data.pen_digits import read_pen_digits
 
     path = tmp_path / "my-digits.jsonl"
     path.write_text('{"label":1.0,"strokes":[[[1,2],[3,4]]]}\n' + GOOD + "\n")
@@ -159,8 +159,8 @@ def test_float_label_is_set_aside_so_the_collection_stays_readable_by_the_tools(
 
 
 def test_from_a_12_output_model_exits_2_naming_the_outputs(tmp_path):
+    from trainer.core.network import Network
     from trainer.model_io import save_model
-    from trainer.network import Network
 
     model, mine = tmp_path / "twelve.npz", tmp_path / "mine.jsonl"
     save_model(Network([784, 16, 12]), model)
@@ -176,7 +176,7 @@ def _fine_tune(model, mine, *more: str) -> subprocess.CompletedProcess:
     ``more``) as a real process."""
     command = ["--from", str(model), "--my-digits", str(mine), "--preset", "personal"]
     return subprocess.run(
-        [sys.executable, "-m", "trainer.train_cli", *command, "--no-download", *more],
+        [sys.executable, "-m", "trainer.cli.train_cli", *command, "--no-download", *more],
         capture_output=True,
         text=True,
         timeout=600,

@@ -27,8 +27,8 @@ import numpy as np
 import pytest
 
 from trainer import atomic_write, model_io
+from trainer.core.network import Network
 from trainer.model_io import ModelFileError, load_model, save_model
-from trainer.network import Network
 
 REPO = Path(__file__).resolve().parents[1]
 

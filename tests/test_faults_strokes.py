@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trainer.strokes_to_input import StrokeError, strokes_to_input
+from trainer.strokes.strokes_to_input import StrokeError, strokes_to_input
 
 MAX_POINTS = 100_000
 

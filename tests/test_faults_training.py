@@ -24,11 +24,11 @@ import pytest
 from event_loop import Heartbeat
 from synthetic_data import separable
 
-from trainer import train_cli
+from trainer.cli import train_cli
 from trainer.config import PRESETS, ConfigError, TrainingConfig
+from trainer.core.network import Network
+from trainer.core.training import CANCELLED, DIVERGED, network_for, train
 from trainer.model_io import load_model, save_model
-from trainer.network import Network
-from trainer.training import CANCELLED, DIVERGED, network_for, train
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -320,7 +320,7 @@ def compiling_for_seconds(network, config, data, *, on_batch=None, on_epoch=None
     '''Stands in for the first run's JIT compilation: seconds of Python that cannot be interrupted,
     holding the GIL as Numba's compiler does, then the loop's first cancel check.'''
     import time
-    from trainer import training
+    from trainer.core import training
     end = time.perf_counter() + SECONDS
     while time.perf_counter() < end:
         sum(range(1000))
@@ -334,7 +334,7 @@ def compiling_for_seconds(network, config, data, *, on_batch=None, on_epoch=None
 def test_closing_the_dialog_during_the_jit_compilation_does_not_freeze(
     window, qtbot, mnist_env, monkeypatch, app_user_data
 ):
-    from trainer import training
+    from trainer.core import training
 
     namespace = {"SECONDS": 2.0}
     exec(_SLOW_COMPILE, namespace)
@@ -368,7 +368,7 @@ def test_quitting_the_app_during_the_jit_compilation_exits_cleanly(mnist_env, ap
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
-        from trainer import training
+        from trainer.core import training
         from digitpad.app import MainWindow
         SECONDS = 3.0
         training.train = compiling_for_seconds

@@ -1,4 +1,4 @@
-"""The plain NumPy paths (trainer/stroke_numpy.py, trainer/forward.py), which the app reads drawings
+"""The plain NumPy paths (trainer/strokes/stroke_numpy.py, trainer/core/forward.py), which the app reads drawings
 with until Numba's kernels are ready, against the compiled kernels: the same 28×28 inputs for real
 pen digits, the same probabilities (within 1e-5) and verdicts for several networks; and the app's
 way to a ready window imports no Numba at all."""
@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from digitpad.assets import shipped_model_path
 
-from trainer import forward
+from trainer.core import forward
+from trainer.core.network import Network
+from trainer.data.pen_digits import read_pen_digits
 from trainer.model_io import load_model
-from trainer.network import Network
-from trainer.pen_digits import read_pen_digits
-from trainer.strokes_to_input import strokes_to_input
+from trainer.strokes.strokes_to_input import strokes_to_input
 
 ROOT = Path(__file__).resolve().parents[1]
 PEN_DIGITS = ROOT.parent / "shared" / "data" / "pen-digits-dev.jsonl.gz"

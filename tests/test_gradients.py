@@ -10,8 +10,9 @@ import itertools
 import numpy as np
 import pytest
 
-from trainer import backprop, kernels, sparse_input
-from trainer.network import Network
+from trainer.core import backprop
+from trainer.core.network import Network
+from trainer.fast import kernels, sparse_input
 
 HIDDEN = ("sigmoid", "tanh", "relu")
 OUTPUT = ("sigmoid", "softmax")

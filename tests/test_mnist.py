@@ -1,4 +1,4 @@
-"""Reading and verifying MNIST (trainer/mnist.py).
+"""Reading and verifying MNIST (trainer/data/mnist.py).
 
 The tests on the real files need ``DIGITPAD_MNIST_DIR`` (e.g. ``/work/shared/data/mnist``); the
 others build small IDX files of their own.
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from trainer import paths
-from trainer.mnist import (
+from trainer.data.mnist import (
     MNIST_FILES,
     MNIST_SHA256,
     MnistError,

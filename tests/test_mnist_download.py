@@ -1,4 +1,4 @@
-"""Downloading MNIST (trainer/mnist_download.py), against mirrors served on 127.0.0.1.
+"""Downloading MNIST (trainer/data/mnist_download.py), against mirrors served on 127.0.0.1.
 
 The test server serves, under one prefix per kind of mirror: the real files (``/good/``), the same
 cut off half-way (``/cut/``), a gzip file with the wrong content (``/wrong/``), nothing
@@ -17,8 +17,8 @@ from collections.abc import Iterator
 import local_mirror
 import pytest
 
-from trainer.mnist import MNIST_FILES, MnistError, load_mnist
-from trainer.mnist_download import (
+from trainer.data.mnist import MNIST_FILES, MnistError, load_mnist
+from trainer.data.mnist_download import (
     DEFAULT_MIRRORS,
     MIRRORS_ENV,
     DownloadCancelled,

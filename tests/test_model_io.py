@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from trainer import atomic_write, model_io
+from trainer.core.network import Network
 from trainer.model_io import ModelFileError, load_model, save_model
-from trainer.network import Network
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from trainer.named_values import RunStatus
 
 
 def test_a_run_status_is_saved_and_printed_as_its_word():
-    from trainer import training
+    from trainer.core import training
 
     assert json.dumps({"status": RunStatus.EARLY_STOPPED}) == '{"status": "early_stopped"}'
     assert f"{RunStatus.CANCELLED}" == str(RunStatus.CANCELLED) == "cancelled"

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from synthetic_data import separable
 
-from trainer import negatives
 from trainer.config import NEGATIVES_SHARE, PRESETS, ConfigError, TrainingConfig
+from trainer.core.network import Network
+from trainer.core.training import network_for, train, with_negatives
+from trainer.core.verdict import MIN_INK_PIXELS, State, decide, ink_extent
+from trainer.data import negatives
 from trainer.model_io import ModelFileError, load_model, save_model
-from trainer.network import Network
-from trainer.strokes_to_input import center_of_mass
-from trainer.training import network_for, train, with_negatives
-from trainer.verdict import MIN_INK_PIXELS, State, decide, ink_extent
+from trainer.strokes.strokes_to_input import center_of_mass
 
 
 def always(output: int, outputs: int = 11) -> Network:
@@ -175,7 +175,7 @@ def test_eval_reports_rejections_and_accepts_letters(
         [
             sys.executable,
             "-m",
-            "trainer.eval_cli",
+            "trainer.cli.eval_cli",
             "--model",
             str(model),
             "--strokes",
@@ -196,7 +196,7 @@ def test_eval_reports_rejections_and_accepts_letters(
 
 
 def test_train_cli_switches_negatives():
-    from trainer.train_cli import build_parser, config_from_args
+    from trainer.cli.train_cli import build_parser, config_from_args
 
     def config(*args):
         return config_from_args(build_parser().parse_args(list(args)))

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from trainer import optimizers
+from trainer.core import optimizers
 
 
 def _state(kind, weights, biases, **settings):

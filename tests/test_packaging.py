@@ -178,8 +178,8 @@ def test_selftest_passes_from_source(tmp_path):
 
 def test_selftest_fails_with_a_bad_model(tmp_path):
     """A model that reads the digits wrongly must make the self-test fail (exit 1)."""
+    from trainer.core.network import Network
     from trainer.model_io import save_model
-    from trainer.network import Network
 
     bad = tmp_path / "random.npz"
     save_model(Network([784, 10, 10], seed=5), bad, {"name": "random"})
@@ -249,8 +249,8 @@ PREDICT = textwrap.dedent("""
     import os, sys
     import numpy as np
     import trainer
-    from trainer.network import Network
-    from trainer.strokes_to_input import strokes_to_input
+    from trainer.core.network import Network
+    from trainer.strokes.strokes_to_input import strokes_to_input
 
     x = strokes_to_input([[(0, 0), (3, 8), (6, 0)]])
     p = Network([784, 16, 10], seed=1).predict_proba(x)
@@ -279,7 +279,7 @@ def test_source_import_and_predict_when_nothing_is_writable(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "predicted" in result.stdout
-    assert result.stdout.splitlines()[0].endswith("trainer.numba_cache.NoCacheLocator")
+    assert result.stdout.splitlines()[0].endswith("trainer.fast.numba_cache.NoCacheLocator")
 
 
 INFER_FROM_COPY = textwrap.dedent("""
@@ -288,7 +288,7 @@ INFER_FROM_COPY = textwrap.dedent("""
     import numpy as np
     import trainer
     assert trainer.__file__.startswith(sys.argv[1]), trainer.__file__
-    from trainer.network import Network, infer
+    from trainer.core.network import Network, infer
     network = Network([784, 16, 10], seed=1)
     infer(network.weights, network.biases, np.zeros((1, 784), np.float32), *network.codes[:2])
     print(type(infer._cache._impl.locator).__name__,
@@ -334,7 +334,7 @@ def test_editing_a_kernel_module_recompiles_the_kernels_that_call_it(tmp_path):
 
     assert run() == "SourceTreeCacheLocator hits 0 misses 1"
     assert run() == "SourceTreeCacheLocator hits 1 misses 0"
-    kernels = copy / "trainer" / "kernels.py"
+    kernels = copy / "trainer" / "fast" / "kernels.py"
     kernels.write_text(kernels.read_text() + "\n# an edit\n")
     assert run() == "SourceTreeCacheLocator hits 0 misses 1"
 
@@ -381,7 +381,7 @@ def test_kernels_in_a_sub_package_are_stamped_by_every_module_of_the_trainer(tmp
 FROZEN_LIKE = textwrap.dedent("""
     import os, sys
     sys.frozen = True  # what PyInstaller's bootloader sets
-    import trainer.kernels, trainer.stroke_kernels  # their kernels get cache locators at import
+    import trainer.fast.kernels, trainer.strokes.stroke_kernels  # their kernels get cache locators at import
     from numba import njit
 
     @njit(cache=True)
@@ -521,3 +521,18 @@ def test_the_screenshot_draws_on_the_paper_not_on_other_paper_coloured_widgets()
     from digitpad.canvas import PAPER_COLOR
 
     assert bytes(PAPER_COLOR.getRgb()[:3]) == screenshot.PAPER_RGB
+
+
+def test_every_python_package_is_installed_by_pip():
+    """``pip install .`` ships exactly the packages pyproject lists: a sub-package missing there
+    would install an app that fails on its first import."""
+    tomllib = pytest.importorskip("tomllib")
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    folders = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ("trainer", "digitpad")
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    assert folders <= listed

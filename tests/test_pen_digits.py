@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trainer.pen_digits import PenDigit, PenDigitsError, read_pen_digits, write_pen_digits
-from trainer.strokes_to_input import strokes_to_input
+from trainer.data.pen_digits import PenDigit, PenDigitsError, read_pen_digits, write_pen_digits
+from trainer.strokes.strokes_to_input import strokes_to_input
 
 PEN_DEV = Path(__file__).resolve().parents[2] / "shared/data/pen-digits-dev.jsonl.gz"
 

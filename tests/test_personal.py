@@ -1,4 +1,4 @@
-"""Learning someone's handwriting: trainer/personal.py and digitpad-train --from --my-digits."""
+"""Learning someone's handwriting: trainer/core/personal.py and digitpad-train --from --my-digits."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from trainer.config import PRESETS
-from trainer.mnist import load_mnist
+from trainer.core.network import Network
+from trainer.core.personal import COPIES, fine_tune, personal_set
+from trainer.data.mnist import load_mnist
+from trainer.data.pen_digits import NOT_A_DIGIT, PenDigit, write_pen_digits
 from trainer.model_io import load_model, save_model
-from trainer.network import Network
-from trainer.pen_digits import NOT_A_DIGIT, PenDigit, write_pen_digits
-from trainer.personal import COPIES, fine_tune, personal_set
-from trainer.strokes_to_input import strokes_to_input
+from trainer.strokes.strokes_to_input import strokes_to_input
 
 needs_mnist = pytest.mark.needs_mnist
 
@@ -57,7 +57,7 @@ def test_the_fine_tune_learns_the_users_drawings():
 
 def run_train(*args):
     return subprocess.run(
-        [sys.executable, "-m", "trainer.train_cli", *args],
+        [sys.executable, "-m", "trainer.cli.train_cli", *args],
         capture_output=True,
         text=True,
         timeout=600,
@@ -119,7 +119,7 @@ def test_digitpad_eval_reads_an_exported_collection_leaving_out_not_a_digit(tmp_
     mine = tmp_path / "mine.jsonl"
     write_pen_digits(mine, drawings())
     done = subprocess.run(
-        [sys.executable, "-m", "trainer.eval_cli", "--strokes", str(mine), "--json"],
+        [sys.executable, "-m", "trainer.cli.eval_cli", "--strokes", str(mine), "--json"],
         capture_output=True,
         text=True,
         timeout=600,

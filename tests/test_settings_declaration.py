@@ -7,7 +7,8 @@ import dataclasses
 
 import pytest
 
-from trainer import config, train_cli
+from trainer import config
+from trainer.cli import train_cli
 from trainer.config import ConfigError, Range, TrainingConfig, setting, settings
 
 

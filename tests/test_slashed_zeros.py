@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from trainer.slashed_zeros import slash_zeros
-from trainer.strokes_to_input import center_of_mass
+from trainer.data.slashed_zeros import slash_zeros
+from trainer.strokes.strokes_to_input import center_of_mass
 
 
 def _ring(radius_r=9.0, radius_c=6.0):

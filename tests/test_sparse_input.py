@@ -1,4 +1,4 @@
-"""The compressed input layer (trainer/sparse_input.py) against NumPy's dense products.
+"""The compressed input layer (trainer/fast/sparse_input.py) against NumPy's dense products.
 
 Widths 1 to 70 cover narrow rows (< 8 columns), whole vectors, a last vector that overlaps the
 one before it and more than one block of 32 columns; the widest ones, rows streamed through memory.
@@ -7,7 +7,7 @@ one before it and more than one block of 32 columns; the widest ones, rows strea
 import numpy as np
 import pytest
 
-from trainer import sparse_input
+from trainer.fast import sparse_input
 
 WIDTHS = [*range(1, 71), sparse_input.REGISTER_COLUMNS, sparse_input.REGISTER_COLUMNS + 1, 300]
 
@@ -67,8 +67,8 @@ def test_add_transposed_times_adds_the_scaled_product_once_per_column(dtype):
 
 
 def test_evaluation_on_compressed_images_matches_the_dense_evaluation():
-    from trainer.evaluation import evaluate
-    from trainer.network import Network
+    from trainer.core.evaluation import evaluate
+    from trainer.core.network import Network
 
     rng = np.random.default_rng(3)
     images = _sparse_matrix(rng, 2500, 784, np.float32)  # more than one evaluation batch

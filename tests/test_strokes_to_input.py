@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trainer.strokes_to_input import (
+from trainer.strokes.strokes_to_input import (
     EDGE_WIDTH,
     INK_BOX,
     PEN_WIDTH,

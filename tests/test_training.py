@@ -7,8 +7,8 @@ import pytest
 from synthetic_data import separable
 
 from trainer.config import PRESETS, TrainingConfig
-from trainer.network import Network
-from trainer.training import (
+from trainer.core.network import Network
+from trainer.core.training import (
     CANCELLED,
     COMPLETED,
     DIVERGED,
@@ -24,7 +24,7 @@ needs_mnist = pytest.mark.needs_mnist
 
 @pytest.fixture(scope="module")
 def mnist(mnist_dir):
-    from trainer.mnist import load_mnist
+    from trainer.data.mnist import load_mnist
 
     return load_mnist(mnist_dir, download=False)
 
@@ -171,7 +171,7 @@ def test_predict_proba_matches_a_numpy_forward_pass():
 def test_compressed_input_trains_like_the_dense_input(optimizer, weight_decay):
     """Sparse images take the compressed input layer (and, with plain SGD, the step on the inked
     rows only); one epoch of it must leave the weights where the dense path leaves them."""
-    from trainer.training import _Run
+    from trainer.core.training import _Run
 
     data = separable()
     for images in (data.train_images, data.val_images):

@@ -4,7 +4,7 @@ It knows nothing of Qt and uses no deep-learning framework: NumPy arrays, with t
 compiled by Numba and the matrix products on BLAS.
 """
 
-from trainer.numba_cache import configure_numba_cache
+from trainer.fast.numba_cache import configure_numba_cache
 
 configure_numba_cache()
 

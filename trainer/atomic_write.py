@@ -5,7 +5,7 @@ within one file system), are flushed to disk, and the temporary file is renamed 
 then the folder is flushed too, so the rename itself survives a power cut. A full disk, an error
 or a killed process leaves the previous file intact. The temporary file's name is registered in
 :data:`temporaries` before the file exists, so a signal arriving at any moment can remove it
-(``trainer/terminal.py``); leftovers of processes killed harder are reclaimed later by
+(``trainer/cli/terminal.py``); leftovers of processes killed harder are reclaimed later by
 :func:`remove_stale_temporaries`.
 
 Every file saved this way gets one mode: the permissions of the file it replaces, or for a new file

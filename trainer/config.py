@@ -3,7 +3,7 @@
 Every ``TrainingConfig`` field is declared once, with :func:`setting`: its rule (a choice, a range,
 on/off, layer sizes), its label and group in the Retrain dialog, its command-line option and help,
 and the noun its error messages use. ``TrainingConfig.validate()``, ``digitpad-train``'s options
-(``trainer.train_cli``) and the Retrain dialog's form (``digitpad.retrain_dialog``) are all derived
+(``trainer.cli.train_cli``) and the Retrain dialog's form (``digitpad.retrain_dialog``) are all derived
 from these declarations (as scikit-learn derives its checks from ``_parameter_constraints``), so
 the command line and the dialog refuse the same things with the same message.
 """
@@ -14,9 +14,10 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from trainer import kernels, limits
-from trainer.network import INITIALISATIONS
-from trainer.optimizers import KINDS
+from trainer import limits
+from trainer.core.network import INITIALISATIONS
+from trainer.core.optimizers import KINDS
+from trainer.fast import kernels
 
 INPUT_SIZE = 784
 OUTPUT_SIZE = 10
@@ -201,7 +202,7 @@ class TrainingConfig:
     """Everything that defines a training run. Each field's declaration says what it is and what
     values it takes; ``lr_schedule`` exponential is η·decayᵉᵖᵒᶜʰ, cosine takes η to 0 along the run;
     early stopping restores the best epoch's weights; ``negatives`` above 0 gives the network an
-    eleventh output, "not a digit" (``trainer.negatives``)."""
+    eleventh output, "not a digit" (``trainer.data.negatives``)."""
 
     hidden_layers: tuple[int, ...] = setting(
         (30,),
@@ -536,7 +537,7 @@ PRESETS: dict[str, TrainingConfig] = {
     ),
 }
 # Fine-tuning a model (``--from``) on someone's own drawings (``--my-digits``) mixed with a replay
-# sample of MNIST: a few hundred small Adam steps; see trainer/personal.py for the design.
+# sample of MNIST: a few hundred small Adam steps; see trainer/core/personal.py for the design.
 # Tuned on 7 of the pen-digit writers (bench/bench_personal.py): η = 2·10⁻⁴ halves the errors
 # left by 10⁻⁴ on those writers; dropout would only slow the few steps down.
 PRESETS["personal"] = PRESETS["default"].replace(

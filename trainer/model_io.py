@@ -36,9 +36,10 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer import activations, atomic_write, forward, limits
+from trainer import atomic_write, limits
 from trainer.atomic_write import remove_stale_temporaries  # noqa: F401  (for callers)
-from trainer.network import INITIALISATIONS, Network
+from trainer.core import activations, forward
+from trainer.core.network import INITIALISATIONS, Network
 
 FORMAT = "digitpad-model"
 FORMAT_VERSION = 1

@@ -2,7 +2,7 @@
 
 All per-user folders come from platformdirs, so they follow the XDG conventions on Linux
 (``~/.cache/digitpad``, ``~/.local/share/digitpad``) and the platform's own elsewhere. How Numba's
-cache is found in its folder is ``trainer/numba_cache.py``; where the app's shipped model is,
+cache is found in its folder is ``trainer/fast/numba_cache.py``; where the app's shipped model is,
 ``digitpad.assets``.
 """
 

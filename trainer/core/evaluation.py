@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trainer import backprop, kernels, sparse_input
-from trainer.network import Network
+from trainer.core import backprop
+from trainer.core.network import Network
+from trainer.fast import kernels, sparse_input
 
 EVALUATION_BATCH = 1000
 

@@ -14,10 +14,10 @@ app's Retrain dialog make exactly the same negatives without a network or any fi
 * **overlapping digits**: two MNIST training digits of different classes laid over each other
   with an offset, shrunk back into MNIST's 20-pixel box.
 
-Letters and scribbles are strokes and go through :func:`trainer.strokes_to_input.strokes_to_input`,
+Letters and scribbles are strokes and go through :func:`trainer.strokes.strokes_to_input.strokes_to_input`,
 exactly like a drawing in the app. Marks far too small to read are not trained here: the stroke
 function blows every mark up to a 20-pixel figure, so a tick looks like a real "1" to the network;
-the app recognises them by their size on screen instead (``trainer.verdict``).
+the app recognises them by their size on screen instead (``trainer.core.verdict``).
 
 :data:`HELD_OUT_KINDS` (asterisks, waves, grids) are never used in training: the benchmark measures
 them to see whether the rejection generalises beyond the kinds the network was shown.
@@ -29,8 +29,8 @@ import math
 
 import numpy as np
 
-from trainer.augment import warp_image
-from trainer.strokes_to_input import strokes_to_input
+from trainer.data.augment import warp_image
+from trainer.strokes.strokes_to_input import strokes_to_input
 
 #: Class index of "not a digit" in an 11-output network.
 NOT_A_DIGIT = 10

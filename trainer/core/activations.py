@@ -1,7 +1,7 @@
 """Names of the activations and costs, and the integer codes the compiled kernels use for them.
 
 Kept apart from ``kernels.py`` so that loading a model and predicting with the NumPy forward pass
-(``trainer/forward.py``, what the app uses at start-up) never imports Numba.
+(``trainer/core/forward.py``, what the app uses at start-up) never imports Numba.
 """
 
 from __future__ import annotations

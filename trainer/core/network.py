@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from trainer import activations
+from trainer.core import activations
 
 INITIALISATIONS = ("normal", "he", "glorot")
 #: Outputs 0–9 are the digits; an eleventh, if any, is "not a digit".
@@ -108,7 +108,7 @@ class Network:
             raise ValueError(
                 f"expected inputs of {self.layer_sizes[0]} values, got {batch.shape[1]}"
             )
-        from trainer.kernels import infer  # Numba: imported when first needed
+        from trainer.fast.kernels import infer  # Numba: imported when first needed
 
         hidden, output, _ = self.codes
         out = infer(self.weights, self.biases, batch, hidden, output)
@@ -118,7 +118,7 @@ class Network:
         """The most probable digit of one sample, or of each row of a batch.
 
         Only the first ten outputs (the digits) compete: the best guess of a network with an
-        eleventh output, "not a digit", is still a digit (``trainer.verdict`` decides whether to
+        eleventh output, "not a digit", is still a digit (``trainer.core.verdict`` decides whether to
         show it).
         """
         probabilities = self.predict_proba(x)[..., :DIGITS]
@@ -140,10 +140,10 @@ def _initial_parameters(rng: np.random.Generator, init: str, n_in: int, n_out: i
 
 
 def __getattr__(name: str):
-    """``trainer.network.infer`` still names the compiled forward pass, which now lives in
+    """``trainer.core.network.infer`` still names the compiled forward pass, which now lives in
     ``kernels.py`` so that importing this module (to load a model) does not import Numba."""
     if name in ("infer", "SMALL_BATCH"):
-        from trainer import kernels
+        from trainer.fast import kernels
 
         return getattr(kernels, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

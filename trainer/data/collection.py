@@ -34,7 +34,7 @@ import numpy as np
 
 from trainer import paths
 from trainer.atomic_write import write_atomically
-from trainer.pen_digits import (
+from trainer.data.pen_digits import (
     MAX_TEXT_BYTES,
     NOT_A_DIGIT,
     PenDigit,
@@ -42,7 +42,7 @@ from trainer.pen_digits import (
     read_pen_digits,
     write_pen_digits,
 )
-from trainer.pen_digits import _is_unicode_text as is_unicode_text
+from trainer.data.pen_digits import _is_unicode_text as is_unicode_text
 
 FILE_NAME = "my-digits.jsonl"
 LABELS = (*range(10), NOT_A_DIGIT)

@@ -6,7 +6,7 @@ Design, and why:
   rate move it towards the writer without undoing what 40 epochs on MNIST taught it.
 - The user's drawings go through the app's own stroke function (what the network sees when they
   draw), then each one is repeated ``COPIES`` times per epoch and every copy is freshly distorted
-  (``trainer/augment.py``: rotation, scale, shear, translation, elastic). Three examples of a
+  (``trainer/data/augment.py``: rotation, scale, shear, translation, elastic). Three examples of a
   digit become a cloud of plausible variants of *that writer's* way of drawing it, so the model
   learns the style (a crossed 7, a flag on the 1, a slashed 0) rather than three images.
 - Each epoch also replays a fixed, seeded sample of MNIST training images (the ``personal``
@@ -29,11 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from trainer.config import TrainingConfig
-from trainer.mnist import MnistData, validation_split
-from trainer.network import Network
-from trainer.pen_digits import NOT_A_DIGIT
-from trainer.strokes_to_input import strokes_to_input
-from trainer.training import BatchProgress, EpochRecord, TrainingData, TrainingResult, train
+from trainer.core.network import Network
+from trainer.core.training import BatchProgress, EpochRecord, TrainingData, TrainingResult, train
+from trainer.data.mnist import MnistData, validation_split
+from trainer.data.pen_digits import NOT_A_DIGIT
+from trainer.strokes.strokes_to_input import strokes_to_input
 
 #: The output unit that means "not a digit", in a model that has one.
 NOT_A_DIGIT_UNIT = 10

@@ -16,7 +16,7 @@ import math
 import numpy as np
 from numba import njit
 
-from trainer.activations import (  # noqa: F401  (the kernels' codes, re-exported)
+from trainer.core.activations import (  # noqa: F401  (the kernels' codes, re-exported)
     ACTIVATIONS,
     COSTS,
     CROSS_ENTROPY,

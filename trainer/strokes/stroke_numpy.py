@@ -1,5 +1,5 @@
 """The stroke function's pipeline in plain NumPy: the same steps and arithmetic as the compiled
-kernels in ``trainer/stroke_kernels.py``, with nothing to compile.
+kernels in ``trainer/strokes/stroke_kernels.py``, with nothing to compile.
 
 The app reads drawings with this one, so that the very first drawing after a start is read at once
 instead of after Numba has compiled the kernels (seconds). It is also the reference the compiled

@@ -33,7 +33,7 @@ def configure_numba_cache() -> None:
       can be written :class:`NoCacheLocator` lets Numba compile without a cache instead of raising
       ``RuntimeError: cannot cache function`` at import.
     * Frozen (the PyInstaller app, ``sys.frozen``): Numba's locators do not work there. The
-      modules' ``co_filename`` is relative (``trainer/kernels.py``) and does not exist, so Numba
+      modules' ``co_filename`` is relative (``trainer/fast/kernels.py``) and does not exist, so Numba
       skips ``NUMBA_CACHE_DIR`` and falls to its ``UserWideCacheLocator``, which hashes the *current
       working directory* into the folder name (a recompile for every start folder, in
       ``~/.cache/numba``) and raises at import when the home folder is not writable. So the frozen
@@ -55,14 +55,16 @@ def configure_numba_cache() -> None:
 # ``ensure_cache_path()``, ``get_cache_path()``, ``get_source_stamp()`` and ``get_disambiguator()``.
 # The classes are named by their import path in NUMBA_CACHE_LOCATOR_CLASSES and need no numba import
 # here; bare names are Numba's own locators.
-_FROZEN_LOCATORS = "trainer.numba_cache.FrozenAppCacheLocator,trainer.numba_cache.NoCacheLocator"
+_FROZEN_LOCATORS = (
+    "trainer.fast.numba_cache.FrozenAppCacheLocator,trainer.fast.numba_cache.NoCacheLocator"
+)
 _SOURCE_LOCATORS = (
-    "trainer.numba_cache.SourceTreeCacheLocator,UserProvidedCacheLocator,"
+    "trainer.fast.numba_cache.SourceTreeCacheLocator,UserProvidedCacheLocator,"
     "InTreeCacheLocator,UserWideCacheLocator,IPythonCacheLocator,ZipCacheLocator,"
-    "trainer.numba_cache.NoCacheLocator"
+    "trainer.fast.numba_cache.NoCacheLocator"
 )
 #: The trainer package, whose modules' sources stamp its cached kernels.
-_TRAINER_DIR = Path(__file__).resolve().parent
+_TRAINER_DIR = Path(__file__).resolve().parents[1]  # trainer/, above this fast/ folder
 
 _log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ does not). Any problem raises :class:`MnistError` naming the file, the problem a
 
 Where the files are found: the explicit ``mnist_dir`` argument (the ``--mnist-dir`` option), else
 the ``DIGITPAD_MNIST_DIR`` environment variable, else the user cache folder, where
-:mod:`trainer.mnist_download` puts them when they are missing.
+:mod:`trainer.data.mnist_download` puts them when they are missing.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import numpy as np
 from trainer import paths
 
 #: SHA-256 of the decompressed content of each canonical MNIST file: the single source of truth,
-#: also used by :mod:`trainer.mnist_download`.
+#: also used by :mod:`trainer.data.mnist_download`.
 MNIST_SHA256: Mapping[str, str] = MappingProxyType(
     {
         "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
@@ -112,7 +112,7 @@ def load_mnist(
     """Find, verify and decode MNIST, downloading it into the user cache when it is nowhere.
 
     ``progress`` and ``cancel`` only matter for the download (see
-    :func:`trainer.mnist_download.download_mnist`); decoding takes well under a second.
+    :func:`trainer.data.mnist_download.download_mnist`); decoding takes well under a second.
     """
     return _load_dir(_found_or_downloaded(mnist_dir, MNIST_FILES, download, progress, cancel))
 
@@ -149,7 +149,7 @@ def _found_or_downloaded(mnist_dir, names, download, progress, cancel) -> Path:
             f"Allow the download, or {_FIX_WHERE}."
         )
     # Imported here because mnist_download imports this module.
-    from trainer.mnist_download import download_mnist
+    from trainer.data.mnist_download import download_mnist
 
     return download_mnist(cache, progress=progress, cancel=cancel, names=names)
 

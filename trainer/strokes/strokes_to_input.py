@@ -49,7 +49,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from trainer.stroke_numpy import centre_of_mass
+from trainer.strokes.stroke_numpy import centre_of_mass
 
 __all__ = [
     "EDGE_WIDTH",
@@ -159,7 +159,7 @@ def strokes_to_input(
     no points at all. Raises :class:`StrokeError` for NaN/inf coordinates or anything that is not
     (x, y) points. ``pen_width`` and ``edge_width`` are in 28×28 pixels (see the module docstring);
     they are keyword arguments so that they can be swept, the defaults are the tuned values.
-    ``compiled=False`` runs the same steps in plain NumPy (``trainer/stroke_numpy.py``): no Numba
+    ``compiled=False`` runs the same steps in plain NumPy (``trainer/strokes/stroke_numpy.py``): no Numba
     import and no JIT, a few times slower per drawing; the app reads drawings that way.
     """
     pen_width = _check_param("pen_width", pen_width, 0.0, INK_BOX)
@@ -173,9 +173,11 @@ def strokes_to_input(
     starts = np.zeros(len(arrays) + 1, np.int64)
     np.cumsum([a.shape[0] for _, a in arrays], out=starts[1:])
     if compiled:
-        from trainer.stroke_kernels import strokes_image  # Numba: imported when first needed
+        from trainer.strokes.stroke_kernels import (
+            strokes_image,  # Numba: imported when first needed
+        )
     else:
-        from trainer.stroke_numpy import strokes_image
+        from trainer.strokes.stroke_numpy import strokes_image
     img = strokes_image(
         np.ascontiguousarray(pts),
         starts,

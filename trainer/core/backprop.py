@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from trainer import kernels, sparse_input
+from trainer.fast import kernels, sparse_input
 
 
 class Workspace:

@@ -8,7 +8,7 @@
 Prints a progress bar within each epoch and one line per epoch, the way Keras does; with ``--json``
 the last line printed is a JSON object with ``test_accuracy`` and the per-epoch records.
 Exit status: 0 trained, 1 diverged (nothing saved), 2 bad arguments or data, or an ``--out`` that
-cannot be written (checked before training), 130 interrupted by Ctrl-C (see ``trainer.terminal``).
+cannot be written (checked before training), 130 interrupted by Ctrl-C (see ``trainer.cli.terminal``).
 
 ``--out``: a symbolic link is followed (the file it points to is replaced atomically); a FIFO,
 device or folder is refused. Temporary files that killed saves left beside it (``.NAME.*.tmp``,
@@ -24,6 +24,7 @@ import time
 
 from tqdm import tqdm
 
+from trainer.cli.terminal import EXIT_BAD_INPUT, EXIT_DIVERGED, printable, run_cli
 from trainer.config import (
     PRESETS,
     ConfigError,
@@ -33,20 +34,10 @@ from trainer.config import (
     TrainingConfig,
     settings,
 )
-from trainer.evaluation import evaluate
-from trainer.mnist import MnistError, load_mnist
-from trainer.model_io import (
-    ModelFileError,
-    check_writable,
-    load_model,
-    remove_stale_temporaries,
-    save_model,
-)
-from trainer.network import Network
-from trainer.pen_digits import PenDigitsError, read_pen_digits
-from trainer.personal import personal_set, personal_training_data
-from trainer.terminal import EXIT_BAD_INPUT, EXIT_DIVERGED, printable, run_cli
-from trainer.training import (
+from trainer.core.evaluation import evaluate
+from trainer.core.network import Network
+from trainer.core.personal import personal_set, personal_training_data
+from trainer.core.training import (
     BatchProgress,
     EpochRecord,
     epochs_phrase,
@@ -55,6 +46,15 @@ from trainer.training import (
     split_for_training,
     train,
     train_samples,
+)
+from trainer.data.mnist import MnistError, load_mnist
+from trainer.data.pen_digits import PenDigitsError, read_pen_digits
+from trainer.model_io import (
+    ModelFileError,
+    check_writable,
+    load_model,
+    remove_stale_temporaries,
+    save_model,
 )
 
 #: Said before and after a run without ``--out``, so nobody trains for minutes and loses the model.
@@ -291,4 +291,4 @@ class _EpochReporter:
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli("digitpad-train", "trainer.train_cli"))
+    sys.exit(run_cli("digitpad-train", "trainer.cli.train_cli"))

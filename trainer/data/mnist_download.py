@@ -2,7 +2,7 @@
 
 Each of the four ``.gz`` files is fetched from the first mirror that delivers it intact: streamed
 into a temporary file next to its destination, its decompressed content checked against the SHA-256
-in :data:`trainer.mnist.MNIST_SHA256`, and only then renamed into place. A wrong, truncated,
+in :data:`trainer.data.mnist.MNIST_SHA256`, and only then renamed into place. A wrong, truncated,
 interrupted or cancelled download is deleted, so the destination never holds a bad file. Files
 already present and intact are not fetched again, so an interrupted download resumes file by file.
 """
@@ -24,7 +24,7 @@ from typing import BinaryIO
 from tqdm import tqdm
 
 from trainer import __version__, paths
-from trainer.mnist import MNIST_FILES, MnistError, ProgressCallback, content_problem, file_in
+from trainer.data.mnist import MNIST_FILES, MnistError, ProgressCallback, content_problem, file_in
 
 #: Tried in this order; override with the ``mirrors`` argument or ``$DIGITPAD_MNIST_MIRRORS``.
 DEFAULT_MIRRORS: tuple[str, ...] = (

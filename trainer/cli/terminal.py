@@ -69,9 +69,9 @@ def run_cli(prog: str, module_name: str) -> int:
 
 def train() -> int:
     """The ``digitpad-train`` console script."""
-    return run_cli("digitpad-train", "trainer.train_cli")
+    return run_cli("digitpad-train", "trainer.cli.train_cli")
 
 
 def evaluate() -> int:
     """The ``digitpad-eval`` console script."""
-    return run_cli("digitpad-eval", "trainer.eval_cli")
+    return run_cli("digitpad-eval", "trainer.cli.eval_cli")

@@ -20,7 +20,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from trainer import simd
+from trainer.fast import simd
 
 #: The compressed rows of a matrix: row r's values are values[indptr[r]:indptr[r + 1]], in the
 #: columns indices[indptr[r]:indptr[r + 1]].

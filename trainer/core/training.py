@@ -21,14 +21,16 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from trainer import backprop, epoch_images, kernels, optimizers, sparse_input
 from trainer.config import TrainingConfig
-from trainer.epoch_images import EpochImages
-from trainer.evaluation import evaluate
-from trainer.mnist import MnistData, validation_split
+from trainer.core import backprop, optimizers
+from trainer.core.evaluation import evaluate
+from trainer.core.network import Network
+from trainer.data import epoch_images
+from trainer.data.epoch_images import EpochImages
+from trainer.data.mnist import MnistData, validation_split
+from trainer.data.negatives import NOT_A_DIGIT, negative_images
+from trainer.fast import kernels, sparse_input
 from trainer.named_values import RunStatus
-from trainer.negatives import NOT_A_DIGIT, negative_images
-from trainer.network import Network
 
 #: The running cost of an epoch may not exceed this multiple of the cost the run started with.
 DIVERGENCE_FACTOR = 10.0
@@ -501,7 +503,7 @@ def model_metadata(
     ``test`` is the ``Evaluation`` of the trained network on MNIST's test set.
     """
     from trainer import __version__
-    from trainer.strokes_to_input import PREPROCESSING_VERSION
+    from trainer.strokes.strokes_to_input import PREPROCESSING_VERSION
 
     return {
         "name": name,

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from trainer.augment import warp_image
+from trainer.data.augment import warp_image
 
 SIDE = 28
 INK_BOX = 20.0

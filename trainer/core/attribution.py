@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trainer.forward import forward_layers
+from trainer.core.forward import forward_layers
 
 #: Below this change of a pre-activation, the multiplier is the activation's slope instead.
 _TINY_CHANGE = 1e-6
@@ -115,7 +115,7 @@ def look_inside(network, x, empty=None) -> Inside:
 
 def _product(w: np.ndarray, c: np.ndarray) -> np.ndarray:
     """w @ c for a few columns c, without BLAS (its threads would compete with the GUI thread
-    for the cores, as in ``trainer/forward.py``): rows of w against contiguous columns of c."""
+    for the cores, as in ``trainer/core/forward.py``): rows of w against contiguous columns of c."""
     return np.einsum("ij,dj->id", w, np.ascontiguousarray(c.T))
 
 

@@ -5,11 +5,11 @@
     digitpad-eval --strokes ../shared/data/pen-digits-dev.jsonl.gz
 
 With ``--strokes`` every digit goes through the app's own stroke function
-(``trainer.strokes_to_input``), so what is measured is what a user drawing it would get. Reports
+(``trainer.strokes.strokes_to_input``), so what is measured is what a user drawing it would get. Reports
 accuracy overall, per source and per label, and the confusion matrix; with ``--json`` the last line
 is a JSON object with ``accuracy``, ``n``, ``per_source``, ``per_label`` and ``confusion``.
 
-``accuracy`` is the best guess among the ten digits. What the app would answer (``trainer.verdict``)
+``accuracy`` is the best guess among the ten digits. What the app would answer (``trainer.core.verdict``)
 is reported too: ``rejected`` (share of the digits that get no digit verdict: "not sure" or "not a
 digit") and ``accepted_accuracy`` (share of the digits with a verdict that are read right). A
 strokes file may also hold records whose label is not a digit (e.g. letters): they are left out of
@@ -17,7 +17,7 @@ the figures above and reported as ``non_digit_n`` and ``non_digit_rejected`` (sh
 verdict). Strokes are judged as drawn at a readable size (their units are not screen pixels).
 
 Exit status: 0 measured, 2 unreadable model or data (an empty strokes file too), 130 interrupted
-(see ``trainer.terminal``). Names and sources from the files are printed with their control
+(see ``trainer.cli.terminal``). Names and sources from the files are printed with their control
 characters escaped. A strokes file is read and measured a chunk of records at a time.
 """
 
@@ -32,13 +32,13 @@ from collections.abc import Iterator
 import numpy as np
 from digitpad.assets import shipped_model_path  # the app's model: the default --model
 
-from trainer.evaluation import confusion_matrix, format_confusion_matrix
-from trainer.mnist import MnistError, load_mnist_test
+from trainer.cli.terminal import EXIT_BAD_INPUT, printable, run_cli
+from trainer.core.evaluation import confusion_matrix, format_confusion_matrix
+from trainer.core.verdict import decide
+from trainer.data.mnist import MnistError, load_mnist_test
+from trainer.data.pen_digits import PenDigitsError, iter_pen_digits
 from trainer.model_io import ModelFileError, load_model
-from trainer.pen_digits import PenDigitsError, iter_pen_digits
-from trainer.strokes_to_input import StrokeError, strokes_to_input
-from trainer.terminal import EXIT_BAD_INPUT, printable, run_cli
-from trainer.verdict import decide
+from trainer.strokes.strokes_to_input import StrokeError, strokes_to_input
 
 NO_INK = -1
 #: Digits of a strokes file converted and measured at a time.
@@ -229,4 +229,4 @@ def summarise(labels: np.ndarray, predicted: np.ndarray, sources: list[str]) -> 
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli("digitpad-eval", "trainer.eval_cli"))
+    sys.exit(run_cli("digitpad-eval", "trainer.cli.eval_cli"))

@@ -1,8 +1,8 @@
 """The stroke function's pipeline compiled with Numba: normalise, drop close points, render centred.
 
-The same pipeline in plain NumPy is ``trainer/stroke_numpy.py`` (what the app uses, so that a
+The same pipeline in plain NumPy is ``trainer/strokes/stroke_numpy.py`` (what the app uses, so that a
 drawing is read without waiting for the JIT); ``tests/test_forward_paths.py`` checks that the two
-give the same images. :func:`trainer.strokes_to_input.strokes_to_input` validates the strokes and
+give the same images. :func:`trainer.strokes.strokes_to_input.strokes_to_input` validates the strokes and
 calls one of them. See ``strokes_to_input.py`` for the algorithm and its tuning.
 """
 
@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numba import njit
 
-from trainer.stroke_numpy import HUGE
+from trainer.strokes.stroke_numpy import HUGE
 
 
 @njit(cache=True, nogil=True)

@@ -19,10 +19,10 @@ import threading
 
 import numpy as np
 
-from trainer import sparse_input
-from trainer.augment import augment_image_range
 from trainer.config import TrainingConfig
-from trainer.slashed_zeros import slash_zeros
+from trainer.data.augment import augment_image_range
+from trainer.data.slashed_zeros import slash_zeros
+from trainer.fast import sparse_input
 
 #: Images per augmentation call: a request to stop is seen within about 20 ms.
 PIECE = 2048

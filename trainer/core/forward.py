@@ -25,7 +25,7 @@ def forward_activations(network, x) -> list[np.ndarray]:
 
 def forward_layers(network, x) -> list[tuple[np.ndarray, np.ndarray]]:
     """(pre-activation z, activation a) of every layer after the input, as
-    :func:`forward_activations` computes them; the attribution maps (``trainer/attribution.py``)
+    :func:`forward_activations` computes them; the attribution maps (``trainer/core/attribution.py``)
     need the pre-activations too."""
     a = np.asarray(x, dtype=network.dtype)
     if a.ndim not in (1, 2) or a.shape[-1] != network.layer_sizes[0]:
