@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import orjson
 
 from trainer import paths
 from trainer.atomic_write import write_atomically
@@ -90,12 +91,24 @@ def new_drawing(label, strokes, canvas: tuple[int, int] | None = None) -> Drawin
     )
 
 
-def drawing_from_line(line: str) -> Drawing:
-    """Parse one line of the collection; raises ValueError saying what is wrong."""
+def _parsed(line: str | bytes):
+    """The line's JSON value. orjson reads a large collection about twice as fast as the standard
+    library (10 000 drawings must open in under a second); a line it refuses is read again by the
+    standard library, which takes a few things orjson does not (a lone surrogate in an id, which
+    :func:`drawing_from_line` then replaces) and words its errors as before."""
     try:
-        record = json.loads(line)
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(line)
     except (json.JSONDecodeError, RecursionError) as error:
         raise ValueError(f"not valid JSON ({error})") from None
+
+
+def drawing_from_line(line: str | bytes) -> Drawing:
+    """Parse one line of the collection; raises ValueError saying what is wrong."""
+    record = _parsed(line)
     if not isinstance(record, dict):
         raise ValueError("not a JSON object")
     label = _checked_label(record.get("label"))
