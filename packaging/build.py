@@ -42,8 +42,18 @@ APP_DIR = DIST / "DigitPad"
 BUILD_VENV = BUILD / "venv"
 STAGE = BUILD / "stage"
 
-#: Modules the building interpreter needs (import name -> why).
-REQUIRED_MODULES = ("PyInstaller", "PySide6", "numba", "numpy", "scipy", "platformdirs", "tqdm")
+#: Modules the building interpreter needs (import names; a missing one reinstalls the dependencies).
+REQUIRED_MODULES = (
+    "PyInstaller",
+    "PySide6",
+    "numba",
+    "numpy",
+    "scipy",
+    "platformdirs",
+    "tqdm",
+    "orjson",
+    "pyqtgraph",
+)
 
 #: Files of assets/ that ship in the app (screenshot.png is only for the README).
 SHIPPED_ASSETS = ("__init__.py", "model.npz", "digitpad.svg", "digitpad.png", "digitpad.desktop")
