@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from digitpad import model_store
+from digitpad.choice_names import CHOICE_NAMES, choice_name
 from digitpad.dialog_size import fit_height
 from trainer.core.training import epochs_phrase
 
@@ -141,9 +142,7 @@ def _value_text(value, key: str = "") -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, str):
-        from digitpad.retrain_dialog import choice_name
-
-        return choice_name(value) if value in _choice_values() else value
+        return choice_name(value) if value in CHOICE_NAMES else value
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, (list, tuple)):
@@ -151,12 +150,6 @@ def _value_text(value, key: str = "") -> str:
     if isinstance(value, dict):
         return json.dumps(value, sort_keys=True)
     return str(value)
-
-
-def _choice_values() -> set[str]:
-    from digitpad.retrain_dialog import CHOICE_NAMES
-
-    return set(CHOICE_NAMES)
 
 
 def _setting_label(key: str) -> str:

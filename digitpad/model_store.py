@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digitpad.assets import shipped_model_path
+from digitpad.choice_names import choice_name
 from trainer.named_values import NamedValue
 
 log = logging.getLogger(__name__)
@@ -196,8 +197,6 @@ def _capitalised(text: str) -> str:
 
 def architecture_text(network) -> str:
     """E.g. ``784-800-800-10, ReLU hidden, Softmax output, Cross-entropy cost``."""
-    from digitpad.retrain_dialog import choice_name
-
     return (
         f"{'-'.join(str(n) for n in network.layer_sizes)}, "
         f"{choice_name(network.hidden_activation)} hidden, "

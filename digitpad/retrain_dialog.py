@@ -1,9 +1,8 @@
 """Where the menu starts a training run: presets, hyperparameters, live curves, keep or discard.
 
-The form is built from the settings declared in ``trainer.config`` (label, group, tooltip, kind of
-field): one field per setting, filled from the presets in ``trainer.config.PRESETS``. Text typed is
-read by each setting's ``parse`` and whether a run is legal is decided by
-``TrainingConfig.validate()``, whose message is shown before anything starts.
+The form (``digitpad/settings_form.py``) is built from the settings declared in ``trainer.config``
+and filled from its presets; ``TrainingConfig.validate()``'s message is shown before anything
+starts.
 
 The run itself happens in :class:`digitpad.training_worker.TrainingWorker` (its own thread). The
 dialog is not modal, so the user keeps drawing with the current model meanwhile. At the end it shows
@@ -22,13 +21,10 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QFormLayout,
     QFrame,
     QGridLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -41,8 +37,10 @@ from PySide6.QtWidgets import (
 from digitpad import settings
 from digitpad.curves import CurveChart
 from digitpad.plain_text import make_plain, warn
+from digitpad.settings_form import SettingsForm
 from digitpad.training_insight import UnitWeightsStrip, ValidationMistakes
 from digitpad.training_worker import WATCHED_UNITS, TrainingOutcome, TrainingWorker
+from trainer.config import PRESETS
 from trainer.named_values import NamedValue, RunStatus
 
 ERROR_STYLE = "color: #b3261e;"
@@ -55,35 +53,6 @@ class DialogState(NamedValue):
     IDLE = "idle"  # the form is editable; Start
     RUNNING = "running"  # Cancel run
     DECIDE = "decide"  # a usable model: Keep or Discard
-
-
-#: What the choices are called on screen; the trainer's own names are in each item's tooltip.
-CHOICE_NAMES = {
-    "sigmoid": "Sigmoid",
-    "tanh": "tanh",
-    "relu": "ReLU",
-    "softmax": "Softmax",
-    "quadratic": "Quadratic (squared error)",
-    "cross_entropy": "Cross-entropy",
-    "normal": "Normal N(0, 1) (Nielsen)",
-    "he": "He (for ReLU)",
-    "glorot": "Glorot (Keras)",
-    "sgd": "SGD",
-    "momentum": "SGD with momentum",
-    "adam": "Adam",
-    "constant": "Constant",
-    "exponential": "Exponential decay",
-    "cosine": "Cosine",
-}
-
-
-def choice_name(value: str) -> str:
-    """How a setting's value is shown: "Cross-entropy" for ``cross_entropy``."""
-    return CHOICE_NAMES.get(value, value.replace("_", " ").capitalize())
-
-
-def _format_number(value) -> str:
-    return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
 def _percent(value: float | None) -> str:
@@ -119,22 +88,14 @@ class RetrainDialog(QDialog):
         mnist_dir=None,
     ) -> None:
         super().__init__(parent)
-        from trainer.config import PRESETS, TrainingConfig
-        from trainer.config import settings as declared_settings
-
         self.setWindowTitle("Retrain the network")
         self.setModal(False)
-        self._config_type = TrainingConfig
-        self._presets = PRESETS
-        self._settings = {s.name: s for s in declared_settings(TrainingConfig)}
         self.current_network = current_network
         self.current_accuracy = current_accuracy
         # The folder the user chose in an earlier session, unless the caller names one.
         self.mnist_dir = mnist_dir if mnist_dir is not None else settings.remembered_mnist_dir()
         self.worker: TrainingWorker | None = None
         self.outcome: TrainingOutcome | None = None
-        self._loading_preset = False
-        self._shown: dict[str, tuple[str, object]] = {}  # field -> (text shown, exact value)
         self._progress_started: tuple[float, float] | None = None  # (time, fraction done)
         self._cancel_requested = False
 
@@ -143,29 +104,8 @@ class RetrainDialog(QDialog):
         self.preset_box.addItems(list(PRESETS))
         self.preset_box.addItem("custom")
         self.preset_box.setToolTip("Fill the form with a named set of hyperparameters")
-        self.fields: dict[str, QWidget] = {}
-        groups: dict[str, QFormLayout] = {}
-        group_boxes = []
-        label_width = max(
-            self.fontMetrics().horizontalAdvance(declared.label)
-            for declared in self._settings.values()
-        )
-        for declared in self._settings.values():
-            if declared.group not in groups:
-                box = QGroupBox(declared.group)
-                groups[declared.group] = QFormLayout(box)
-                groups[declared.group].setFieldGrowthPolicy(
-                    QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow
-                )
-                group_boxes.append(box)
-            widget = self._make_field(declared)
-            if declared.tip:
-                widget.setToolTip(declared.tip)
-            widget.setObjectName(f"field_{declared.name}")
-            self.fields[declared.name] = widget
-            label_widget = QLabel(declared.label)
-            label_widget.setMinimumWidth(label_width + 8)
-            groups[declared.group].addRow(label_widget, widget)
+        self.form = SettingsForm()
+        self.form.edited.connect(self._edited)
         self.error_label = make_plain(QLabel())
         self.error_label.setObjectName("validationMessage")
         self.error_label.setWordWrap(True)
@@ -185,8 +125,7 @@ class RetrainDialog(QDialog):
         preset_row.addWidget(self.my_digits_box)
         form_column = QVBoxLayout()
         form_column.addLayout(preset_row)
-        for box in group_boxes:
-            form_column.addWidget(box)
+        form_column.addWidget(self.form)
         form_column.addWidget(self.error_label)
         form_column.addStretch(1)
         self.form_widget = QWidget()
@@ -293,30 +232,7 @@ class RetrainDialog(QDialog):
         self.resize(width, height)
 
     # ------------------------------------------------------------------ the form
-    def _make_field(self, declared) -> QWidget:
-        """A list for a choice, a check box for on/off and a switched share, else a text field."""
-        from trainer.config import Choice, Flag
-
-        if isinstance(declared.rule, Choice):
-            box = QComboBox()
-            for value in declared.rule.values:
-                box.addItem(choice_name(value), value)
-                box.setItemData(
-                    box.count() - 1, f"{declared.name} = {value}", Qt.ItemDataRole.ToolTipRole
-                )
-            box.currentIndexChanged.connect(self._edited)
-            return box
-        if isinstance(declared.rule, Flag) or declared.switched is not None:
-            check = QCheckBox("on")
-            check.toggled.connect(self._edited)
-            return check
-        edit = QLineEdit()
-        edit.textEdited.connect(self._edited)
-        return edit
-
-    def _edited(self, *_args) -> None:
-        if self._loading_preset:
-            return
+    def _edited(self) -> None:
         self.error_label.clear()
         self.preset_box.blockSignals(True)
         self.preset_box.setCurrentText("custom")
@@ -332,74 +248,25 @@ class RetrainDialog(QDialog):
 
     def set_preset(self, name: str) -> None:
         """Fill the form with preset ``name`` ("custom" leaves the form as it is)."""
-        if name not in self._presets:
+        if name not in PRESETS:
             return
-        self.set_config(self._presets[name])
+        self.set_config(PRESETS[name])
         self.preset_box.blockSignals(True)
         self.preset_box.setCurrentText(name)
         self.preset_box.blockSignals(False)
 
     def set_config(self, config) -> None:
-        self._loading_preset = True
-        try:
-            for name, widget in self.fields.items():
-                value = getattr(config, name)
-                if isinstance(widget, QComboBox):
-                    widget.setCurrentIndex(widget.findData(str(value)))
-                elif isinstance(widget, QCheckBox):
-                    widget.setChecked(bool(value))
-                else:
-                    text = (
-                        ", ".join(str(n) for n in value)
-                        if isinstance(value, tuple)
-                        else _format_number(value)
-                    )
-                    widget.setText(text)
-                    self._shown[name] = (text, value)
-        finally:
-            self._loading_preset = False
+        self.form.set_config(config)
         self.error_label.clear()
 
     def set_field(self, name: str, value) -> None:
         """Set one field from a Python value or text (for tests and scripting)."""
-        widget = self.fields[name]
-        if isinstance(widget, QComboBox):  # the trainer's name or the one shown
-            index = widget.findData(str(value))
-            widget.setCurrentIndex(index if index >= 0 else widget.findText(str(value)))
-        elif isinstance(widget, QCheckBox):
-            widget.setChecked(bool(value))
-        elif isinstance(value, (tuple, list)):
-            widget.setText(", ".join(str(v) for v in value))
-        else:
-            widget.setText(str(value))
-        self._edited()
+        self.form.set_field(name, value)
 
     def config_from_form(self):
         """The ``TrainingConfig`` the form describes, validated; raises ValueError with a message
         naming the field (``ConfigError``, a ValueError, for an illegal setting)."""
-        values = {}
-        for name, widget in self.fields.items():
-            declared = self._settings[name]
-            if isinstance(widget, QComboBox):
-                values[name] = widget.currentData()
-            elif declared.switched is not None:
-                values[name] = declared.switched if widget.isChecked() else 0.0
-            elif isinstance(widget, QCheckBox):
-                values[name] = widget.isChecked()
-            else:
-                values[name] = self._parse(declared, widget.text())
-        return self._config_type(**values).validate()
-
-    def _parse(self, declared, text: str):
-        shown = self._shown.get(declared.name)
-        if shown is not None and text == shown[0]:
-            return shown[1]  # untouched: the preset's exact value (1/6, not 0.166667)
-        from trainer.config import ConfigError
-
-        try:
-            return declared.parse(text)
-        except ConfigError as error:
-            raise ConfigError(f"{declared.label}: {error}") from None
+        return self.form.config()
 
     # ------------------------------------------------------------------ running
     def is_running(self) -> bool:

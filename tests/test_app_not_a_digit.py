@@ -66,7 +66,7 @@ def test_retrain_dialog_has_the_negatives_box_on_for_the_default_preset(window, 
 
     dialog = window.open_retrain_dialog()
     qtbot.waitExposed(dialog)
-    box = dialog.fields["negatives"]
+    box = dialog.form.fields["negatives"]
     assert isinstance(box, QCheckBox) and box.isChecked()
     assert dialog.config_from_form().negatives == NEGATIVES_SHARE
     box.click()

@@ -40,7 +40,7 @@ def test_the_form_has_every_training_setting(dialog):
 
     from trainer.config import TrainingConfig
 
-    assert sorted(dialog.fields) == sorted(f.name for f in dataclasses.fields(TrainingConfig))
+    assert sorted(dialog.form.fields) == sorted(f.name for f in dataclasses.fields(TrainingConfig))
 
 
 def test_presets_fill_the_form(dialog):
@@ -266,7 +266,7 @@ def test_quitting_the_app_asks_about_an_unkept_model(
 # --- how the dialog looks -------------------------------------------------------------------------
 def test_choices_show_words_for_people_and_train_with_the_trainers_names(dialog):
     dialog.set_preset("default")
-    shown = {name: dialog.fields[name].currentText() for name in ("cost", "init", "optimizer")}
+    shown = {name: dialog.form.fields[name].currentText() for name in ("cost", "init", "optimizer")}
     assert shown == {"cost": "Cross-entropy", "init": "He (for ReLU)", "optimizer": "Adam"}
     config = dialog.config_from_form()
     assert (config.cost, config.init, config.optimizer) == ("cross_entropy", "he", "adam")

@@ -147,9 +147,10 @@ NO_NUMBA_START = textwrap.dedent("""
     import sys
     from PySide6.QtWidgets import QApplication
     import digitpad.app
+    import digitpad.background_loading
     from digitpad.selftest import KNOWN_DIGITS, _draw, _wait
 
-    digitpad.app.prepare_compiled = lambda network: False  # as if the JIT had not finished
+    digitpad.background_loading.prepare_compiled = lambda network: False  # as if the JIT had not finished
     app = QApplication([])
     window = digitpad.app.MainWindow(sys.argv[1], background=True)
     initial = window.model

@@ -35,9 +35,13 @@ def extended(monkeypatch):
         name: _Extended(**{f.name: getattr(p, f.name) for f in dataclasses.fields(p)})
         for name, p in config.PRESETS.items()
     }
+    from digitpad import retrain_dialog, settings_form
+
     monkeypatch.setattr(config, "TrainingConfig", _Extended)
     monkeypatch.setattr(config, "PRESETS", presets)
     monkeypatch.setattr(train_cli, "PRESETS", presets)
+    monkeypatch.setattr(settings_form, "TrainingConfig", _Extended)
+    monkeypatch.setattr(retrain_dialog, "PRESETS", presets)
     return _Extended
 
 
@@ -71,7 +75,7 @@ def test_a_new_setting_is_a_field_of_the_retrain_dialog(extended, qtbot):
 
     dialog = RetrainDialog()
     qtbot.addWidget(dialog)
-    field = dialog.fields["colour_depth"]
+    field = dialog.form.fields["colour_depth"]
     assert isinstance(field, QLineEdit) and field.toolTip() == "Bits per colour channel"
     assert "Colour depth" in [label.text() for label in dialog.findChildren(QLabel)]
     assert field.text() == "3"
