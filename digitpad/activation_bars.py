@@ -108,8 +108,8 @@ class BarChart(QWidget):
                 on_bar = filled_w > metrics.horizontalAdvance(NOT_A_DIGIT_TEXT) + 12
                 painter.setPen(QColor("white") if on_bar else MUTED_COLOR)
                 indent = 6 if on_bar else max(filled_w, 0) + 6
-                painter.drawText(
-                    track.adjusted(indent, 0, 0, 0),
+                painter.drawText(  # the row's height: a thin bar must not clip the letters
+                    QRectF(track.left() + indent, y, bar_w - indent, row_h),
                     Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                     NOT_A_DIGIT_TEXT,
                 )

@@ -139,3 +139,34 @@ def test_about_this_model_speaks_plainly_with_the_details_one_click_away(qtbot, 
     QApplication.processEvents()
     assert not area.horizontalScrollBar().isVisible()
     assert area.widget().width() <= area.viewport().width()
+
+
+def _caption_ink_rows(height: int) -> int:
+    """How many pixel rows of the "not a digit" caption are drawn by a bar chart ``height`` tall
+    (eleven outputs, all zero: the caption is muted text at the start of the empty track)."""
+    import numpy as np
+    from PySide6.QtGui import QImage
+
+    from digitpad.activation_bars import MAX_ROW_HEIGHT, MUTED_COLOR, TRACK_COLOR, BarChart
+
+    chart = BarChart()
+    chart.resize(320, height)
+    chart.set_values(np.zeros(11), highlight=None, unsure=False)
+    image = chart.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    row = min(MAX_ROW_HEIGHT, chart.height() / 11)
+    top, bottom = int(10 * row) - 2, min(int(11 * row) + 2, image.height())
+    width = image.width()
+    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), width, 4)
+    band = pixels[top:bottom, : width // 2, :3].astype(int)
+    track = np.array([TRACK_COLOR.blue(), TRACK_COLOR.green(), TRACK_COLOR.red()])
+    muted = np.array([MUTED_COLOR.blue(), MUTED_COLOR.green(), MUTED_COLOR.red()])
+    # text pixels: nearer the muted text colour than the track's (anti-aliased edges included)
+    darker = np.abs(band - muted).sum(axis=2) < np.abs(band - track).sum(axis=2)
+    darker[:, :20] = False  # the row's label "✗" left of the track
+    return int(darker.any(axis=1).sum())
+
+
+def test_the_not_a_digit_caption_is_whole_in_the_smallest_window(qapp):
+    """At the smallest window the bars are thin; the caption inside the eleventh one used to be
+    clipped to the bar's height (its "g" cut off)."""
+    assert _caption_ink_rows(165) == _caption_ink_rows(330)
