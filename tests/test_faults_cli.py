@@ -1,7 +1,8 @@
 """Fault injection, second pass (issue 17): the command line's edges. ``--out`` pointing at special
 files, links and unwritable places (refused before training), killed saves, file modes, runs
 whose settings leave no data or need tens of GB, and Ctrl-C / SIGTERM at any moment: one line and
-a documented exit status, never a traceback."""
+a documented exit status, never a traceback. Text from a file (a model's name, a drawing's source)
+reaches the terminal escaped."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hostile_inputs import digit_line, model_arrays, write_model
 
-from trainer.cli import train_cli
+from trainer.cli import eval_cli, train_cli
 from trainer.core.network import Network
 from trainer.model_io import ModelFileError, load_model, save_model
 
@@ -216,3 +218,18 @@ def test_model_file_error_is_what_a_refused_out_raises(tmp_path):
     with pytest.raises(ModelFileError):
         save_model(Network([784, 5, 10]), tmp_path / "f")
     assert (tmp_path / "f").is_fifo()
+
+
+# --- text from files on the terminal --------------------------------------------------------------
+
+
+def test_file_text_is_escaped_on_the_terminal(tmp_path, capsys):
+    fake = "\x1b[2J\x1b[Hmodel OK on mnist-test: accuracy 99.99 % of 10000\n"
+    model = write_model(tmp_path / "ansi.npz", model_arrays([784, 30, 10], name=fake))
+    strokes = tmp_path / "ansi.jsonl"
+    strokes.write_text(digit_line(40, source="\x1b]0;owned\x07\u202e"))
+    assert eval_cli.main(["--model", str(model), "--strokes", str(strokes)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "\\x1b[2J" in out and "\\x1b]0;owned\\x07\\u202e" in out
+    assert out.splitlines()[0].startswith("model \\x1b[2J") and "99.99" not in out.splitlines()[1]

@@ -5,6 +5,10 @@ on most of these files; here they go through the user-facing paths, plus a fuzze
 valid file thousands of ways and must only ever see ``ModelFileError`` (it found three escapes:
 numpy's header parser raising ``TokenError``/``SyntaxError``, a negative declared dimension, and
 zipfile's ``RuntimeError`` for a member flagged as encrypted).
+
+Then files crafted to cost time or memory, or to hold text Python cannot print (issue 17): a zip of
+300 000 entries, too many layers, weights that overflow every output, metadata with a 5 000-digit
+integer, a lone surrogate or 480 levels of nesting — each refused within seconds, in one line.
 """
 
 from __future__ import annotations
@@ -14,14 +18,22 @@ import json
 import random
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hostile_inputs import (
+    metadata_text,
+    model_arrays,
+    write_metadata_model,
+    write_model,
+    write_zip_with_entries,
+)
 
 from digitpad import model_store
-from trainer import model_io
+from trainer import limits, model_io
 from trainer.cli import eval_cli
 from trainer.core.network import Network
 from trainer.model_io import ModelFileError, load_model, save_model
@@ -261,6 +273,72 @@ def test_digitpad_eval_command_refuses_without_a_traceback(bad_models, tmp_path)
     assert "Traceback" not in done.stderr and done.stdout == ""
     _assert_names_file_and_problem(done.stderr, bad_models[case], case)
     _assert_no_code_ran(bad_models[case])
+
+
+# --- files crafted to cost time or memory, text Python cannot print -----------------------------
+
+
+def _refused(path, *words, within: float = 2.0) -> str:
+    started = time.perf_counter()
+    with pytest.raises(ModelFileError) as caught:
+        load_model(path)
+    assert time.perf_counter() - started < within
+    message = str(caught.value)
+    assert str(path) in message and all(word in message for word in words), message
+    return message
+
+
+def test_a_zip_of_300_000_entries_is_refused_from_its_directory_record(tmp_path):
+    # zipfile would build 300 000 ZipInfo objects first (1.7 s here; 10 million: 72 s, 3.8 GB)
+    path = write_zip_with_entries(tmp_path / "entries.npz", 300_000)
+    _refused(path, "300000 entries", f"at most {15} entries", within=0.5)
+
+
+@pytest.mark.parametrize("layers", [limits.MAX_HIDDEN_LAYERS + 1, 999])
+def test_a_model_of_too_many_layers_is_refused_before_any_compilation(tmp_path, layers):
+    # 999 one-unit layers: accepted, then 230 s and 1 GB of compiling; 1 000+: a Numba traceback
+    sizes = [784, *[1] * layers, 10]
+    whole = write_model(tmp_path / "deep.npz", model_arrays(sizes))
+    _refused(whole, f"declares {2 * layers + 3} entries", "a model has at most 15 entries")
+    arrays = model_arrays([784, 30, 10])  # the lie is only in the metadata
+    arrays["metadata"] = model_arrays(sizes)["metadata"]
+    lie = write_model(tmp_path / "lie.npz", arrays)
+    _refused(lie, f"{layers} hidden layers", f"at most {limits.MAX_HIDDEN_LAYERS}")
+
+
+def test_the_largest_allowed_shapes_stay_valid_with_10_or_11_outputs():
+    deepest = [784, *[64] * limits.MAX_HIDDEN_LAYERS]
+    assert limits.shape_problem([*deepest, 10]) is None
+    assert limits.shape_problem([*deepest, 11]) is None  # the "not a digit" unit
+    assert limits.shape_problem([784, 8192, 2048, 11]) is None
+    assert "parameters" in limits.shape_problem([784, 8192, 8192, 10])
+
+
+def test_an_overflowing_weight_model_is_refused_for_its_outputs(tmp_path):
+    arrays = model_arrays([784, 30, 10])
+    arrays["w0"] = np.full((784, 30), 3e38, np.float32)  # finite, but every output is NaN
+    _refused(write_model(tmp_path / "3e38.npz", arrays), "not finite")
+
+
+@pytest.mark.parametrize(
+    "case, changes, words",
+    [
+        ("5 000-digit integer", {"epochs": "9" * 5000}, ["not valid JSON text", "4300 digits"]),
+        ("lone surrogate in the name", {"name": '"\\ud800"'}, ["not valid JSON text", "surrogate"]),
+        ("nested 480 deep", {"more": "[" * 480 + "]" * 480}, ["nested more than 32 levels"]),
+    ],
+)
+def test_metadata_python_cannot_print_or_recurse_into_is_refused(tmp_path, case, changes, words):
+    path = write_metadata_model(tmp_path / "meta.npz", metadata_text(**changes))
+    _refused(path, *words)
+
+
+@pytest.mark.parametrize("text", ['{"a": ' + "1" * 5000 + "}", '"\\ud800"'])
+def test_eval_refuses_such_a_model_with_one_line(tmp_path, text, capsys):
+    path = write_metadata_model(tmp_path / "meta.npz", metadata_text(name=text))
+    assert eval_cli.main(["--model", str(path), "--strokes", str(tmp_path / "none")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(path) in err
 
 
 # --- the app ------------------------------------------------------------------------------------
