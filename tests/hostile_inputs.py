@@ -127,6 +127,9 @@ def write_zip_with_entries(path: Path, entries: int) -> Path:
 
 # --- strokes files -------------------------------------------------------------------------------
 
+#: One valid line of a strokes file or of the user's collection: a 3 of one two-point stroke.
+GOOD_LINE = '{"label":3,"strokes":[[[1,2],[3,4]]]}'
+
 
 def digit_line(points: int, label: int = 3, **fields) -> str:
     """One line of a strokes file: a digit whose one stroke has ``points`` points."""

@@ -1,8 +1,9 @@
 """Fault injection, second pass (issue 17): the command line's edges. ``--out`` pointing at special
 files, links and unwritable places (refused before training), killed saves, file modes, runs
 whose settings leave no data or need tens of GB, and Ctrl-C / SIGTERM at any moment: one line and
-a documented exit status, never a traceback. Text from a file (a model's name, a drawing's source)
-reaches the terminal escaped."""
+a documented exit status, never a traceback. The personal fine-tune (``--from --my-digits``) with
+nothing to learn or a model of the wrong shape exits 2 before training. Text from a file (a model's
+name, a drawing's source) reaches the terminal escaped."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hostile_inputs import digit_line, model_arrays, write_model
+from hostile_inputs import GOOD_LINE, digit_line, model_arrays, write_model
 
 from trainer.cli import eval_cli, train_cli
 from trainer.core.network import Network
@@ -218,6 +219,59 @@ def test_model_file_error_is_what_a_refused_out_raises(tmp_path):
     with pytest.raises(ModelFileError):
         save_model(Network([784, 5, 10]), tmp_path / "f")
     assert (tmp_path / "f").is_fifo()
+
+
+# --- the personal fine-tune (--from, --my-digits) -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        ("", "the files hold no drawings"),
+        (
+            '{"label":"not-a-digit","strokes":[[[1,2],[3,4]]]}\n',
+            'skipped: this model has no "not a digit" output',
+        ),
+    ],
+)
+def test_my_digits_with_nothing_learnable_exits_2_before_training(tmp_path, content, reason):
+    """Before: the fine-tune ran on MNIST alone and saved a model as if it had learnt the
+    writer's handwriting."""
+    from trainer.core.network import Network
+    from trainer.model_io import save_model
+
+    model, mine, out = tmp_path / "model.npz", tmp_path / "mine.jsonl", tmp_path / "me.npz"
+    save_model(Network([784, 16, 10]), model)
+    mine.write_text(content)
+    done = _fine_tune(model, mine, "--subset", "200", "--out", str(out))
+    assert done.returncode == 2, done.stderr[-500:]
+    assert "--my-digits: no drawing to learn from" in done.stderr and reason in done.stderr
+    assert not out.exists()
+
+
+def test_from_a_12_output_model_exits_2_naming_the_outputs(tmp_path):
+    from trainer.core.network import Network
+    from trainer.model_io import save_model
+
+    model, mine = tmp_path / "twelve.npz", tmp_path / "mine.jsonl"
+    save_model(Network([784, 16, 12]), model)
+    mine.write_text(GOOD_LINE + "\n")
+    done = _fine_tune(model, mine)
+    assert done.returncode == 2, done.stderr[-500:]
+    assert "maps 784 inputs to 12 outputs" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def _fine_tune(model, mine, *more: str) -> subprocess.CompletedProcess:
+    """``digitpad-train --from MODEL --my-digits MINE --preset personal --no-download`` (and
+    ``more``) as a real process."""
+    command = ["--from", str(model), "--my-digits", str(mine), "--preset", "personal"]
+    return subprocess.run(
+        [sys.executable, "-m", "trainer.cli.train_cli", *command, "--no-download", *more],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 # --- text from files on the terminal --------------------------------------------------------------
