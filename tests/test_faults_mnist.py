@@ -2,12 +2,12 @@
 bad transfer; each download ends in a message naming the file, the mirror and the problem, and
 nothing bad is ever left in the cache — not even after the downloading process is SIGKILLed.
 
-The IDX-level faults in a local folder (truncated gzip, wrong magic number, wrong counts, image/label
-count mismatch, checksum mismatch) are in ``tests/test_mnist.py``; ``tests/test_mnist_download.py``
-has the basic cut/wrong/missing mirrors. Here: the same faults *served* by a mirror, transfer
-faults (reset, stall, no length), a killed download, the app's download dialog cancelled over and
-over, bad MNIST reaching ``digitpad-train`` and the retrain dialog, and a folder of gzip bombs
-refused before they are held.
+The IDX-level faults in a local folder (truncated gzip, wrong magic number, wrong counts,
+image/label count mismatch, checksum mismatch) are in ``tests/test_mnist.py``;
+``tests/test_mnist_download.py`` has the basic cut/wrong/missing mirrors. Here: the same faults
+*served* by a mirror, transfer faults (reset, stall, no length), a killed download, the app's
+download dialog cancelled over and over, bad MNIST reaching ``digitpad-train`` and the retrain
+dialog, and a folder of gzip bombs refused before they are held.
 """
 
 from __future__ import annotations
