@@ -1,6 +1,6 @@
 """Hostile inputs for the second hardening pass (issue 17), shared by its fault tests and
-``bench/bench_hostile_inputs.py``: files crafted to cost time or memory, and a way to run a
-command and see its peak memory."""
+``bench/bench_hostile_inputs.py``: files crafted to cost time or memory, one valid strokes line
+to put beside hostile ones, and a way to run a command and see its peak memory."""
 
 from __future__ import annotations
 
