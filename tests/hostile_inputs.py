@@ -1,6 +1,6 @@
 """Hostile inputs for the second hardening pass (issue 17), shared by its fault tests and
-``bench/bench_hostile_inputs.py``: files crafted to cost time or memory, and a way to run a
-command and see its peak memory."""
+``bench/bench_hostile_inputs.py``: files crafted to cost time or memory, one valid strokes line
+to put beside hostile ones, and a way to run a command and see its peak memory."""
 
 from __future__ import annotations
 
@@ -126,6 +126,9 @@ def write_zip_with_entries(path: Path, entries: int) -> Path:
 
 
 # --- strokes files -------------------------------------------------------------------------------
+
+#: One valid line of a strokes file or of the user's collection: a 3 of one two-point stroke.
+GOOD_LINE = '{"label":3,"strokes":[[[1,2],[3,4]]]}'
 
 
 def digit_line(points: int, label: int = 3, **fields) -> str:

@@ -1,5 +1,8 @@
-"""Fault suite for the user's collection: crashes mid-save, damaged lines, two copies of the app
-writing at once, and opening a large collection."""
+"""Fault suite for the user's collection (``trainer/data/collection.py``): crashes mid-save, damaged
+lines, two copies of the app writing at once, and opening a large collection. Then hostile inputs
+(issue 17, see docs/hardening.md): a collection that is a link to ``/dev/zero`` or a FIFO, one too
+large to read, lines Python or the tools cannot take (set aside, the rest kept) and a full disk
+while appending."""
 
 from __future__ import annotations
 
@@ -8,9 +11,13 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 
-from trainer.data.collection import Collection, new_drawing
+import pytest
+from hostile_inputs import GOOD_LINE
+
+from trainer.data.collection import Collection, CollectionError, new_drawing
 
 SEVEN = [[[10.0, 10.0], [60.0, 10.0], [30.0, 90.0]]]
 
@@ -99,3 +106,123 @@ def test_ten_thousand_drawings_load(tmp_path):
     path.write_text((line + "\n") * 10000)
     drawings = Collection(path).load()
     assert len(drawings) == 10000
+
+
+def _run_isolated(code: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run ``code`` in a child with 1.5 GiB of address space, so that a hang or a memory blow-up
+    on broken code fails the test instead of the machine."""
+    limited = (
+        "import resource\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1536 * 1024**2, 1536 * 1024**2))\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", limited + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "fifo"])
+def test_collection_that_is_not_a_regular_file_is_refused_at_once(tmp_path, target):
+    path = tmp_path / "my-digits.jsonl"
+    if target == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to(target)
+    try:
+        result = _run_isolated(
+            f"""
+            from trainer.data.collection import Collection, CollectionError, new_drawing
+            for attempt in ("load", "append"):
+                collection = Collection({str(path)!r})
+                try:
+                    if attempt == "load":
+                        collection.load()
+                    else:
+                        collection.append(new_drawing(3, [[(1, 2), (3, 4)]]))
+                except CollectionError as error:
+                    print(attempt, error)
+            """,
+            timeout=30,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("reading or appending to the collection hung")
+    assert result.returncode == 0, result.stderr[-500:]
+    assert result.stdout.count("is not a regular file") == 2, result.stdout
+    assert path.is_symlink() or path.exists()  # left as it was
+
+
+def test_oversized_collection_is_refused_without_reading_it(tmp_path, monkeypatch):
+    import trainer.data.collection as collection_module
+
+    monkeypatch.setattr(collection_module, "MAX_TEXT_BYTES", 100)
+    path = tmp_path / "my-digits.jsonl"
+    path.write_text((GOOD_LINE + "\n") * 10)
+    with pytest.raises(CollectionError, match="too large for a collection"):
+        Collection(path).load()
+    assert path.read_text() == (GOOD_LINE + "\n") * 10
+
+
+def test_lone_surrogate_id_does_not_block_every_export(tmp_path):
+    path = tmp_path / "my-digits.jsonl"
+    path.write_text('{"id":"\\ud800","label":2,"strokes":[[[1,2],[3,4]]]}\n' + GOOD_LINE + "\n")
+    collection = Collection(path)
+    assert len(collection.load()) == 2
+    assert collection.export(tmp_path / "out.jsonl") == 2
+    assert Collection(tmp_path / "again.jsonl").import_file(tmp_path / "out.jsonl") == 2
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        '{"label":3,"strokes":[[[1' + "0" * 5000 + ",2],[3,4]]]}",  # 5 000-digit number
+        "[" * 100_000,  # deep nesting
+        "\udcff\udcfe garbage",  # not UTF-8 at all
+        '{"label":"\\ud800","strokes":[[[1,2],[3,4]]]}',  # lone surrogate label
+        '{"label":"<b>7</b>","strokes":[[[1,2],[3,4]]]}',  # a weird string label
+        '{"label":true,"strokes":[[[1,2],[3,4]]]}',
+        '{"label":3,"strokes":[[[1,2],[3,4]]],"canvas":[0,5]}',
+    ],
+)
+def test_hostile_line_is_set_aside_and_the_rest_kept(tmp_path, hostile):
+    path = tmp_path / "my-digits.jsonl"
+    path.write_bytes(
+        hostile.encode("utf-8", "surrogateescape") + b"\n" + GOOD_LINE.encode() + b"\n"
+    )
+    collection = Collection(path)
+    assert [d.label for d in collection.load()] == [3]
+    assert len(collection.damaged) == 1
+    assert collection.damaged_path.stat().st_size > 0
+    assert path.read_text().count("\n") == 1
+
+
+def test_full_folder_append_reports_and_keeps_the_collection(tmp_path):
+    """RLIMIT_FSIZE stands in for a full disk: the append fails with a clear message, the
+    drawings already saved stay readable."""
+    path = tmp_path / "my-digits.jsonl"
+    path.write_text(GOOD_LINE + "\n")
+    result = _run_isolated(f"""
+        import resource
+        resource.setrlimit(resource.RLIMIT_FSIZE, ({len(GOOD_LINE) + 10}, {len(GOOD_LINE) + 10}))
+        from trainer.data.collection import Collection, CollectionError, new_drawing
+        try:
+            Collection({str(path)!r}).append(new_drawing(5, [[(1, 2), (3, 4)]] * 5))
+        except CollectionError as error:
+            print("refused:", error)
+        """)
+    assert "refused: could not save" in result.stdout, (result.stdout, result.stderr[-300:])
+    collection = Collection(path)
+    assert [d.label for d in collection.load()] == [3]
+
+
+def test_float_label_is_set_aside_so_the_collection_stays_readable_by_the_tools(tmp_path):
+    """Before: "label": 1.0 was accepted (1.0 == 1) and exported as 1.0, which digitpad-train
+    --my-digits and digitpad-eval --strokes refuse, so the whole collection became unusable."""
+    from trainer.data.pen_digits import read_pen_digits
+
+    path = tmp_path / "my-digits.jsonl"
+    path.write_text('{"label":1.0,"strokes":[[[1,2],[3,4]]]}\n' + GOOD_LINE + "\n")
+    collection = Collection(path)
+    assert [d.label for d in collection.load()] == [3]
+    assert [d.label for d in read_pen_digits(path)] == [3]

@@ -2,11 +2,12 @@
 bad transfer; each download ends in a message naming the file, the mirror and the problem, and
 nothing bad is ever left in the cache — not even after the downloading process is SIGKILLed.
 
-The IDX-level faults in a local folder (truncated gzip, wrong magic number, wrong counts, image/label
-count mismatch, checksum mismatch) are in ``tests/test_mnist.py``; ``tests/test_mnist_download.py``
-has the basic cut/wrong/missing mirrors. Here: the same faults *served* by a mirror, transfer
-faults (reset, stall, no length), a killed download, the app's download dialog cancelled over and
-over, and bad MNIST reaching ``digitpad-train`` and the retrain dialog.
+The IDX-level faults in a local folder (truncated gzip, wrong magic number, wrong counts,
+image/label count mismatch, checksum mismatch) are in ``tests/test_mnist.py``;
+``tests/test_mnist_download.py`` has the basic cut/wrong/missing mirrors. Here: the same faults
+*served* by a mirror, transfer faults (reset, stall, no length), a killed download, the app's
+download dialog cancelled over and over, bad MNIST reaching ``digitpad-train`` and the retrain
+dialog, and a folder of gzip bombs refused before they are held.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import pytest
 from event_loop import Heartbeat
+from hostile_inputs import run_measured, write_gzip_bomb
 from local_mirror import LocalServer, isolate_downloads, real_gz_files, send, send_slowly
 
 from trainer.data import mnist_download
@@ -358,3 +360,23 @@ def test_retrain_dialog_reports_bad_mnist_and_keeps_the_model(
     assert "t10k-labels-idx1-ubyte.gz" in dialog.result_label.text()
     assert window.model is old and not (app_user_data / "model.npz").exists()
     dialog.close()
+
+
+# --- a folder of gzip bombs ---------------------------------------------------------------------
+
+
+def test_an_mnist_gzip_bomb_is_refused_before_it_is_held(tmp_path):
+    bomb = write_gzip_bomb(tmp_path / "bomb.gz", 1024)  # 1 MB expanding to 1 GiB
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for name in (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ):
+        (folder / f"{name}.gz").symlink_to(bomb)
+    done = run_measured(["-m", "trainer.cli.eval_cli", "--mnist-dir", str(folder), "--no-download"])
+    assert done.returncode == 2, done.stderr
+    assert "expands to more than any MNIST file" in done.stderr, done.stderr
+    assert done.peak_mb < 400, done.peak_mb  # held all of it before

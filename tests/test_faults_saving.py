@@ -1,6 +1,7 @@
-"""Fault injection, saving: a disk that fills up, a folder that cannot be written, a process killed in
-the middle of a save. The previous file is always intact, nothing half-written is ever taken for a
-model, and the user is told.
+"""Fault injection, saving: a disk that fills up, a folder that cannot be written, a process killed
+in the middle of a save. The previous file is always intact, nothing half-written is ever taken for
+a model, and the user is told. A save through a symbolic link replaces its target and keeps the
+link, a save onto a FIFO is refused, and a replaced file keeps its mode.
 
 Three levels of realism: an injected file object that raises ENOSPC after N bytes (anywhere in the
 write, or at fsync or rename), the kernel's own limits (``RLIMIT_FSIZE`` → EFBIG, no privileges
@@ -269,6 +270,47 @@ def test_real_unwritable_folder(old_and_new):
     finally:
         path.parent.chmod(0o755)
     _assert_intact(path, before)
+
+
+# --- links, special files and file modes --------------------------------------------------------
+
+
+def test_a_save_through_a_link_replaces_its_target_and_keeps_the_link(tmp_path):
+    target = tmp_path / "models" / "real.npz"
+    target.parent.mkdir()
+    save_model(Network([784, 5, 10], seed=1), target)
+    link = tmp_path / "current.npz"
+    link.symlink_to(target)
+    save_model(Network([784, 5, 10], seed=2), link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    np.testing.assert_array_equal(
+        load_model(target)[0].weights[0], Network([784, 5, 10], seed=2).weights[0]
+    )
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+@pytest.mark.parametrize(
+    "umask, existing, expected",
+    [(0o022, None, 0o644), (0o027, None, 0o640), (0o077, 0o644, 0o644), (0o022, 0o600, 0o600)],
+)
+def test_a_saved_model_keeps_the_mode_of_the_file_it_replaces(tmp_path, umask, existing, expected):
+    path = tmp_path / "m.npz"
+    if existing is not None:
+        path.write_bytes(b"old")
+        path.chmod(existing)
+    old = os.umask(umask)
+    try:
+        save_model(Network([784, 5, 10]), path)
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == expected  # was always 0600
+
+
+def test_model_file_error_is_what_a_refused_out_raises(tmp_path):
+    os.mkfifo(tmp_path / "f")
+    with pytest.raises(ModelFileError):
+        save_model(Network([784, 5, 10]), tmp_path / "f")
+    assert (tmp_path / "f").is_fifo()
 
 
 # --- the app tells the user ---------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Fault injection, the GUI under a storm of real mouse events (QMouseEvent through
+"""Fault injection, the drawing canvas under a storm of real mouse events (QMouseEvent through
 QApplication.sendEvent): 10 000 moves in one stroke, a press without a release, a release without a
 press, the window resized while drawing, a seeded random storm of presses, moves, releases, keys and
 resizes, and a stroke drawn while a retraining run finishes and its model is kept. After everything
@@ -7,8 +7,8 @@ the strokes are intact and the activations shown are exactly those of the curren
 Found here: a press that follows a lost release used to join the unfinished stroke to the new press
 point with a straight line, and a stroke whose release was lost stayed "in progress" for good (Undo
 disabled) even after the button was up; it now ends at the first move without the button. The live
-path's BLAS-free forward pass for a single input (trainer.core.network.infer, for the pen lag) is checked against
-``predict_proba`` at the end.
+path's BLAS-free forward pass for a single input (trainer.core.network.infer, for the pen lag) is
+checked against ``predict_proba`` at the end.
 """
 
 from __future__ import annotations

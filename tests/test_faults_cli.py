@@ -1,7 +1,11 @@
-"""Fault injection, second pass (issue 17): the command line's edges. ``--out`` pointing at special
-files, links and unwritable places (refused before training), killed saves, file modes, runs
-whose settings leave no data or need tens of GB, and Ctrl-C / SIGTERM at any moment: one line and
-a documented exit status, never a traceback."""
+"""Fault injection, the command lines' edges (``digitpad-train``, ``digitpad-eval``; issue 17).
+``--out`` pointing at special files, links to devices and unwritable places (refused before
+training), temporaries of killed saves beside it, runs whose settings leave no data or need tens
+of GB, and Ctrl-C / SIGTERM at any moment: one line and a documented exit status, never a
+traceback. The personal fine-tune (``--from --my-digits``) with nothing to learn or a model of the
+wrong shape exits 2 before training. Text from a file (a model's name, a drawing's source) reaches
+the terminal escaped. How ``save_model`` itself treats links, special files and file modes is in
+``tests/test_faults_saving.py``."""
 
 from __future__ import annotations
 
@@ -12,12 +16,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
+from hostile_inputs import GOOD_LINE, digit_line, model_arrays, write_model
 
-from trainer.cli import train_cli
-from trainer.core.network import Network
-from trainer.model_io import ModelFileError, load_model, save_model
+from trainer.cli import eval_cli, train_cli
+from trainer.model_io import load_model
 
 NO_MNIST = ["--mnist-dir", "/nonexistent/mnist", "--no-download"]
 needs_mnist = pytest.mark.needs_mnist
@@ -72,20 +75,6 @@ def test_an_out_in_a_read_only_folder_is_refused_before_training(tmp_path, capsy
     assert code == 2 and "is not writable" in err, err
 
 
-def test_a_save_through_a_link_replaces_its_target_and_keeps_the_link(tmp_path):
-    target = tmp_path / "models" / "real.npz"
-    target.parent.mkdir()
-    save_model(Network([784, 5, 10], seed=1), target)
-    link = tmp_path / "current.npz"
-    link.symlink_to(target)
-    save_model(Network([784, 5, 10], seed=2), link)
-    assert link.is_symlink() and os.readlink(link) == str(target)
-    np.testing.assert_array_equal(
-        load_model(target)[0].weights[0], Network([784, 5, 10], seed=2).weights[0]
-    )
-    assert not list(tmp_path.rglob("*.tmp"))
-
-
 def test_stale_temporaries_of_killed_saves_beside_out_are_removed(tmp_path, capsys):
     out = tmp_path / "model.npz"
     stale, young, other = (
@@ -101,23 +90,6 @@ def test_stale_temporaries_of_killed_saves_beside_out_are_removed(tmp_path, caps
     _train(capsys, "--out", str(out))
     assert not stale.exists()  # was left for good: 65-76 MB each after SIGKILL
     assert young.exists() and other.exists()  # maybe a save in progress; not ours
-
-
-@pytest.mark.parametrize(
-    "umask, existing, expected",
-    [(0o022, None, 0o644), (0o027, None, 0o640), (0o077, 0o644, 0o644), (0o022, 0o600, 0o600)],
-)
-def test_a_saved_model_keeps_the_mode_of_the_file_it_replaces(tmp_path, umask, existing, expected):
-    path = tmp_path / "m.npz"
-    if existing is not None:
-        path.write_bytes(b"old")
-        path.chmod(existing)
-    old = os.umask(umask)
-    try:
-        save_model(Network([784, 5, 10]), path)
-    finally:
-        os.umask(old)
-    assert path.stat().st_mode & 0o777 == expected  # was always 0600
 
 
 # --- settings that leave no data or need too much memory ------------------------------------------
@@ -211,8 +183,69 @@ def test_the_real_command_interrupted_at_any_moment_says_one_line(tmp_path, dela
     assert not out.exists() and not list(tmp_path.glob("*.tmp"))
 
 
-def test_model_file_error_is_what_a_refused_out_raises(tmp_path):
-    os.mkfifo(tmp_path / "f")
-    with pytest.raises(ModelFileError):
-        save_model(Network([784, 5, 10]), tmp_path / "f")
-    assert (tmp_path / "f").is_fifo()
+# --- the personal fine-tune (--from, --my-digits) -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        ("", "the files hold no drawings"),
+        (
+            '{"label":"not-a-digit","strokes":[[[1,2],[3,4]]]}\n',
+            'skipped: this model has no "not a digit" output',
+        ),
+    ],
+)
+def test_my_digits_with_nothing_learnable_exits_2_before_training(tmp_path, content, reason):
+    """Before: the fine-tune ran on MNIST alone and saved a model as if it had learnt the
+    writer's handwriting."""
+    from trainer.core.network import Network
+    from trainer.model_io import save_model
+
+    model, mine, out = tmp_path / "model.npz", tmp_path / "mine.jsonl", tmp_path / "me.npz"
+    save_model(Network([784, 16, 10]), model)
+    mine.write_text(content)
+    done = _fine_tune(model, mine, "--subset", "200", "--out", str(out))
+    assert done.returncode == 2, done.stderr[-500:]
+    assert "--my-digits: no drawing to learn from" in done.stderr and reason in done.stderr
+    assert not out.exists()
+
+
+def test_from_a_12_output_model_exits_2_naming_the_outputs(tmp_path):
+    from trainer.core.network import Network
+    from trainer.model_io import save_model
+
+    model, mine = tmp_path / "twelve.npz", tmp_path / "mine.jsonl"
+    save_model(Network([784, 16, 12]), model)
+    mine.write_text(GOOD_LINE + "\n")
+    done = _fine_tune(model, mine)
+    assert done.returncode == 2, done.stderr[-500:]
+    assert "maps 784 inputs to 12 outputs" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def _fine_tune(model, mine, *more: str) -> subprocess.CompletedProcess:
+    """``digitpad-train --from MODEL --my-digits MINE --preset personal --no-download`` (and
+    ``more``) as a real process."""
+    command = ["--from", str(model), "--my-digits", str(mine), "--preset", "personal"]
+    return subprocess.run(
+        [sys.executable, "-m", "trainer.cli.train_cli", *command, "--no-download", *more],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+# --- text from files on the terminal --------------------------------------------------------------
+
+
+def test_file_text_is_escaped_on_the_terminal(tmp_path, capsys):
+    fake = "\x1b[2J\x1b[Hmodel OK on mnist-test: accuracy 99.99 % of 10000\n"
+    model = write_model(tmp_path / "ansi.npz", model_arrays([784, 30, 10], name=fake))
+    strokes = tmp_path / "ansi.jsonl"
+    strokes.write_text(digit_line(40, source="\x1b]0;owned\x07\u202e"))
+    assert eval_cli.main(["--model", str(model), "--strokes", str(strokes)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "\\x1b[2J" in out and "\\x1b]0;owned\\x07\\u202e" in out
+    assert out.splitlines()[0].startswith("model \\x1b[2J") and "99.99" not in out.splitlines()[1]

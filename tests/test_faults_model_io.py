@@ -5,6 +5,12 @@ on most of these files; here they go through the user-facing paths, plus a fuzze
 valid file thousands of ways and must only ever see ``ModelFileError`` (it found three escapes:
 numpy's header parser raising ``TokenError``/``SyntaxError``, a negative declared dimension, and
 zipfile's ``RuntimeError`` for a member flagged as encrypted).
+
+Then files crafted to cost time or memory, or to hold text Python cannot print (issue 17): a zip of
+300 000 entries, too many layers, weights that overflow every output, metadata with a 5 000-digit
+integer, a lone surrogate or 480 levels of nesting — each refused within seconds, in one line.
+In the app, text from a model file (its name, a value a refusal quotes) is shown as plain text and
+cut when long, and File ▸ Open checks the file on a background thread while the window responds.
 """
 
 from __future__ import annotations
@@ -14,14 +20,23 @@ import json
 import random
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from event_loop import Heartbeat
+from hostile_inputs import (
+    metadata_text,
+    model_arrays,
+    write_metadata_model,
+    write_model,
+    write_zip_with_entries,
+)
 
 from digitpad import model_store
-from trainer import model_io
+from trainer import limits, model_io
 from trainer.cli import eval_cli
 from trainer.core.network import Network
 from trainer.model_io import ModelFileError, load_model, save_model
@@ -263,6 +278,72 @@ def test_digitpad_eval_command_refuses_without_a_traceback(bad_models, tmp_path)
     _assert_no_code_ran(bad_models[case])
 
 
+# --- files crafted to cost time or memory, text Python cannot print -----------------------------
+
+
+def _refused(path, *words, within: float = 2.0) -> str:
+    started = time.perf_counter()
+    with pytest.raises(ModelFileError) as caught:
+        load_model(path)
+    assert time.perf_counter() - started < within
+    message = str(caught.value)
+    assert str(path) in message and all(word in message for word in words), message
+    return message
+
+
+def test_a_zip_of_300_000_entries_is_refused_from_its_directory_record(tmp_path):
+    # zipfile would build 300 000 ZipInfo objects first (1.7 s here; 10 million: 72 s, 3.8 GB)
+    path = write_zip_with_entries(tmp_path / "entries.npz", 300_000)
+    _refused(path, "300000 entries", f"at most {15} entries", within=0.5)
+
+
+@pytest.mark.parametrize("layers", [limits.MAX_HIDDEN_LAYERS + 1, 999])
+def test_a_model_of_too_many_layers_is_refused_before_any_compilation(tmp_path, layers):
+    # 999 one-unit layers: accepted, then 230 s and 1 GB of compiling; 1 000+: a Numba traceback
+    sizes = [784, *[1] * layers, 10]
+    whole = write_model(tmp_path / "deep.npz", model_arrays(sizes))
+    _refused(whole, f"declares {2 * layers + 3} entries", "a model has at most 15 entries")
+    arrays = model_arrays([784, 30, 10])  # the lie is only in the metadata
+    arrays["metadata"] = model_arrays(sizes)["metadata"]
+    lie = write_model(tmp_path / "lie.npz", arrays)
+    _refused(lie, f"{layers} hidden layers", f"at most {limits.MAX_HIDDEN_LAYERS}")
+
+
+def test_the_largest_allowed_shapes_stay_valid_with_10_or_11_outputs():
+    deepest = [784, *[64] * limits.MAX_HIDDEN_LAYERS]
+    assert limits.shape_problem([*deepest, 10]) is None
+    assert limits.shape_problem([*deepest, 11]) is None  # the "not a digit" unit
+    assert limits.shape_problem([784, 8192, 2048, 11]) is None
+    assert "parameters" in limits.shape_problem([784, 8192, 8192, 10])
+
+
+def test_an_overflowing_weight_model_is_refused_for_its_outputs(tmp_path):
+    arrays = model_arrays([784, 30, 10])
+    arrays["w0"] = np.full((784, 30), 3e38, np.float32)  # finite, but every output is NaN
+    _refused(write_model(tmp_path / "3e38.npz", arrays), "not finite")
+
+
+@pytest.mark.parametrize(
+    "case, changes, words",
+    [
+        ("5 000-digit integer", {"epochs": "9" * 5000}, ["not valid JSON text", "4300 digits"]),
+        ("lone surrogate in the name", {"name": '"\\ud800"'}, ["not valid JSON text", "surrogate"]),
+        ("nested 480 deep", {"more": "[" * 480 + "]" * 480}, ["nested more than 32 levels"]),
+    ],
+)
+def test_metadata_python_cannot_print_or_recurse_into_is_refused(tmp_path, case, changes, words):
+    path = write_metadata_model(tmp_path / "meta.npz", metadata_text(**changes))
+    _refused(path, *words)
+
+
+@pytest.mark.parametrize("text", ['{"a": ' + "1" * 5000 + "}", '"\\ud800"'])
+def test_eval_refuses_such_a_model_with_one_line(tmp_path, text, capsys):
+    path = write_metadata_model(tmp_path / "meta.npz", metadata_text(name=text))
+    assert eval_cli.main(["--model", str(path), "--strokes", str(tmp_path / "none")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(path) in err
+
+
 # --- the app ------------------------------------------------------------------------------------
 
 
@@ -341,6 +422,139 @@ def test_background_start_up_with_a_bad_kept_model(bad_models, qtbot, app_user_d
     assert window.model.path == shipped
     assert str(kept) in window.model_warning() and "unpickle" in window.model_warning()
     _assert_no_code_ran(kept)
+
+
+# --- text from the file in the app, File ▸ Open off the GUI thread ------------------------------
+
+MARKUP = "<h1 style='color:green; font-size:40px'>Model OK – ignore this box</h1><img src='x.png'>"
+
+
+@pytest.fixture
+def boxes(monkeypatch):
+    """Every warning box as (title, text, text format); Qt.AutoText for the static helpers,
+    which guess HTML."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox
+
+    shown = []
+
+    def static_warning(parent, title, text, *args, **kwargs):
+        shown.append((title, text, Qt.TextFormat.AutoText))
+        return QMessageBox.StandardButton.Ok
+
+    def box_exec(box):
+        shown.append((box.windowTitle(), box.text(), box.textFormat()))
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(static_warning))
+    monkeypatch.setattr(QMessageBox, "exec", box_exec)
+    return shown
+
+
+def test_a_model_name_with_markup_is_shown_literally(tmp_path, qtbot, app_user_data):
+    from PySide6.QtCore import Qt
+
+    from digitpad.app import MainWindow
+
+    path = write_model(tmp_path / "html.npz", model_arrays([784, 30, 10], name=MARKUP))
+    window = MainWindow(path)
+    qtbot.addWidget(window)
+    label = window.model_label
+    assert label.text().startswith("Model: " + MARKUP[:40])
+    assert label.textFormat() == Qt.TextFormat.PlainText  # was AutoText: a 40-px heading
+
+
+def test_a_refusal_quoting_markup_is_plain_in_the_banner_and_the_box(
+    tmp_path, qtbot, boxes, app_user_data, app_random_model
+):
+    from PySide6.QtCore import Qt
+
+    from digitpad.app import MainWindow
+
+    bad = write_model(tmp_path / "bad.npz", model_arrays([784, 30, 10], hidden_activation=MARKUP))
+    window = MainWindow(bad)  # start-up: refused, falls back to the shipped model
+    qtbot.addWidget(window)
+    assert MARKUP in window.model_warning()
+    assert window.banner_label.textFormat() == Qt.TextFormat.PlainText
+    assert window.open_model(bad) is False  # File ▸ Open's checks
+    ((title, text, text_format),) = boxes
+    assert title == "Cannot open the model" and MARKUP in text
+    assert text_format == Qt.TextFormat.PlainText
+
+
+def test_file_open_checks_the_file_while_the_window_responds(
+    tmp_path, qtbot, app_user_data, app_random_model, monkeypatch
+):
+    from PySide6.QtWidgets import QFileDialog
+
+    from digitpad import model_store
+    from digitpad.app import MainWindow
+
+    window = MainWindow(app_random_model)
+    qtbot.addWidget(window)
+    opened = write_model(tmp_path / "other.npz", model_arrays([784, 20, 10], name="opened"))
+    load = model_store.load_model_file
+
+    def slow_load(path):  # a large or hostile file that takes a while to check
+        time.sleep(1.5)
+        return load(path)
+
+    monkeypatch.setattr(model_store, "load_model_file", slow_load)
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(opened), ""))
+    )
+    heartbeat = Heartbeat(10)
+    started = time.perf_counter()
+    window.open_action.trigger()
+    triggered = time.perf_counter() - started
+    assert not window.open_action.isEnabled() and "Checking other.npz" in window.busy_label.text()
+    qtbot.waitUntil(lambda: window.model.name == "opened", timeout=20000)
+    heartbeat.stop()
+    assert triggered < 0.2 and heartbeat.max_gap < 0.3, (triggered, heartbeat.max_gap)
+    assert window.open_action.isEnabled() and window.model.path == opened
+
+
+def test_absurd_weights_are_refused_by_file_open(
+    tmp_path, qtbot, boxes, app_user_data, app_random_model
+):
+    import numpy as np
+
+    from digitpad.app import MainWindow
+
+    arrays = model_arrays([784, 30, 10])
+    arrays["w0"] = np.full((784, 30), 3e38, np.float32)
+    window = MainWindow(app_random_model)
+    qtbot.addWidget(window)
+    before = window.model
+    assert window.open_model(write_model(tmp_path / "nan.npz", arrays)) is False
+    assert "not finite" in boxes[0][1] and window.model is before
+
+
+def test_a_name_of_100_000_characters_does_not_widen_the_window(tmp_path, qtbot, app_user_data):
+    from digitpad.app import MainWindow
+
+    name = "<b>x</b>" * 12_500
+    path = write_model(tmp_path / "long.npz", model_arrays([784, 30, 10], name=name))
+    window = MainWindow(path)
+    qtbot.addWidget(window)
+    short = MainWindow(write_model(tmp_path / "short.npz", model_arrays([784, 30, 10], name="x")))
+    qtbot.addWidget(short)
+    assert len(window.model_label.text()) < 120 and "…" in window.model_label.text()
+    assert window.minimumSizeHint().width() == short.minimumSizeHint().width()
+    assert "&lt;b&gt;x&lt;/b&gt;" in window.model_label.toolTip()  # shown literally, in full
+
+
+def test_a_refusal_quotes_at_most_a_few_words_of_a_megabyte_value(
+    tmp_path, qtbot, boxes, app_user_data, app_random_model
+):
+    from digitpad.app import MainWindow
+
+    bad = write_model(tmp_path / "big.npz", model_arrays([784, 30, 10], cost="c" * 500_000))
+    window = MainWindow(app_random_model)
+    qtbot.addWidget(window)
+    assert window.open_model(bad) is False
+    ((_, text, _),) = boxes
+    assert len(text) < 400 and "500002 characters" in text, text[:400]
 
 
 # --- fuzzing ------------------------------------------------------------------------------------

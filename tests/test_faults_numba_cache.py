@@ -1,0 +1,70 @@
+"""Fault injection, Numba's kernel cache (``trainer/fast/numba_cache.py``): damaged index or data
+files (empty, garbage) are deleted with one warning and the kernel recompiled, and a cache that
+cannot be written (a file size limit standing in for a full disk) costs only the caching — the
+prediction is the same, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+_PREDICT = (
+    "import numpy as np; from trainer.model_io import load_model; "
+    "from digitpad.assets import shipped_model_path; "
+    "n, _ = load_model(shipped_model_path()); "
+    "print(n.predict(np.linspace(0, 1, 784, dtype=np.float32)))"
+)
+
+
+@pytest.mark.parametrize("damage", ["empty index", "garbage index", "garbage data"])
+def test_a_damaged_numba_cache_is_recompiled_not_fatal(tmp_path, damage):
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env.pop("NUMBA_CACHE_DIR", None)
+
+    def predict():
+        return subprocess.run(
+            [sys.executable, "-c", _PREDICT],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=REPO,
+            timeout=300,
+        )
+
+    first = predict()
+    assert first.returncode == 0, first.stderr
+    kind = "*.nbi" if "index" in damage else "*.nbc"
+    files = sorted((tmp_path / "cache").rglob(kind))
+    assert files
+    for file in files:
+        file.write_bytes(b"" if damage == "empty index" else os.urandom(64))
+    second = predict()
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == first.stdout and "is damaged" in second.stderr
+    assert "Traceback" not in second.stderr
+    third = predict()  # the entries were rewritten: no warning any more
+    assert third.returncode == 0 and third.stdout == first.stdout
+    assert "is damaged" not in third.stderr, third.stderr
+
+
+def test_a_cache_that_cannot_be_written_costs_only_the_caching(tmp_path):
+    # a file size limit (or a full disk) while Numba saves a kernel: was an OSError traceback
+    limit = "import resource; resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096)); "
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env.pop("NUMBA_CACHE_DIR", None)
+    done = subprocess.run(
+        [sys.executable, "-c", limit + _PREDICT],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=300,
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert "could not write Numba's cache" in done.stderr and "File too large" in done.stderr
