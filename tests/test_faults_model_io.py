@@ -475,7 +475,7 @@ def test_a_refusal_quoting_markup_is_plain_in_the_banner_and_the_box(
     window = MainWindow(bad)  # start-up: refused, falls back to the shipped model
     qtbot.addWidget(window)
     assert MARKUP in window.model_warning()
-    assert window.banner_label.textFormat() == Qt.TextFormat.PlainText
+    assert window.banner.label.textFormat() == Qt.TextFormat.PlainText
     assert window.open_model(bad) is False  # File ▸ Open's checks
     ((title, text, text_format),) = boxes
     assert title == "Cannot open the model" and MARKUP in text

@@ -147,14 +147,16 @@ def centre_of_mass(img):
 
 
 @njit(cache=True, nogil=True)
-def render_centred(xs, ys, starts, radius, edge, side, target_r, target_c, tol, max_renders):
+def render_centred(xs, ys, starts, settings):
     """Render with the drawing's origin at the target, then re-render until the COM is on target."""
+    radius, edge, side = settings.radius, settings.edge, settings.side
+    target_r, target_c = settings.target_r, settings.target_c
     out = np.zeros((side, side), np.float64)
     best = np.zeros((side, side), np.float64)
     ox = target_c
     oy = target_r
     best_err = np.inf
-    for _ in range(max_renders):
+    for _ in range(settings.max_renders):
         render(xs, ys, starts, ox, oy, radius, edge, out)
         tot, cr, cc = centre_of_mass(out)
         if tot <= 0.0:
@@ -165,7 +167,7 @@ def render_centred(xs, ys, starts, radius, edge, side, target_r, target_c, tol, 
         if err < best_err:
             best_err = err
             best[:, :] = out
-        if err <= tol:
+        if err <= settings.tolerance:
             break
         ox += ec
         oy += er
@@ -211,10 +213,8 @@ def normalise(pts, length):
 
 
 @njit(cache=True, nogil=True)
-def strokes_image(
-    pts, starts, length, radius, edge, side, target_r, target_c, tol, max_renders, min_dist
-):
+def strokes_image(pts, starts, settings):
     """The whole pipeline after validation: normalise, drop close points, render centred."""
-    xs, ys = normalise(pts, length)
-    xs, ys, starts = simplify(xs, ys, starts, min_dist)
-    return render_centred(xs, ys, starts, radius, edge, side, target_r, target_c, tol, max_renders)
+    xs, ys = normalise(pts, settings.length)
+    xs, ys, starts = simplify(xs, ys, starts, settings.min_dist)
+    return render_centred(xs, ys, starts, settings)

@@ -10,11 +10,35 @@ list of (segment, pixel) pairs.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 #: Coordinates larger than this are divided by their maximum first, so that differences cannot
 #: overflow (shared with the compiled kernels).
 HUGE = 1e300
+
+
+class RenderSettings(NamedTuple):
+    """How a drawing becomes an image, in pixels of that image (``strokes_to_input`` fills it in;
+    shared with the compiled kernels, which take it as it is)."""
+
+    #: The longer side of the centre line's bounding box after normalising.
+    length: float
+    #: Points closer than this to the previous kept point of their stroke are dropped.
+    min_dist: float
+    #: Half the pen's width.
+    radius: float
+    #: Width of the anti-aliasing ramp across the pen's edge.
+    edge: float
+    #: The image is side × side.
+    side: int
+    #: Where the centre of mass goes (row, col) ...
+    target_r: float
+    target_c: float
+    #: ... to within this many pixels per axis, re-rendering at most max_renders times.
+    tolerance: float
+    max_renders: int
 
 
 def normalise(pts, length):
@@ -120,12 +144,14 @@ def centre_of_mass(img):
     )
 
 
-def render_centred(xs, ys, starts, radius, edge, side, target_r, target_c, tol, max_renders):
+def render_centred(xs, ys, starts, settings):
     """Render with the drawing's origin at the target, then re-render until the COM is on target."""
+    radius, edge, side = settings.radius, settings.edge, settings.side
+    target_r, target_c = settings.target_r, settings.target_c
     best = np.zeros((side, side))
     ox, oy = target_c, target_r
     best_err = np.inf
-    for _ in range(max_renders):
+    for _ in range(settings.max_renders):
         out = render(xs, ys, starts, ox, oy, radius, edge, side)
         total, cr, cc = centre_of_mass(out)
         if total <= 0.0:
@@ -134,17 +160,15 @@ def render_centred(xs, ys, starts, radius, edge, side, target_r, target_c, tol, 
         err = max(abs(er), abs(ec))
         if err < best_err:
             best_err, best = err, out
-        if err <= tol:
+        if err <= settings.tolerance:
             break
         ox += ec
         oy += er
     return best
 
 
-def strokes_image(
-    pts, starts, length, radius, edge, side, target_r, target_c, tol, max_renders, min_dist
-):
+def strokes_image(pts, starts, settings):
     """The whole pipeline after validation: normalise, drop close points, render centred."""
-    xs, ys = normalise(pts, length)
-    xs, ys, starts = simplify(xs, ys, starts, min_dist)
-    return render_centred(xs, ys, starts, radius, edge, side, target_r, target_c, tol, max_renders)
+    xs, ys = normalise(pts, settings.length)
+    xs, ys, starts = simplify(xs, ys, starts, settings.min_dist)
+    return render_centred(xs, ys, starts, settings)

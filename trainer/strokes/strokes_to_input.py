@@ -49,7 +49,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from trainer.strokes.stroke_numpy import centre_of_mass
+from trainer.strokes.stroke_numpy import RenderSettings, centre_of_mass
 
 __all__ = [
     "EDGE_WIDTH",
@@ -178,19 +178,18 @@ def strokes_to_input(
         )
     else:
         from trainer.strokes.stroke_numpy import strokes_image
-    img = strokes_image(
-        np.ascontiguousarray(pts),
-        starts,
-        INK_BOX - pen_width,
-        0.5 * pen_width,
-        edge_width,
-        IMAGE_SIDE,
-        TARGET_CENTER[0],
-        TARGET_CENTER[1],
-        _CENTRING_TOLERANCE,
-        _MAX_CENTRING_RENDERS,
-        MIN_POINT_DISTANCE,
+    settings = RenderSettings(
+        length=INK_BOX - pen_width,
+        min_dist=MIN_POINT_DISTANCE,
+        radius=0.5 * pen_width,
+        edge=edge_width,
+        side=IMAGE_SIDE,
+        target_r=TARGET_CENTER[0],
+        target_c=TARGET_CENTER[1],
+        tolerance=_CENTRING_TOLERANCE,
+        max_renders=_MAX_CENTRING_RENDERS,
     )
+    img = strokes_image(np.ascontiguousarray(pts), starts, settings)
     return img.astype(np.float32).reshape(IMAGE_SIDE * IMAGE_SIDE)
 
 
