@@ -42,6 +42,7 @@ from trainer.model_io import (
     remove_stale_temporaries,
     save_model,
 )
+from trainer.model_metadata import model_metadata
 from trainer.network import Network
 from trainer.pen_digits import PenDigitsError, read_pen_digits
 from trainer.personal import personal_set, personal_training_data
@@ -50,7 +51,6 @@ from trainer.training import (
     BatchProgress,
     EpochRecord,
     epochs_phrase,
-    model_metadata,
     network_for,
     split_for_training,
     train,
