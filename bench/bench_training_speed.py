@@ -122,7 +122,7 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
     from trainer.core.training import network_for, split_for_training, with_negatives
     from trainer.data.augment import augment_images
     from trainer.data.slashed_zeros import slash_zeros
-    from trainer.fast import sparse_input
+    from trainer.fast import input_layer, sparse_input
 
     config = PRESETS["default"]
     data = split_for_training(mnist, config)
@@ -139,24 +139,16 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
     background = time.perf_counter() - started
 
     network = network_for(config)
-    space = backprop.Workspace(network.layer_sizes, config.batch_size, np.float32)
+    space = backprop.Workspace.allocate(network.layer_sizes, config.batch_size, np.float32)
     state = optimizers.OptimizerState(
         network.weights, network.biases, optimizers.OptimizerSettings(kind="adam")
     )
+    net = backprop.net(network)
     order = np.random.default_rng(0).permutation(len(labels)).astype(np.int64)
     batches = len(order) // config.batch_size
+    inputs = input_layer.compressed(compressed, images.shape[1])
     backprop.forward(  # real activations for the products
-        network.weights,
-        network.biases,
-        space.activations,
-        space.zs,
-        space.dropout_masks,
-        config.batch_size,
-        *network.codes[:2],
-        config.dropout,
-        True,
-        compressed,
-        order,
+        net, space, inputs, order[: config.batch_size], config.dropout
     )
     products = (
         network.weights,
@@ -170,15 +162,11 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
         batches,
     )
     dropout = (space.activations, space.deltas, space.dropout_masks, config.dropout, batches)
-    moments = (state.first_w, state.first_b, state.second_w, state.second_b)
-    gradients = (space.grad_w, space.grad_b)
-    hyper = state.hyper(config.learning_rate)
     adam = (
-        network.weights,
-        network.biases,
-        *gradients,
-        *moments,
-        hyper,
+        net,
+        space,
+        state.moments,
+        state.hyper(config.learning_rate),
         config.batch_size,
         batches,
     )
@@ -239,12 +227,10 @@ def _epoch_dropout(a, d, masks, rate, batches):
 
 
 @njit
-def _epoch_adam(weights, biases, gw, gb, fw, fb, sw, sb, hyper, batch, batches):
+def _epoch_adam(net, space, moments, hyper, batch, batches):
     """``batches`` Adam updates of every parameter."""
     for step in range(1, batches + 1):
-        optimizers.apply_update(
-            weights, biases, gw, gb, fw, fb, sw, sb, optimizers.ADAM, hyper, batch, step, True
-        )
+        optimizers.apply_update(net, space, moments, hyper, batch, step, True)
 
 
 def _nielsen(mnist, epochs: int) -> None:

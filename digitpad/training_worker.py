@@ -140,6 +140,7 @@ class TrainingWorker(QObject):
         from trainer.core import training
         from trainer.core.evaluation import evaluate
         from trainer.data.mnist import MnistError, load_mnist
+        from trainer.model_metadata import model_metadata
 
         config = self.config.validate()
         self.phase.emit("Loading MNIST…")
@@ -208,7 +209,7 @@ class TrainingWorker(QObject):
             return TrainingOutcome(
                 RunStatus.CANCELLED, "cancelled after the last epoch", epochs=list(result.epochs)
             )
-        metadata = training.model_metadata(
+        metadata = model_metadata(
             config,
             result,
             test_eval,

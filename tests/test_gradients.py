@@ -12,7 +12,7 @@ import pytest
 
 from trainer.core import backprop
 from trainer.core.network import Network
-from trainer.fast import kernels, sparse_input
+from trainer.fast import input_layer, kernels, sparse_input
 
 HIDDEN = ("sigmoid", "tanh", "relu")
 OUTPUT = ("sigmoid", "softmax")
@@ -35,42 +35,15 @@ def _cost_and_gradients(network, x, labels, sparse=False):
 
     With ``sparse`` the input layer reads the batch compressed, as training does for MNIST.
     """
-    space = backprop.Workspace(network.layer_sizes, BATCH, np.float64)
+    space = backprop.Workspace.allocate(network.layer_sizes, BATCH, np.float64)
     if sparse:
-        inputs = (True, sparse_input.compress_rows(x), np.arange(BATCH, dtype=np.int64))
+        inputs = input_layer.compressed(sparse_input.compress_rows(x), x.shape[1])
     else:
-        space.activations[0][:] = x
-        inputs = backprop.no_sparse_input(np.float64)
-    hidden, output, cost = network.codes
-    backprop.forward(
-        network.weights,
-        network.biases,
-        space.activations,
-        space.zs,
-        space.dropout_masks,
-        BATCH,
-        hidden,
-        output,
-        0.0,
-        *inputs,
-    )
-    cost_sum, _ = backprop.backward(
-        network.weights,
-        space.activations,
-        space.zs,
-        space.deltas,
-        space.dropout_masks,
-        space.grad_w,
-        space.grad_b,
-        labels,
-        BATCH,
-        hidden,
-        output,
-        cost,
-        0.0,
-        *inputs,
-        True,
-    )
+        inputs = input_layer.dense(np.ascontiguousarray(x))
+    rows = np.arange(BATCH, dtype=np.int64)
+    net = backprop.net(network)
+    backprop.forward(net, space, inputs, rows, 0.0)
+    cost_sum, _ = backprop.backward(net, space, inputs, rows, labels, 0.0)
     return cost_sum, [g.copy() for g in space.grad_w], [g.copy() for g in space.grad_b]
 
 
@@ -127,7 +100,7 @@ def test_dropout_gradient_matches_finite_differences_for_a_fixed_mask():
         LAYERS, "tanh", "softmax", "cross_entropy", init="glorot", dtype=np.float64, seed=1
     )
     x, labels = _batch(7)
-    space = backprop.Workspace(network.layer_sizes, BATCH, np.float64)
+    space = backprop.Workspace.allocate(network.layer_sizes, BATCH, np.float64)
     rng = np.random.default_rng(8)
     masks = [np.where(rng.random(m.shape) < 0.7, 1 / 0.7, 0.0) for m in space.dropout_masks]
 
@@ -147,23 +120,9 @@ def test_dropout_gradient_matches_finite_differences_for_a_fixed_mask():
             if l < layers - 1:
                 space.activations[l + 1][:] *= masks[l]
                 space.dropout_masks[l][:] = masks[l]
-        return backprop.backward(
-            network.weights,
-            space.activations,
-            space.zs,
-            space.deltas,
-            space.dropout_masks,
-            space.grad_w,
-            space.grad_b,
-            labels,
-            BATCH,
-            hidden,
-            output,
-            cost,
-            0.5,
-            *backprop.no_sparse_input(np.float64),
-            True,
-        )[0]
+        inputs = input_layer.dense(x)  # backward reads the batch from activations[0]
+        rows = np.arange(BATCH, dtype=np.int64)
+        return backprop.backward(backprop.net(network), space, inputs, rows, labels, 0.5)[0]
 
     cost_with_mask()
     analytic = space.grad_w[0].copy()

@@ -1,6 +1,7 @@
 """The update rules against straightforward NumPy references of their textbook formulas."""
 
 import math
+from collections import namedtuple
 
 import numpy as np
 import pytest
@@ -28,18 +29,17 @@ def _typed(arrays):
     return tuple(a.copy() for a in arrays)
 
 
+#: What the update reads of the network and of the workspace (``backprop.Net``/``Workspace``).
+Parameters = namedtuple("Parameters", ["weights", "biases"])
+Gradients = namedtuple("Gradients", ["grad_w", "grad_b"])
+
+
 def _step(state, weights, biases, grads_w, grads_b, lr, batch):
     state.step += 1
     optimizers.apply_update(
-        weights,
-        biases,
-        _typed(grads_w),
-        _typed(grads_b),
-        state.first_w,
-        state.first_b,
-        state.second_w,
-        state.second_b,
-        state.kind,
+        Parameters(weights, biases),
+        Gradients(_typed(grads_w), _typed(grads_b)),
+        state.moments,
         state.hyper(lr),
         batch,
         state.step,
@@ -97,11 +97,11 @@ def test_adam_flushes_denormal_moments_to_zero():
     weights = _typed([np.ones((2, 2), np.float32)])
     biases = _typed([np.ones(2, np.float32)])
     state = _state("adam", weights, biases)
-    state.first_w[0][:] = 1e-35  # as if the gradient had vanished long ago
-    state.second_w[0][:] = 1e-38
+    state.moments.first_w[0][:] = 1e-35  # as if the gradient had vanished long ago
+    state.moments.second_w[0][:] = 1e-38
     zero = [np.zeros((2, 2), np.float32)]
     _step(state, weights, biases, zero, [np.zeros(2, np.float32)], lr=1e-3, batch=1)
-    assert (state.first_w[0] == 0).all() and (state.second_w[0] == 0).all()
+    assert (state.moments.first_w[0] == 0).all() and (state.moments.second_w[0] == 0).all()
 
 
 @pytest.mark.parametrize("kind", ["sgd", "momentum", "adam"])

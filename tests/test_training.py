@@ -172,6 +172,7 @@ def test_compressed_input_trains_like_the_dense_input(optimizer, weight_decay):
     """Sparse images take the compressed input layer (and, with plain SGD, the step on the inked
     rows only); one epoch of it must leave the weights where the dense path leaves them."""
     from trainer.core.training import _Run
+    from trainer.fast import input_layer
 
     data = separable()
     for images in (data.train_images, data.val_images):
@@ -187,8 +188,11 @@ def test_compressed_input_trains_like_the_dense_input(optimizer, weight_decay):
     for sparse in (True, False):
         network = network_for(config)
         run = _Run(network, config, data, None, None)
-        assert run.sparse
-        run.sparse = sparse
+        assert run.inputs.is_compressed
+        onto_inked_rows = optimizer == "sgd" and weight_decay == 0.0
+        assert run.inputs.step_onto_inked_rows == onto_inked_rows
+        if not sparse:
+            run.inputs = input_layer.dense(run.images)
         assert run.epoch(0) is None
         weights[sparse] = [w.copy() for w in network.weights] + [b.copy() for b in network.biases]
     initial = network_for(config).weights[0]

@@ -41,7 +41,6 @@ from trainer.core.training import (
     BatchProgress,
     EpochRecord,
     epochs_phrase,
-    model_metadata,
     network_for,
     split_for_training,
     train,
@@ -56,6 +55,7 @@ from trainer.model_io import (
     remove_stale_temporaries,
     save_model,
 )
+from trainer.model_metadata import model_metadata
 
 #: Said before and after a run without ``--out``, so nobody trains for minutes and loses the model.
 NOT_SAVED = "No --out given: the trained model is not saved (add --out PATH to keep it)."

@@ -8,7 +8,7 @@ import numpy as np
 
 from trainer.core import backprop
 from trainer.core.network import Network
-from trainer.fast import kernels, sparse_input
+from trainer.fast import input_layer, kernels, sparse_input
 
 EVALUATION_BATCH = 1000
 
@@ -36,40 +36,28 @@ def evaluate(
     if n == 0:
         raise ValueError("cannot evaluate on an empty set")
     if workspace is None:
-        workspace = backprop.Workspace(network.layer_sizes, min(EVALUATION_BATCH, n), network.dtype)
-    hidden, output, cost = network.codes
+        workspace = backprop.Workspace.allocate(
+            network.layer_sizes, min(EVALUATION_BATCH, n), network.dtype
+        )
+    net = backprop.net(network)
     labels = np.ascontiguousarray(labels, dtype=np.int64)
     size = workspace.batch_size
     last = len(network.weights) - 1
     cost_sum, correct = 0.0, 0
     if compressed is None:
-        sparse, compressed, rows = backprop.no_sparse_input(network.dtype)
+        inputs = input_layer.dense(np.ascontiguousarray(images, dtype=network.dtype))
     else:
-        sparse, rows = True, np.arange(n, dtype=np.int64)
+        inputs = input_layer.compressed(compressed, network.layer_sizes[0])
+    rows = np.arange(n, dtype=np.int64)
     for start in range(0, n, size):
         m = min(size, n - start)
-        if not sparse:
-            workspace.activations[0][:m] = images[start : start + m]
-        backprop.forward(
-            network.weights,
-            network.biases,
-            workspace.activations,
-            workspace.zs,
-            workspace.dropout_masks,
-            m,
-            hidden,
-            output,
-            0.0,
-            sparse,
-            compressed,
-            rows[start : start + m],
-        )
+        backprop.forward(net, workspace, inputs, rows[start : start + m], 0.0)
         batch_cost, batch_correct = kernels.output_delta_and_cost(
             workspace.zs[last][:m],
             workspace.activations[last + 1][:m],
             labels[start : start + m],
-            output,
-            cost,
+            net.output,
+            net.cost,
             workspace.deltas[last][:m],
         )
         cost_sum += batch_cost

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -41,26 +42,72 @@ class OptimizerSettings:
     weight_decay: float = 0.0
 
 
+class Hyperparameters(NamedTuple):
+    """The update rule's scalars for one epoch, as compiled code takes them (``hyper``)."""
+
+    learning_rate: float  # η
+    momentum: float  # μ
+    beta1: float  # β₁
+    beta2: float  # β₂
+    epsilon: float  # ε
+    weight_decay: float  # λ
+
+
+class Moments(NamedTuple):
+    """Per-parameter state: momentum's velocity (``first_*``), or Adam's first and second moments.
+
+    Without Adam ``second_*`` are the same arrays as ``first_*``: unused, but Numba wants a tuple
+    of one type.
+    """
+
+    kind: int  # SGD, MOMENTUM or ADAM
+    first_w: tuple
+    first_b: tuple
+    second_w: tuple
+    second_b: tuple
+
+
 class OptimizerState:
-    """Per-parameter state: momentum's velocity, or Adam's first and second moments."""
+    """An optimiser's state across a run: its ``moments`` and the number of updates made."""
 
     def __init__(self, weights, biases, settings: OptimizerSettings):
         self.settings = settings
-        self.kind = KINDS[settings.kind]
         self.step = 0  # number of updates made so far (Adam's t)
-        self.first_w, self.first_b = _zeros_like(weights), _zeros_like(biases)
-        if self.kind == ADAM:
-            self.second_w, self.second_b = _zeros_like(weights), _zeros_like(biases)
-        else:  # unused, but Numba wants tuples of the same type
-            self.second_w, self.second_b = self.first_w, self.first_b
+        kind = KINDS[settings.kind]
+        first_w, first_b = _zeros_like(weights), _zeros_like(biases)
+        if kind == ADAM:
+            second_w, second_b = _zeros_like(weights), _zeros_like(biases)
+        else:
+            second_w, second_b = first_w, first_b
+        self.moments = Moments(kind, first_w, first_b, second_w, second_b)
 
-    def hyper(self, learning_rate: float) -> np.ndarray:
-        """The scalars the update kernel needs, packed for Numba."""
+    def hyper(self, learning_rate: float) -> Hyperparameters:
+        """The scalars the update kernel needs, at this learning rate."""
         s = self.settings
-        return np.array(
-            [learning_rate, s.momentum, s.beta1, s.beta2, s.epsilon, s.weight_decay],
-            dtype=np.float64,
+        return Hyperparameters(
+            float(learning_rate),
+            float(s.momentum),
+            float(s.beta1),
+            float(s.beta2),
+            float(s.epsilon),
+            float(s.weight_decay),
         )
+
+
+class _StepScalars(NamedTuple):
+    """One update's scalars in the parameters' own dtype (see ``apply_update``)."""
+
+    learning_rate: float
+    scale: float  # 1/m: the gradients are sums over the batch
+    decay: float
+    momentum: float
+    beta1: float
+    beta2: float
+    one_minus_beta1: float
+    one_minus_beta2: float
+    epsilon: float
+    flush: float
+    zero: float
 
 
 def _zeros_like(arrays) -> tuple:
@@ -71,22 +118,17 @@ def _zeros_like(arrays) -> tuple:
 def _update_array(param, grad, first, second, kind, c):
     """Update one parameter array; one loop per rule, so that each loop vectorises.
 
-    c holds the step's scalars in the parameters' own dtype (see ``apply_update``), so that float32
+    c holds the step's scalars in the parameters' own dtype (``_StepScalars``), so that float32
     parameters are updated in float32 arithmetic throughout.
     """
-    lr, scale, decay, mu, beta1, beta2, one_minus_beta1, one_minus_beta2, eps, flush, zero = (
-        c[0],
-        c[1],
-        c[2],
-        c[3],
-        c[4],
-        c[5],
-        c[6],
-        c[7],
-        c[8],
-        c[9],
-        c[10],
+    lr, scale, decay, mu = c.learning_rate, c.scale, c.decay, c.momentum
+    beta1, beta2, one_minus_beta1, one_minus_beta2 = (
+        c.beta1,
+        c.beta2,
+        c.one_minus_beta1,
+        c.one_minus_beta2,
     )
+    eps, flush, zero = c.epsilon, c.flush, c.zero
     p = param.reshape(-1)
     g_sum = grad.reshape(-1)
     if kind == SGD:
@@ -113,35 +155,45 @@ def _update_array(param, grad, first, second, kind, c):
 
 
 @njit(cache=True, nogil=True)
-def apply_update(
-    weights,
-    biases,
-    grad_w,
-    grad_b,
-    first_w,
-    first_b,
-    second_w,
-    second_b,
-    kind,
-    hyper,
-    batch_size,
-    step,
-    update_input_weights,
-):
+def _step_scalars(real, learning_rate, hyper, batch_size, decay):
+    """``_StepScalars`` converted by ``real`` (the parameters' scalar type)."""
+    return _StepScalars(
+        real(learning_rate),
+        real(1.0 / batch_size),
+        real(decay),
+        real(hyper.momentum),
+        real(hyper.beta1),
+        real(hyper.beta2),
+        real(1.0 - hyper.beta1),
+        real(1.0 - hyper.beta2),
+        real(hyper.epsilon),
+        real(DENORMAL_FLUSH),
+        real(0.0),
+    )
+
+
+@njit(cache=True, nogil=True)
+def apply_update(parameters, gradients, moments, hyper, batch_size, step, update_input_weights):
     """One optimiser step on every layer; ``step`` counts from 1. Weight decay spares the biases.
 
-    Without ``update_input_weights`` weights[0] is left to the caller (see
-    ``training.run_batches``: plain SGD on a compressed input).
+    ``parameters`` has ``weights`` and ``biases`` (a ``backprop.Net``), ``gradients`` has
+    ``grad_w`` and ``grad_b`` (a ``backprop.Workspace``), ``moments`` are ``Moments`` and
+    ``hyper`` ``Hyperparameters``. Without ``update_input_weights`` weights[0] is left to the
+    caller (``input_layer.apply_update``: plain SGD on compressed inputs).
     """
-    lr, mu, beta1, beta2, eps, decay = hyper[0], hyper[1], hyper[2], hyper[3], hyper[4], hyper[5]
-    if kind == ADAM:
-        lr = lr * math.sqrt(1.0 - beta2**step) / (1.0 - beta1**step)
-    c = np.empty(11, dtype=weights[0].dtype)
-    c[0], c[1], c[2], c[3], c[4], c[5] = lr, 1.0 / batch_size, decay, mu, beta1, beta2
-    c[6], c[7], c[8], c[9], c[10] = 1.0 - beta1, 1.0 - beta2, eps, DENORMAL_FLUSH, 0.0
-    no_decay = c.copy()
-    no_decay[2] = 0.0
+    weights, biases = parameters.weights, parameters.biases
+    lr = hyper.learning_rate
+    if moments.kind == ADAM:
+        lr = lr * math.sqrt(1.0 - hyper.beta2**step) / (1.0 - hyper.beta1**step)
+    real = weights[0].dtype.type
+    c = _step_scalars(real, lr, hyper, batch_size, hyper.weight_decay)
+    no_decay = _step_scalars(real, lr, hyper, batch_size, 0.0)
+    kind = moments.kind
     for l in range(len(weights)):
         if l > 0 or update_input_weights:
-            _update_array(weights[l], grad_w[l], first_w[l], second_w[l], kind, c)
-        _update_array(biases[l], grad_b[l], first_b[l], second_b[l], kind, no_decay)
+            _update_array(
+                weights[l], gradients.grad_w[l], moments.first_w[l], moments.second_w[l], kind, c
+            )
+        _update_array(
+            biases[l], gradients.grad_b[l], moments.first_b[l], moments.second_b[l], kind, no_decay
+        )

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -29,7 +30,7 @@ from trainer.data import epoch_images
 from trainer.data.epoch_images import EpochImages
 from trainer.data.mnist import MnistData, validation_split
 from trainer.data.negatives import NOT_A_DIGIT, negative_images
-from trainer.fast import kernels, sparse_input
+from trainer.fast import input_layer, kernels, sparse_input
 from trainer.named_values import RunStatus
 
 #: The running cost of an epoch may not exceed this multiple of the cost the run started with.
@@ -198,33 +199,33 @@ class _Run:
         self.images, self.labels = with_negatives(data.train_images, data.train_labels, config)
         self.images = np.ascontiguousarray(self.images, dtype=dtype)
         varied = config.augment or config.slashed_zeros > 0
-        self.sparse = bool(kernels.is_sparse(self.images))
+        sparse = bool(kernels.is_sparse(self.images))
+        settings = optimizers.OptimizerSettings(
+            kind=config.optimizer, momentum=config.momentum, weight_decay=config.weight_decay
+        )
+        self.onto_inked_rows = input_layer.steps_onto_inked_rows(settings, sparse)
         # Images varied every epoch: compressed ones come from ``epoch_images`` (the next epoch's
         # made while one trains), dense ones are made in ``augmented`` at the epoch's start.
         self.epoch_images = (
-            EpochImages(self.images, self.labels, config) if varied and self.sparse else None
+            EpochImages(self.images, self.labels, config) if varied and sparse else None
         )
-        self.augmented = np.empty_like(self.images) if varied and not self.sparse else None
-        self.compressed = (
-            sparse_input.compress_rows(self.images)
-            if self.sparse and not varied
-            else backprop.no_sparse_input(dtype)[1]
-        )
+        self.augmented = np.empty_like(self.images) if varied and not sparse else None
+        if self.epoch_images is not None:
+            self.inputs = None  # made each epoch
+        elif sparse:
+            self.inputs = self._compressed(sparse_input.compress_rows(self.images))
+        else:
+            self.inputs = input_layer.dense(self.augmented if varied else self.images)
         self.val_images = np.ascontiguousarray(data.val_images, dtype=dtype)
         self.val_compressed = (
             sparse_input.compress_rows(self.val_images)
             if kernels.is_sparse(self.val_images)
             else None
         )
-        self.workspace = backprop.Workspace(network.layer_sizes, config.batch_size, dtype)
-        self.evaluation_space = backprop.Workspace(network.layer_sizes, 1000, dtype)
-        self.optimizer = optimizers.OptimizerState(
-            network.weights,
-            network.biases,
-            optimizers.OptimizerSettings(
-                kind=config.optimizer, momentum=config.momentum, weight_decay=config.weight_decay
-            ),
-        )
+        self.net = backprop.net(network)
+        self.workspace = backprop.Workspace.allocate(network.layer_sizes, config.batch_size, dtype)
+        self.evaluation_space = backprop.Workspace.allocate(network.layer_sizes, 1000, dtype)
+        self.optimizer = optimizers.OptimizerState(network.weights, network.biases, settings)
         self.shuffler = np.random.default_rng(config.seed)
         seed_compiled_random(config.seed)
         self.loss = self.accuracy = self.learning_rate = math.nan
@@ -232,23 +233,25 @@ class _Run:
 
     def epoch(self, epoch: int) -> tuple[str, str] | None:
         """Run one epoch; returns (status, message) if the run must end, else None."""
-        config, network = self.config, self.network
+        config = self.config
         n = len(self.labels)
         order = self.shuffler.permutation(n).astype(np.int64)
-        images = self.images
         if self.epoch_images is not None:
-            self.compressed = self.epoch_images.compressed(epoch)
+            self.inputs = self._compressed(self.epoch_images.compressed(epoch))
         elif self.augmented is not None:
-            images = self.augmented
             epoch_images.prepare(
-                self.images, self.labels, config, epoch, images, threads=epoch_images.THREADS
+                self.images,
+                self.labels,
+                config,
+                epoch,
+                self.augmented,
+                threads=epoch_images.THREADS,
             )
-        compressed = self.compressed
+        samples = Samples(self.inputs, self.labels, order, config.batch_size)
         batches = -(-n // config.batch_size)
         self.learning_rate = config.learning_rate_at(epoch)
         hyper = self.optimizer.hyper(self.learning_rate)
-        hidden, output, cost = network.codes
-        space, state = self.workspace, self.optimizer
+        state = self.optimizer
         cost_sum, correct, done, chunk = 0.0, 0, 0, 1
         while done < batches:
             if self.cancel is not None and self.cancel.is_set():
@@ -256,33 +259,15 @@ class _Run:
             stop = min(batches, done + chunk)
             started = time.perf_counter()
             finite, chunk_cost, chunk_correct, state.step = run_batches(
-                network.weights,
-                network.biases,
-                space.activations,
-                space.zs,
-                space.deltas,
-                space.dropout_masks,
-                space.grad_w,
-                space.grad_b,
-                state.first_w,
-                state.first_b,
-                state.second_w,
-                state.second_b,
-                images,
-                compressed,
-                self.labels,
-                order,
+                self.net,
+                self.workspace,
+                state.moments,
+                hyper,
+                config.dropout,
+                samples,
                 done,
                 stop,
-                config.batch_size,
-                hidden,
-                output,
-                cost,
-                config.dropout,
-                state.kind,
-                hyper,
                 state.step,
-                self.sparse,
             )
             elapsed = time.perf_counter() - started
             seen = min(stop * config.batch_size, n)
@@ -304,6 +289,9 @@ class _Run:
                 self.on_batch(BatchProgress(epoch + 1, config.epochs, done, batches, running))
         self.loss, self.accuracy = cost_sum / n, correct / n
         return None
+
+    def _compressed(self, rows: sparse_input.SparseRows) -> input_layer.Inputs:
+        return input_layer.compressed(rows, self.images.shape[1], self.onto_inked_rows)
 
     def close(self) -> None:
         """Stop making the next epoch's images (the run has ended)."""
@@ -333,114 +321,42 @@ def seed_compiled_random(seed):
     np.random.seed(seed)
 
 
+class Samples(NamedTuple):
+    """One epoch's training samples, as ``run_batches`` reads them."""
+
+    inputs: input_layer.Inputs  # the images, dense or compressed
+    labels: np.ndarray  # their classes, int64
+    order: np.ndarray  # the epoch's shuffled sample numbers, int64
+    batch_size: int
+
+
 @njit(cache=True, nogil=True)
-def run_batches(
-    weights,
-    biases,
-    activations,
-    zs,
-    deltas,
-    masks,
-    grad_w,
-    grad_b,
-    first_w,
-    first_b,
-    second_w,
-    second_b,
-    images,
-    compressed,
-    labels,
-    order,
-    first_batch,
-    stop_batch,
-    batch_size,
-    hidden,
-    output,
-    cost,
-    dropout,
-    kind,
-    hyper,
-    step,
-    sparse,
-):
-    """Train on batches [first_batch, stop_batch) of the shuffled ``order``.
+def run_batches(net, space, moments, hyper, dropout, samples, first_batch, stop_batch, step):
+    """Train on batches [first_batch, stop_batch) of ``samples``: forward, backward, update.
 
-    ``sparse``: the input layer reads the batch from ``compressed`` (``images`` compressed by
-    ``sparse_input.compress_rows``) instead of gathering rows of ``images``. With plain SGD and no
-    weight decay its weight gradient is then never stored: the step −η/m · Xᵀδ¹ goes straight
-    into the rows of the batch's inked pixels, the only ones it changes.
-
+    ``net`` is a ``backprop.Net``, ``space`` a ``backprop.Workspace``, ``moments`` and ``hyper``
+    the optimiser's ``Moments`` and ``Hyperparameters``; ``step`` counts the updates made so far.
     Returns (finite, cost_sum, correct, step); stops at the first batch whose cost is not finite.
     """
+    order, batch_size = samples.order, samples.batch_size
     n = order.shape[0]
     cost_sum = 0.0
     correct = 0
     batch_labels = np.empty(batch_size, dtype=np.int64)
-    weight_decay, learning_rate = hyper[5], hyper[0]  # see OptimizerState.hyper
-    step_on_inked_rows = sparse and kind == optimizers.SGD and weight_decay == 0.0
     for b in range(first_batch, stop_batch):
         start = b * batch_size
         m = min(batch_size, n - start)
         rows = order[start : start + m]
-        if not sparse:
-            kernels.gather_rows(images, rows, activations[0][:m])
         for k in range(m):
-            batch_labels[k] = labels[rows[k]]
-        backprop.forward(
-            weights,
-            biases,
-            activations,
-            zs,
-            masks,
-            m,
-            hidden,
-            output,
-            dropout,
-            sparse,
-            compressed,
-            rows,
-        )
+            batch_labels[k] = samples.labels[rows[k]]
+        backprop.forward(net, space, samples.inputs, rows, dropout)
         batch_cost, batch_correct = backprop.backward(
-            weights,
-            activations,
-            zs,
-            deltas,
-            masks,
-            grad_w,
-            grad_b,
-            batch_labels[:m],
-            m,
-            hidden,
-            output,
-            cost,
-            dropout,
-            sparse,
-            compressed,
-            rows,
-            not step_on_inked_rows,
+            net, space, samples.inputs, rows, batch_labels[:m], dropout
         )
         if not np.isfinite(batch_cost):
             return False, cost_sum, correct, step
         step += 1
-        optimizers.apply_update(
-            weights,
-            biases,
-            grad_w,
-            grad_b,
-            first_w,
-            first_b,
-            second_w,
-            second_b,
-            kind,
-            hyper,
-            m,
-            step,
-            not step_on_inked_rows,
-        )
-        if step_on_inked_rows:
-            sparse_input.add_transposed_times(
-                compressed, rows, deltas[0][:m], -learning_rate / m, weights[0]
-            )
+        input_layer.apply_update(net, space, moments, hyper, samples.inputs, rows, step)
         cost_sum += batch_cost
         correct += batch_correct
     return True, cost_sum, correct, step
@@ -486,40 +402,3 @@ def split_for_training(mnist: MnistData, config: TrainingConfig) -> TrainingData
     if config.train_subset:
         train_x, train_y = train_x[: config.train_subset], train_y[: config.train_subset]
     return TrainingData(train_x, train_y, val_x, val_y)
-
-
-def model_metadata(
-    config: TrainingConfig,
-    result: TrainingResult,
-    test,
-    mnist: MnistData,
-    seconds: float,
-    *,
-    name: str,
-    preset: str,
-) -> dict:
-    """The metadata record saved with a trained model (``digitpad-train`` and the app alike).
-
-    ``test`` is the ``Evaluation`` of the trained network on MNIST's test set.
-    """
-    from trainer import __version__
-    from trainer.strokes.strokes_to_input import PREPROCESSING_VERSION
-
-    return {
-        "name": name,
-        "trainer_version": __version__,
-        "preprocessing_version": PREPROCESSING_VERSION,
-        "training": {
-            **config.to_dict(),
-            "preset": preset,
-            "seconds": round(seconds, 1),
-            "status": result.status,
-        },
-        "metrics": {
-            "mnist_test_accuracy": test.accuracy,
-            "mnist_test_loss": test.loss,
-            "val_accuracy": result.epochs[-1].val_accuracy if result.epochs else None,
-        },
-        "history": [record.to_dict() for record in result.epochs],
-        "mnist_sha256": dict(mnist.sha256),
-    }

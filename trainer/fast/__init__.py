@@ -1,7 +1,8 @@
 """The speed tricks, fenced off from the learning algorithm they serve.
 
-Kernels compiled with Numba (``kernels.py``), eight-lane vectors kept in registers
-(``simd.py``), the input layer's products over the inked pixels only (``sparse_input.py``), and
-where Numba caches the compiled code (``numba_cache.py``). Nothing here changes *what* the
+Kernels compiled with Numba (``kernels.py``), the input layer's two tricks for mostly blank
+images (``input_layer.py``: products over the inked pixels only, in ``sparse_input.py``, and
+plain SGD's step written onto the inked rows of W¹), eight-lane vectors kept in registers
+(``simd.py``), and where Numba caches the compiled code (``numba_cache.py``). Nothing here changes *what* the
 network computes; ``tests/`` compares each kernel with a plain NumPy reference.
 """

@@ -1,0 +1,108 @@
+"""The input layer's two speed tricks, fenced off here so that ``backprop.py`` reads as the maths.
+
+They exist because the input layer is where most of a small network's time goes (784 inputs
+against a few dozen or hundred units), while an MNIST image is about 80% zeros:
+
+1. **Compressed input.** Training hands its images over compressed (``sparse_input.SparseRows``:
+   each row's inked pixels) and the input layer's two products, X W¹ forward and Xᵀδ¹ backward,
+   run over the inked pixels only instead of calling BLAS on mostly zeros. ``Inputs`` holds the
+   samples either way; ``batch_times_weights`` and ``weight_gradient`` are the only places that
+   look at which (``backprop.py`` calls them for layer 1, and nothing else needs to know).
+2. **The SGD step straight onto the inked rows.** With plain SGD and no weight decay the input
+   layer's step −η/m · Xᵀδ¹ changes only the rows of W¹ of the batch's inked pixels, so the
+   gradient Xᵀδ¹ (mostly zero rows) is never stored: ``weight_gradient`` leaves it in its factored
+   form, X and δ¹, and ``apply_update`` adds the step to those rows directly. Whether a run does
+   this is decided once, by ``steps_onto_inked_rows``.
+
+Both give the same numbers as the plain products up to float rounding (``tests/test_gradients.py``
+checks both paths against finite differences, ``tests/test_sparse_input.py`` the products).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from trainer.core import optimizers
+from trainer.fast import kernels, sparse_input
+from trainer.fast.sparse_input import SparseRows
+
+_JIT = dict(cache=True, nogil=True)
+
+
+class Inputs(NamedTuple):
+    """The samples a pass reads from, dense or compressed (build it with ``dense`` or
+    ``compressed``). The unused form is an empty array of the same type, as Numba wants."""
+
+    images: np.ndarray  # (n, inputs) when dense
+    compressed: SparseRows  # the same samples' inked pixels when compressed
+    is_compressed: bool
+    step_onto_inked_rows: bool  # see ``steps_onto_inked_rows``
+
+
+def dense(images: np.ndarray) -> Inputs:
+    """Inputs read as rows of ``images`` (C-contiguous, in the network's dtype)."""
+    return Inputs(images, _no_compressed_rows(images.dtype), False, False)
+
+
+def compressed(rows: SparseRows, width: int, step_onto_inked_rows: bool = False) -> Inputs:
+    """Inputs read from compressed ``rows`` of ``width`` pixels (``sparse_input.compress_rows``)."""
+    return Inputs(np.zeros((0, width), rows.values.dtype), rows, True, step_onto_inked_rows)
+
+
+def steps_onto_inked_rows(settings: optimizers.OptimizerSettings, is_compressed: bool) -> bool:
+    """True when the input layer's SGD step goes straight onto the inked rows (trick 2 above):
+    compressed inputs, plain SGD, no weight decay (which would change every row)."""
+    return is_compressed and settings.kind == "sgd" and settings.weight_decay == 0.0
+
+
+def _no_compressed_rows(dtype) -> SparseRows:
+    return SparseRows(np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, dtype))
+
+
+@njit(**_JIT)
+def batch_times_weights(inputs, rows, batch, weights, z):
+    """z = X W¹, where X holds the samples ``rows`` of ``inputs``.
+
+    Dense samples are first gathered into ``batch`` (the workspace's input activations, which
+    ``weight_gradient`` reads again); compressed ones are multiplied over their inked pixels.
+    """
+    if inputs.is_compressed:
+        sparse_input.rows_times(inputs.compressed, rows, weights, z)
+    else:
+        kernels.gather_rows(inputs.images, rows, batch)
+        np.dot(batch, weights, z)
+
+
+@njit(**_JIT)
+def weight_gradient(inputs, rows, batch, delta, gradient):
+    """gradient = Xᵀ δ¹, the input layer's weight gradient, for the X of ``batch_times_weights``.
+
+    Left undone (X and δ¹ stay apart) when the step goes onto the inked rows: ``apply_update``
+    applies it there.
+    """
+    if not inputs.is_compressed:
+        np.dot(batch.T, delta, gradient)
+    elif not inputs.step_onto_inked_rows:
+        gradient[:] = 0.0
+        sparse_input.add_transposed_times(inputs.compressed, rows, delta, 1.0, gradient)
+
+
+@njit(**_JIT)
+def apply_update(network, workspace, moments, hyper, inputs, rows, step):
+    """The optimiser's step on every parameter (``optimizers.apply_update``) after the batch
+    ``rows`` of ``inputs``; with ``step_onto_inked_rows`` W¹'s step −η/m · Xᵀδ¹ is added to the
+    rows of the batch's inked pixels only."""
+    m = rows.shape[0]
+    onto_inked_rows = inputs.step_onto_inked_rows
+    optimizers.apply_update(network, workspace, moments, hyper, m, step, not onto_inked_rows)
+    if onto_inked_rows:
+        sparse_input.add_transposed_times(
+            inputs.compressed,
+            rows,
+            workspace.deltas[0][:m],
+            -hyper.learning_rate / m,
+            network.weights[0],
+        )
