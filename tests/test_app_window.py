@@ -1,4 +1,4 @@
-"""The main window (digitpad/app.py) with a real model file, driven by real mouse events."""
+"""The main window (digitpad/main_window.py) with a real model file, driven by real mouse events."""
 
 from __future__ import annotations
 
