@@ -98,6 +98,8 @@ class SettingsForm(QWidget):
                     widget.setCurrentIndex(widget.findData(str(value)))
                 elif isinstance(widget, QCheckBox):
                     widget.setChecked(bool(value))
+                    if self._settings[name].switched is not None:  # a share: keep its own value
+                        self._shown[name] = ("on", value)
                 else:
                     text = (
                         ", ".join(str(n) for n in value)
@@ -132,7 +134,8 @@ class SettingsForm(QWidget):
             if isinstance(widget, QComboBox):
                 values[name] = widget.currentData()
             elif declared.switched is not None:
-                values[name] = declared.switched if widget.isChecked() else 0.0
+                shown = self._shown.get(name, ("on", 0.0))[1]
+                values[name] = declared.switched_on(shown) if widget.isChecked() else 0.0
             elif isinstance(widget, QCheckBox):
                 values[name] = widget.isChecked()
             else:

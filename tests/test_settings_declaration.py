@@ -9,7 +9,15 @@ import pytest
 
 from trainer import config
 from trainer.cli import train_cli
-from trainer.config import ConfigError, Range, TrainingConfig, setting, settings
+from trainer.config import (
+    NEGATIVES_SHARE,
+    PERSONAL_NEGATIVES_SHARE,
+    ConfigError,
+    Range,
+    TrainingConfig,
+    setting,
+    settings,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,7 +104,7 @@ def test_the_command_line_help_shows_every_setting():
     for declared in settings():
         assert declared.option in text
         assert " ".join(declared.help_text().split()) in text
-    assert f"({config.NEGATIVES_SHARE:.0%} of the samples; the default preset has it on)" in text
+    assert "(15% of the samples, 5% in a personal fine-tune; the default preset has it on)" in text
 
 
 def test_layer_sizes_are_parsed_in_one_place():
@@ -106,3 +114,39 @@ def test_layer_sizes_are_parsed_in_one_place():
         config.parse_layer_sizes(" , ")
     with pytest.raises(ConfigError, match="'30,x' is not a list of whole numbers"):
         config.parse_layer_sizes("30,x")
+
+
+@pytest.mark.parametrize(
+    ("preset", "flag", "share"),
+    [
+        ("personal", None, PERSONAL_NEGATIVES_SHARE),
+        ("personal", "--negatives", PERSONAL_NEGATIVES_SHARE),
+        ("personal", "--no-negatives", 0.0),
+        ("nielsen", "--negatives", NEGATIVES_SHARE),
+        ("default", None, NEGATIVES_SHARE),
+    ],
+)
+def test_a_switched_share_keeps_the_presets_own_value_on_the_command_line(preset, flag, share):
+    """The personal fine-tune's smaller share of negatives is not replaced by the full run's
+    when the option is given; a preset without negatives gets the full share."""
+    parser = train_cli.build_parser()
+    args = parser.parse_args(["--preset", preset, *([flag] if flag else [])])
+    assert train_cli.config_from_args(args).negatives == share
+
+
+def test_a_switched_share_keeps_the_presets_own_value_in_the_retrain_dialog(qtbot):
+    from digitpad.retrain_dialog import RetrainDialog
+
+    dialog = RetrainDialog()
+    qtbot.addWidget(dialog)
+    dialog.set_preset("personal")
+    assert dialog.config_from_form().negatives == PERSONAL_NEGATIVES_SHARE
+    dialog.set_field("negatives", False)
+    assert dialog.config_from_form().negatives == 0.0
+    dialog.set_field("negatives", True)
+    assert dialog.config_from_form().negatives == PERSONAL_NEGATIVES_SHARE
+    dialog.set_preset("nielsen")
+    dialog.set_field("negatives", True)
+    assert dialog.config_from_form().negatives == NEGATIVES_SHARE
+    dialog.set_preset("default")
+    assert dialog.config_from_form().negatives == NEGATIVES_SHARE

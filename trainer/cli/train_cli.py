@@ -133,19 +133,20 @@ def add_setting_options(parser: argparse.ArgumentParser, config_type=None) -> No
 def config_from_args(args: argparse.Namespace, config_type=None) -> TrainingConfig:
     """The preset with the options given on the command line applied, validated."""
     changes = {}
+    preset = PRESETS[args.preset]
     for declared in settings(config_type):
         value = getattr(args, declared.name)
         if value is None:
             continue
         if declared.switched is not None:
-            value = declared.switched if value else 0.0
+            value = declared.switched_on(getattr(preset, declared.name)) if value else 0.0
         elif isinstance(declared.rule, LayerSizes):
             try:
                 value = declared.parse(value)
             except ConfigError as error:
                 raise ConfigError(f"{declared.option}: {error}") from None
         changes[declared.name] = value
-    return PRESETS[args.preset].replace(**changes).validate()
+    return preset.replace(**changes).validate()
 
 
 def starting_network(
