@@ -31,10 +31,12 @@ import statistics
 import time
 
 import numpy as np
-from numba import njit
 
-from trainer.core import optimizers
-from trainer.fast import kernels, sparse_input
+# trainer first: importing it points Numba's cache at the user's folder, which must happen before
+# numba is imported (otherwise Numba caches the kernels beside the sources, in __pycache__).
+from trainer.core import optimizers  # isort: skip
+from trainer.fast import kernels, sparse_input  # isort: skip
+from numba import njit  # isort: skip
 
 
 def main() -> None:
