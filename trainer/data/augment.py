@@ -37,10 +37,10 @@ What happens to one image (coordinates are 0-based ``(row, col)`` pixel centres)
    the same offset, so the final centre of mass is at ``(14, 14) + t``: the network should not
    rely on a drawn digit being centred exactly the way MNIST's are.
 
-Speed (``bench/bench_augment.py``, 54 000 MNIST images, 2-core AMD EPYC VM): 0.39 s
-single-threaded with the defaults (about 7 µs per image); 0.19 s with ``parallel=True``, which
-splits the batch over Numba's threads (same output, bit for bit) when both cores are free. The
-affine part alone takes 0.19 s single-threaded. During training the next epoch's images are made
+Speed (``bench/bench_augment.py``, 54 000 MNIST images, 2-core AMD EPYC VM): 0.40 s
+single-threaded with the defaults (7.3 µs per image, about 2 resampling passes); 0.20 s with
+``parallel=True``, which splits the batch over Numba's threads (same output, bit for bit) when
+both cores are free. The affine part alone takes 0.20 s single-threaded. During training the next epoch's images are made
 in a background thread (``epoch_images.py``).
 """
 
