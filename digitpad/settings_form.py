@@ -39,6 +39,7 @@ class SettingsForm(QWidget):
         super().__init__(parent)
         self._settings = {s.name: s for s in settings(TrainingConfig)}
         self._shown: dict[str, tuple[str, object]] = {}  # field -> (text shown, exact value)
+        self._shares: dict[str, float] = {}  # switched share -> the config's own value
         self._loading = False
         self.fields: dict[str, QWidget] = {}
         groups: dict[str, QFormLayout] = {}
@@ -98,8 +99,8 @@ class SettingsForm(QWidget):
                     widget.setCurrentIndex(widget.findData(str(value)))
                 elif isinstance(widget, QCheckBox):
                     widget.setChecked(bool(value))
-                    if self._settings[name].switched is not None:  # a share: keep its own value
-                        self._shown[name] = ("on", value)
+                    if self._settings[name].switched is not None:
+                        self._shares[name] = value
                 else:
                     text = (
                         ", ".join(str(n) for n in value)
@@ -134,8 +135,8 @@ class SettingsForm(QWidget):
             if isinstance(widget, QComboBox):
                 values[name] = widget.currentData()
             elif declared.switched is not None:
-                shown = self._shown.get(name, ("on", 0.0))[1]
-                values[name] = declared.switched_on(shown) if widget.isChecked() else 0.0
+                on = declared.switched_on(self._shares.get(name, 0.0))
+                values[name] = on if widget.isChecked() else 0.0
             elif isinstance(widget, QCheckBox):
                 values[name] = widget.isChecked()
             else:
