@@ -116,8 +116,8 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
     """Where one ``default`` epoch's time goes: each part timed alone on the epoch's shapes.
 
     Each part runs the kernels ``training.run_batches`` calls, batch after batch, in a compiled
-    loop of its own (so the products go through the same BLAS); ``other`` (activations, output deltas, bias sums, shuffling, validation) is what is left of
-    the measured epoch.
+    loop of its own (so the products go through the same BLAS); ``other`` (activations, output
+    deltas, bias sums, shuffling, validation) is what is left of the measured epoch.
     """
     from trainer.config import PRESETS
     from trainer.core import backprop, optimizers

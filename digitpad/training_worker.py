@@ -1,4 +1,5 @@
-"""A training run off the GUI thread: a QObject living in a QThread that calls ``trainer.core.training.train``.
+"""A training run off the GUI thread: a QObject living in a QThread that calls
+``trainer.core.training.train``.
 
 Progress is forwarded through Qt signals (queued to the GUI thread); :meth:`TrainingWorker.cancel`
 sets a ``threading.Event`` that ``train`` checks between chunks of about 0.1 s of work, so a cancel

@@ -13,9 +13,10 @@ Design, and why:
   preset's ``train_subset``) (augmented
   and partly slashed, as the shipped model was trained), so nothing the model knew is forgotten:
   the MNIST test accuracy barely moves.
-- Synthesised "not a digit" samples are mixed in at a third of a full run's share
-  (``PERSONAL_NEGATIVES_SHARE``): the eleventh output is kept, but at the full share a few hundred
-  steps made it the top output for more MNIST digits than before (most of what MNIST lost).
+- Synthesised "not a digit" samples are mixed in at a third of a full run's share (the
+  ``personal`` preset's ``trainer.config.PERSONAL_NEGATIVES_SHARE``): the eleventh output is
+  kept, but at the full share a few hundred steps made it the top output for more MNIST digits
+  than before (most of what MNIST lost).
 - Validation is on a held-out slice of MNIST's training set (never the test set).
 
 A drawing labelled "not a digit" trains the 11th output unit when the model has one; a model

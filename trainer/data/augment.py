@@ -40,8 +40,8 @@ What happens to one image (coordinates are 0-based ``(row, col)`` pixel centres)
 Speed (``bench/bench_augment.py``, 54 000 MNIST images, 2-core AMD EPYC VM): 0.40 s
 single-threaded with the defaults (7.3 µs per image, about 2 resampling passes); 0.20 s with
 ``parallel=True``, which splits the batch over Numba's threads (same output, bit for bit) when
-both cores are free. The affine part alone takes 0.20 s single-threaded. During training the next epoch's images are made
-in a background thread (``epoch_images.py``).
+both cores are free. The affine part alone takes 0.20 s single-threaded. During training the
+next epoch's images are made in a background thread (``epoch_images.py``).
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def augment_images(
     seed per epoch (training uses ``epoch_images.epoch_seed``). Output values are in [0, 1]
     (no NaN for finite input); an all-zero image stays all zero.
 
-    Single-threaded by default (about 10 µs per image). ``parallel=True`` spreads fixed chunks of
+    Single-threaded by default (about 7 µs per image). ``parallel=True`` spreads fixed chunks of
     512 images over Numba's threads (``numba.set_num_threads`` limits them); the output is the
     same bit for bit. Worth it when nothing else is computing at the same time.
     """

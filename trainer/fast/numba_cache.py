@@ -151,8 +151,9 @@ class SourceTreeCacheLocator(_ModuleCacheLocator):
     calls from other modules are compiled into it: after an edit or a ``git pull`` that changes
     ``kernels.py`` alone, ``training.run_batches`` would go on running the old kernels from the
     cache. Here every kernel is stamped with the hash of all of the trainer's modules (sub-packages
-    included), so any change recompiles all of them. The folder, ``<NUMBA_CACHE_DIR>/source/<hash of the package's path>/``,
-    keeps two checkouts from overwriting each other's kernels.
+    included), so any change recompiles all of them. The folder,
+    ``<NUMBA_CACHE_DIR>/source/<hash of the package's path>/``, keeps two checkouts from
+    overwriting each other's kernels.
     """
 
     def _folder(self) -> str:
