@@ -97,20 +97,3 @@ def test_reading_a_collection_that_does_not_exist_creates_nothing(tmp_path):
     collection = Collection(tmp_path / "user-data" / "my-digits.jsonl")
     assert collection.load() == [] and collection.damaged == []
     assert not (tmp_path / "user-data").exists()
-
-
-@pytest.mark.parametrize("enabled_before", [True, False])
-def test_reading_leaves_the_garbage_collector_as_it_was(collection, enabled_before):
-    """Reading pauses Python's cyclic garbage collector (speed); it must come back on after a
-    read, a damaged line included, and stay off for a caller that had switched it off."""
-    import gc
-
-    collection.append(new_drawing(3, [[[0, 0], [5, 9]]]))
-    with collection.path.open("a", encoding="utf-8") as f:
-        f.write("{not json\n")
-    (gc.enable if enabled_before else gc.disable)()
-    try:
-        assert len(Collection(collection.path).load()) == 1
-        assert gc.isenabled() is enabled_before
-    finally:
-        gc.enable()
