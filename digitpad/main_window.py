@@ -34,6 +34,7 @@ from digitpad import model_store
 from digitpad.activation_bars import ActivationPanel
 from digitpad.background_loading import ModelFileChecker, StartupLoader
 from digitpad.canvas import DrawingCanvas
+from digitpad.gui_thread_gc import collect_garbage_on_gui_thread
 from digitpad.input_preview import InputPreview
 from digitpad.live_predictor import LivePredictor
 from digitpad.network_view import install as install_network_view
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         and does both on a background thread.
         """
         super().__init__(parent)
+        collect_garbage_on_gui_thread()
         self.setWindowTitle(APP_TITLE)
         self.setObjectName("mainWindow")
         self.model = model_store.LoadedModel(None)

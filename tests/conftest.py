@@ -197,3 +197,22 @@ def pytest_runtest_teardown(item):
                 widget.cancel()
                 widget.discard()
     return (yield)
+
+
+# --- garbage collection on the GUI thread only (digitpad/gui_thread_gc.py) -------------------------
+@_pytest.fixture(scope="session", autouse=True)
+def _garbage_collected_on_gui_thread(qapp):
+    """Every test runs as the app does: no automatic collection, which could run on a worker
+    thread and finalize Qt objects there (a deadlock), but collection on this thread."""
+    from digitpad.gui_thread_gc import collect_garbage_on_gui_thread
+
+    collect_garbage_on_gui_thread()
+
+
+@_pytest.fixture(autouse=True)
+def _collect_due_garbage(_garbage_collected_on_gui_thread):
+    """Between tests the event loop does not run, so the timer cannot: collect what is due here."""
+    yield
+    from digitpad.gui_thread_gc import collect_if_due
+
+    collect_if_due()
