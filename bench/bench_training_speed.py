@@ -122,8 +122,7 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
     from trainer.config import PRESETS
     from trainer.core import backprop, optimizers
     from trainer.core.training import network_for, split_for_training, with_negatives
-    from trainer.data.augment import augment_images
-    from trainer.data.slashed_zeros import slash_zeros
+    from trainer.data import epoch_images
     from trainer.fast import input_layer, sparse_input
 
     config = PRESETS["default"]
@@ -135,8 +134,7 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
     augmented = np.empty_like(images)
     parts = {}
     started = time.perf_counter()
-    augment_images(images, augmented, config.seed * 100003)
-    slash_zeros(augmented, labels, config.slashed_zeros, config.seed * 100003)
+    epoch_images.prepare(images, labels, config, 0, augmented)
     compressed = sparse_input.compress_rows(augmented)
     background = time.perf_counter() - started
 

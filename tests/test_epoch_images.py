@@ -1,7 +1,7 @@
 """Each epoch's training images, the next epoch's made in the background: the same as made in one go.
 
-The reference is the way training made them before (augment the whole set, slash the zeros, then
-compress), written out here step by step.
+The reference is the way training made them before (augment the whole set, slash the zeros, flag
+the ones, then compress), written out here step by step.
 """
 
 import os
@@ -15,6 +15,7 @@ from trainer.config import PRESETS
 from trainer.core.training import CANCELLED, network_for, split_for_training, train
 from trainer.data.augment import augment_images
 from trainer.data.epoch_images import EpochImages, epoch_seed
+from trainer.data.flagged_ones import flag_ones
 from trainer.data.slashed_zeros import slash_zeros
 from trainer.fast import sparse_input
 
@@ -38,6 +39,7 @@ def _made_in_one_go(images, labels, epoch):
     out = np.empty_like(images)
     augment_images(images, out, epoch_seed(CONFIG, epoch))
     slash_zeros(out, labels, CONFIG.slashed_zeros, epoch_seed(CONFIG, epoch))
+    flag_ones(out, labels, CONFIG.flagged_ones, epoch_seed(CONFIG, epoch))
     return sparse_input.compress_rows(out)
 
 

@@ -389,6 +389,18 @@ class TrainingConfig:
         help="share of the training zeros given a slash (Ø) each epoch",
         tip="Share of the training zeros given a slash (Ø) every epoch, in [0, 1)",
     )
+    flagged_ones: float = setting(
+        0.0,
+        _SHARE,
+        noun="the share of flagged ones",
+        label="Flagged ones",
+        group="Data",
+        option="--flagged-ones",
+        metavar="SHARE",
+        help="share of the training ones given a long flag (the European 1) each epoch",
+        tip="Share of the training ones given a long flag, as many Europeans write 1, every "
+        "epoch, in [0, 1)",
+    )
     negatives: float = setting(
         0.0,
         Range(0, 0.5, high_open=True),
@@ -544,6 +556,7 @@ PRESETS: dict[str, TrainingConfig] = {
         augment=True,
         validation_share=0.05,
         slashed_zeros=0.3,
+        flagged_ones=0.3,
         negatives=NEGATIVES_SHARE,
     ),
 }

@@ -198,7 +198,7 @@ class _Run:
         dtype = network.dtype
         self.images, self.labels = with_negatives(data.train_images, data.train_labels, config)
         self.images = np.ascontiguousarray(self.images, dtype=dtype)
-        varied = config.augment or config.slashed_zeros > 0
+        varied = config.augment or config.slashed_zeros > 0 or config.flagged_ones > 0
         sparse = bool(kernels.is_sparse(self.images))
         settings = optimizers.OptimizerSettings(
             kind=config.optimizer, momentum=config.momentum, weight_decay=config.weight_decay

@@ -21,6 +21,7 @@ import numpy as np
 
 from trainer.config import TrainingConfig
 from trainer.data.augment import augment_image_range
+from trainer.data.flagged_ones import flag_ones
 from trainer.data.slashed_zeros import slash_zeros
 from trainer.fast import sparse_input
 
@@ -66,6 +67,7 @@ def prepare(
     if stop is not None and stop.is_set():
         return False
     slash_zeros(out, labels, config.slashed_zeros, seed)
+    flag_ones(out, labels, config.flagged_ones, seed)
     return True
 
 
