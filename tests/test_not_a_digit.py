@@ -47,14 +47,52 @@ def test_every_letter_and_scribble_kind_draws_inside_the_stroke_function():
     forms = [negatives.LETTERS[ch] for ch in negatives.LETTERS]
     forms += [form for more in negatives.VARIANTS.values() for form in more]
     makers = [lambda r, form=form: negatives._hand(form, r) for form in forms]
+    makers += [
+        lambda r, make=make: negatives._hand(make(r), r)
+        for make in negatives.GENERATED_FORMS.values()
+    ]
     makers += [*negatives.SCRIBBLE_KINDS.values(), *negatives.HELD_OUT_KINDS.values()]
     for make in makers:
         strokes = make(rng)
         assert ink_extent(strokes) > 30  # drawn at a size a hand draws on screen
         assert negatives.strokes_to_input(strokes).sum() > 10
     assert not set(negatives.LETTERS) & set("OoDQIliJLTtZzSsGbBgqAy")
-    assert set(negatives.VARIANTS) <= set(negatives.LETTERS)
+    assert set(negatives.VARIANTS) | set(negatives.GENERATED_FORMS) <= set(negatives.LETTERS)
     assert set(negatives.LETTER_WEIGHTS) <= set(negatives.LETTERS)
+
+
+def test_a_letters_strokes_run_on_past_their_ends_or_stop_short():
+    stem = np.array([(0.5, 0.5), (0.5, 1.0)])
+    assert np.allclose(negatives._move_end(stem, 0.1)[-1], (0.5, 1.1))
+    assert np.allclose(negatives._move_end(stem, -0.1)[-1], (0.5, 0.9))
+    corner = np.array([(0.0, 0.0), (1.0, 0.0), (1.0, 1.0)])
+    assert np.allclose(negatives._move_end(corner, -1.5), [(0.0, 0.0), (0.5, 0.0)])
+    rng = np.random.default_rng(3)
+    moved = [negatives._run_on_or_stop_short(stem, rng) for _ in range(200)]
+    tops, feet = np.array([m[0, 1] for m in moved]), np.array([m[-1, 1] for m in moved])
+    for ends, mark, outward in ((tops, 0.5, -1), (feet, 1.0, 1)):
+        run_on = outward * (ends - mark)  # > 0: past the mark, < 0: short of it
+        assert run_on.max() > 0.1 and run_on.min() < -0.04
+        assert negatives.OVERSHOOT + 1e-9 >= run_on.max()
+        assert run_on.min() >= -negatives.SHORTFALL - 1e-9
+    dot = np.array([(0.3, 0.3), (0.31, 0.31)])  # the dot of a j stays a dot
+    assert np.array_equal(negatives._run_on_or_stop_short(dot, rng), dot)
+
+
+def test_generated_as_have_a_bowl_on_the_line_and_a_stem_from_its_top_down():
+    rng = np.random.default_rng(4)
+    one_stroke = 0
+    for _ in range(200):
+        form = negatives._random_a_form(rng)
+        points = np.concatenate([np.asarray(stroke) for stroke in form])
+        bowl = np.asarray(form[0][:14])
+        stem_top, foot = points[14] if len(form) == 1 else form[1][0], points[-2]
+        assert bowl[:, 1].max() == pytest.approx(1.0, abs=0.02)  # the bowl sits on the line
+        assert stem_top[1] <= bowl[:, 1].min() + 0.03  # the stem starts at its top or above
+        assert stem_top[0] >= bowl[:, 0].max() - 0.05  # on its right
+        assert foot[1] >= 0.93  # and runs down to the line
+        one_stroke += len(form) == 1
+    assert 60 < one_stroke < 140
 
 
 def test_letters_are_drawn_in_proportion_to_their_weights():

@@ -4,9 +4,10 @@ Nothing here is data: every negative is drawn by code from a seed, so ``digitpad
 app's Retrain dialog make exactly the same negatives without a network or any file. Three families:
 
 * **letters** that look like no digit (E F H K M N P R U V W X Y C a c d e f h j k m n p r u v w x),
-  from a small stroke-skeleton "font" (with other forms of some letters, :data:`VARIANTS`) drawn
-  with random slant, rotation, width, jitter and misplaced strokes, the letters most often mistaken
-  for digits more often (:data:`LETTER_WEIGHTS`). Letters that people write like digits
+  from a small stroke-skeleton "font" (with other forms of some letters, :data:`VARIANTS`, and the
+  "a" also from ranges, :data:`GENERATED_FORMS`) drawn with random slant, rotation, width, jitter,
+  misplaced strokes and strokes that run on or stop short, the letters most often mistaken for
+  digits more often (:data:`LETTER_WEIGHTS`). Letters that people write like digits
   (O o D Q I l i J L T t Z z S s G b B g q A y) are deliberately absent: trained as "not a
   digit" they would teach the network to reject real 0, 1, 2, 5, 6, 7, 9 (see
   docs/ARCHITECTURE.md, "Not a digit");
@@ -74,7 +75,7 @@ LETTERS: dict[str, list[list[tuple[float, float]]]] = {
         [(0, 0.55)] + _arc(0.22, 0.73, 0.25, 0.2, 90, -90, 10) + [(0, 0.93)],
     ],
     "r": [[(0, 0.5), (0, 1)], [(0, 0.72)] + _arc(0.25, 0.72, 0.25, 0.2, 170, 45, 6)],
-    "e": [[(0, 0.75), (0.5, 0.75)] + _arc(0.25, 0.75, 0.25, 0.25, 0, 320, 14)],
+    "e": [[(0, 0.72), (0.5, 0.72)] + _arc(0.25, 0.75, 0.25, 0.25, 8, 300, 14)],
     "h": [[(0, 0), (0, 1)], [(0, 0.75)] + _arc(0.25, 0.75, 0.25, 0.22, 170, 0, 8) + [(0.5, 1)]],
     "k": [[(0, 0), (0, 1)], [(0.45, 0.5), (0, 0.8), (0.45, 1)]],
     "m": [
@@ -93,8 +94,10 @@ LETTERS: dict[str, list[list[tuple[float, float]]]] = {
     ],
 }
 #: Other ways people write some letters, drawn as often as the form in :data:`LETTERS`. Real pen
-#: letters showed them: a one-stroke "a" whose bowl runs into its stem and a tail (read as 9
-#: otherwise), cursive "u"/"U" with a lead-in and a tail (read as 4), a "d" and an "h" in one stroke.
+#: letters showed them: a one-stroke "a" whose bowl runs into its stem and a tail, or with a flat
+#: top (read as 9 otherwise), cursive "u"/"U" with a lead-in and a tail (read as 4), a "d" and an
+#: "h" in one stroke, a cursive "e" (a small loop) and an open print one (read as 2 or 8), a
+#: cursive "n" with its slanting upstroke (read as 7), an "r" with a rounded shoulder (read as 1).
 VARIANTS: dict[str, list[list[list[tuple[float, float]]]]] = {
     "a": [
         # one stroke: in at the top right, round the bowl, up past it, down the stem, a flick out
@@ -111,6 +114,11 @@ VARIANTS: dict[str, list[list[list[tuple[float, float]]]]] = {
             + [(0.64, 0.6), (0.62, 0.94), (0.7, 1.0), (0.82, 0.96), (0.95, 0.82)]
         ],
         [_arc(0.28, 0.75, 0.27, 0.25, 30, 370, 16) + [(0.55, 0.55), (0.55, 0.95), (0.68, 0.88)]],
+        # a flat top: left along it, round the bowl, back up to its corner, down the stem
+        [
+            [(0.6, 0.5), (0.12, 0.52), (0.02, 0.72), (0.1, 0.95), (0.35, 0.98), (0.58, 0.75)]
+            + [(0.6, 0.48), (0.6, 0.94), (0.74, 1.0)]
+        ],
     ],
     "u": [
         [
@@ -133,6 +141,17 @@ VARIANTS: dict[str, list[list[list[tuple[float, float]]]]] = {
             + [(0.55, 0.6), (0.55, 0), (0.55, 1), (0.68, 0.92)]
         ]
     ],
+    "e": [
+        # cursive: up from the lower left into a small loop, round its back and out to the right
+        [
+            [(0.0, 0.95), (0.36, 0.74)]
+            + _arc(0.26, 0.66, 0.13, 0.14, -30, 180, 10)
+            + _arc(0.3, 0.76, 0.17, 0.23, 180, 315, 8)
+            + [(0.55, 0.9)]
+        ],
+        # print, narrow and upright, the bar high and the mouth wide open
+        [[(0.02, 0.68), (0.4, 0.68)] + _arc(0.21, 0.75, 0.2, 0.25, 15, 290, 14)],
+    ],
     "h": [
         [
             [(0, 0), (0, 1), (0, 0.8)]
@@ -145,7 +164,17 @@ VARIANTS: dict[str, list[list[list[tuple[float, float]]]]] = {
             [(-0.1, 0.6), (0, 0.5), (0, 1), (0, 0.75)]
             + _arc(0.25, 0.75, 0.25, 0.22, 170, 0, 8)
             + [(0.5, 1), (0.6, 0.95)]
-        ]
+        ],
+        # cursive: a slanting upstroke from the line, down the first leg, then the arch
+        [
+            [(-0.18, 0.98), (0.02, 0.52), (0.04, 0.98), (0.08, 0.78)]
+            + _arc(0.3, 0.75, 0.22, 0.22, 165, 5, 8)
+            + [(0.52, 0.98), (0.64, 0.9)]
+        ],
+    ],
+    "r": [
+        # one stroke: up the stem, back a little and a rounded shoulder out to the right
+        [[(0, 1), (0, 0.5), (0, 0.64)] + _arc(0.2, 0.7, 0.2, 0.17, 175, 25, 8)],
     ],
 }
 
@@ -191,17 +220,80 @@ def _hand(strokes, rng: np.random.Generator, *, misplace: float = 0.04):
     return drawn
 
 
+#: How far a letter's stroke may run on past either end, and stop short of it, in letter heights
+#: (stopping short less far: an "a" whose stem stopped short would be an "o", a digit-like letter).
+OVERSHOOT, SHORTFALL = 0.15, 0.07
+
+
+def _run_on_or_stop_short(stroke, rng: np.random.Generator) -> np.ndarray:
+    """The stroke with each end run on by up to :data:`OVERSHOOT` or cut short by up to
+    :data:`SHORTFALL`: hands overshoot a stroke's mark or stop short of it (an "a" whose stem
+    rises above its bowl or hangs below it, an "n" whose arch starts low). Dots and short flicks
+    are left as they are."""
+    points = np.asarray(stroke, dtype=np.float64)
+    if len(points) < 2 or np.hypot(*np.diff(points, axis=0).T).sum() < 2 * OVERSHOOT:
+        return points
+    for _ in range(2):  # the last end, then (reversed) the first
+        points = _move_end(points, rng.uniform(-SHORTFALL, OVERSHOOT))[::-1]
+    return points
+
+
+def _move_end(points: np.ndarray, distance: float) -> np.ndarray:
+    """The polyline run on straight by ``distance`` past its last point, or cut that much short."""
+    if distance >= 0.0:
+        direction = points[-1] - points[-2]
+        length = math.hypot(*direction)
+        if length == 0.0:
+            return points
+        return np.vstack([points, points[-1] + direction * (distance / length)])
+    along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])
+    keep = along[-1] + distance
+    k = int(np.searchsorted(along, keep))  # along[k - 1] < keep <= along[k]
+    share = (keep - along[k - 1]) / (along[k] - along[k - 1])
+    return np.vstack([points[:k], points[k - 1] + share * (points[k] - points[k - 1])])
+
+
+def _random_a_form(rng: np.random.Generator):
+    """A single-storey "a" built from ranges instead of one skeleton: a bowl of any size and
+    opening, a stem from its top (or above it) down to the line, a tail of any length, in one
+    stroke or two. Real "a"s vary far more than a few fixed forms, and the network reads the ones
+    outside them as 9 or 2 (the commonest letter it accepts)."""
+    rx, ry = rng.uniform(0.16, 0.32), rng.uniform(0.14, 0.26)
+    cx, cy = rx, 1.0 - ry
+    bowl = _arc(cx, cy, rx, ry, rng.uniform(15.0, 80.0), rng.uniform(330.0, 385.0), 14)
+    stem_x = cx + rx * rng.uniform(0.9, 1.15)
+    stem_top = cy - ry * rng.uniform(0.9, 1.5)
+    foot = (stem_x + rng.uniform(-0.03, 0.08), 1.0 - rng.uniform(0.0, 0.06))
+    tail_length, tail_angle = rng.uniform(0.05, 0.3), math.radians(rng.uniform(-20.0, 70.0))
+    tail = (
+        foot[0] + tail_length * math.cos(tail_angle),
+        foot[1] - tail_length * math.sin(tail_angle),
+    )
+    stem = [(stem_x, stem_top), foot, tail]
+    if rng.random() < 0.5:
+        return [bowl + stem]
+    return [bowl, stem]
+
+
+#: Letters also drawn from a generator of forms (half the time), not only from fixed skeletons.
+GENERATED_FORMS = {"a": _random_a_form}
+
+
 def letter_strokes(letter: str, rng: np.random.Generator):
     """One hand-drawn instance of a letter of :data:`LETTERS`, in one of its forms
-    (:data:`VARIANTS`)."""
-    forms = [LETTERS[letter], *VARIANTS.get(letter, ())]
-    return _hand(forms[rng.integers(len(forms))], rng)
+    (:data:`VARIANTS`, :data:`GENERATED_FORMS`), its strokes running on or stopping short."""
+    if letter in GENERATED_FORMS and rng.random() < 0.5:
+        form = GENERATED_FORMS[letter](rng)
+    else:
+        forms = [LETTERS[letter], *VARIANTS.get(letter, ())]
+        form = forms[rng.integers(len(forms))]
+    return _hand([_run_on_or_stop_short(stroke, rng) for stroke in form], rng)
 
 
 #: How often each letter is drawn, relative to the others (1 unless said). The letters that the
 #: network confused most with digits on the dev writers' real letters (a as 9, u and U as 4, d as
 #: 2, f and j as 1 or 5) are drawn more often, and "a" most: it is also among the commonest letters.
-LETTER_WEIGHTS = {"a": 6.0, "u": 3.0, "U": 2.0, "d": 2.0, "f": 2.0, "j": 2.0, "Y": 2.0, "n": 2.0}
+LETTER_WEIGHTS = {"a": 8.0, "u": 3.0, "U": 2.0, "d": 2.0, "f": 2.0, "j": 2.0, "Y": 2.0, "n": 2.0}
 _LETTER_ORDER = list(LETTERS)
 _LETTER_P = np.array([LETTER_WEIGHTS.get(letter, 1.0) for letter in _LETTER_ORDER])
 _LETTER_P /= _LETTER_P.sum()
@@ -325,7 +417,7 @@ SCRIBBLE_KINDS = {
 HELD_OUT_KINDS = {"asterisk": _asterisk, "wave": _wave, "grid": _grid}
 
 #: Share of each family among the training negatives.
-LETTER_SHARE, OVERLAP_SHARE = 0.4, 0.15
+LETTER_SHARE, OVERLAP_SHARE = 0.55, 0.15
 
 
 def negative_images(
