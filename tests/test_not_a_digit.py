@@ -13,7 +13,14 @@ from synthetic_data import separable
 from trainer.config import NEGATIVES_SHARE, PRESETS, ConfigError, TrainingConfig
 from trainer.core.network import Network
 from trainer.core.training import network_for, train, with_negatives
-from trainer.core.verdict import MIN_INK_PIXELS, State, decide, ink_extent
+from trainer.core.verdict import (
+    MIN_INK_PIXELS,
+    NOT_A_DIGIT_THRESHOLD,
+    NOT_SURE_THRESHOLD,
+    State,
+    decide,
+    ink_extent,
+)
 from trainer.data import negatives
 from trainer.model_io import ModelFileError, load_model, save_model
 from trainer.strokes.strokes_to_input import center_of_mass
@@ -167,7 +174,7 @@ def test_verdict_states():
     sure[4] = 0.95
     assert decide(sure).state is State.DIGIT and decide(sure).digit == 4
     unsure = np.full(11, 0.05)
-    unsure[7], unsure[10] = 0.5, 0.05
+    unsure[7], unsure[10] = NOT_SURE_THRESHOLD - 0.05, 0.05
     verdict = decide(unsure)
     assert verdict.state is State.NOT_SURE and verdict.digit is None and verdict.best_guess == 7
     rejected = np.full(11, 0.02)
@@ -176,8 +183,11 @@ def test_verdict_states():
     assert verdict.state is State.NOT_A_DIGIT and verdict.digit is None
     assert verdict.detail == "Not a digit (60\u00a0%)"
     doubtful = np.full(11, 0.0)
-    doubtful[5], doubtful[10] = 0.84, 0.16  # a 16 % "not a digit" share is enough
+    doubtful[10] = NOT_A_DIGIT_THRESHOLD  # a small "not a digit" share is enough
+    doubtful[5] = 1.0 - doubtful[10]
     assert decide(doubtful).state is State.NOT_A_DIGIT
+    doubtful[10], doubtful[5] = NOT_A_DIGIT_THRESHOLD - 0.01, 1.01 - NOT_A_DIGIT_THRESHOLD
+    assert decide(doubtful).state is State.DIGIT
     small = decide(sure, MIN_INK_PIXELS - 0.5)
     assert small.state is State.TOO_SMALL and small.digit is None and "keep drawing" in small.detail
     assert decide(sure, MIN_INK_PIXELS).state is State.DIGIT

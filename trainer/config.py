@@ -556,7 +556,7 @@ PRESETS: dict[str, TrainingConfig] = {
         augment=True,
         validation_share=0.05,
         slashed_zeros=0.3,
-        flagged_ones=0.3,
+        flagged_ones=0.2,
         negatives=NEGATIVES_SHARE,
     ),
 }

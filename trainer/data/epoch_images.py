@@ -1,7 +1,8 @@
-"""Each epoch's training images: augmented, a share of the zeros slashed, compressed.
+"""Each epoch's training images: augmented, shares of the zeros slashed and of the ones flagged,
+compressed.
 
 With augmentation every epoch trains on new images. Making them for the ``default`` preset's
-63 333 samples takes about a second of one core, and it used to hold each epoch up while the other
+71 250 samples takes about a second of one core, and it used to hold each epoch up while the other
 core waited. ``EpochImages`` makes epoch e + 1's images in a background thread while epoch e trains:
 about half of every batch runs on one core only (the input layer's products over the inked pixels,
 activations, dropout, Adam), and the augmentation kernel releases the GIL, so the work mostly fills
@@ -9,8 +10,9 @@ a core that would otherwise idle. The first epoch's images, which nothing can hi
 cores at once.
 
 The images are bit for bit those of making them in one go: every image's distortion is keyed by
-``(seed, its index)`` (``augment.augment_image_range``), the slashes by the epoch's seed, and the
-slashing and compressing run in the same order as before, on the finished augmented images.
+``(seed, its index)`` (``augment.augment_image_range``), the slashes and flags by the epoch's seed,
+and the slashing, flagging and compressing run in the same order as before, on the finished
+augmented images.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ below the horizontal, a quarter to half the stem's height long, as wide as MNIST
 of them also get a foot, a level stroke centred under the stem. The image is then shrunk so that
 its ink fits MNIST's 20-pixel box again and recentred on its centre of mass, as a drawing from the
 app is.
+
 What keeps such a 1 apart from a 7 is its upright stem, so only ones whose stem leans less than
 :data:`MAX_LEAN_DEG` get a flag (a flag on a stem leaning right would draw a 7).
 """
