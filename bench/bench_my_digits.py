@@ -32,6 +32,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from digitpad.assets import shipped_model_path  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from digitpad.gui_thread_gc import collect_garbage_on_gui_thread  # noqa: E402
 from digitpad.my_digits_window import MyDigitsWindow  # noqa: E402
 from trainer.data.collection import Collection, new_drawing  # noqa: E402
 from trainer.data.pen_digits import read_pen_digits  # noqa: E402
@@ -93,6 +94,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    collect_garbage_on_gui_thread()  # the app's policy, which its main window puts in place
     network, _ = load_model(shipped_model_path())
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "my-digits.jsonl"
