@@ -30,12 +30,12 @@ import os
 import statistics
 import time
 
-import numpy as np
-
 # trainer first: importing it points Numba's cache at the user's folder, which must happen before
-# numba is imported (otherwise Numba caches the kernels beside the sources, in __pycache__).
+# numba is imported (otherwise Numba caches the kernels beside the sources, in __pycache__), and
+# sets what OpenBLAS reads when NumPy loads it (trainer/fast/numba_threads.py).
 from trainer.core import optimizers  # isort: skip
-from trainer.fast import kernels, sparse_input  # isort: skip
+from trainer.fast import input_layer, kernels  # isort: skip
+import numpy as np  # isort: skip
 from numba import njit  # isort: skip
 
 
@@ -47,6 +47,7 @@ def main() -> None:
     parser.add_argument("--skip-nielsen", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
+    _keep_pytorch_environment()
 
     from trainer.data.mnist import load_mnist
 
@@ -64,6 +65,17 @@ def main() -> None:
 
     if not args.skip_nielsen:
         _nielsen(mnist, args.epochs)
+
+
+def _keep_pytorch_environment() -> None:
+    """Load our OpenMP now, then take back the settings trainer made for it and for OpenBLAS
+    (``numba_threads.THREAD_ENVIRONMENT``): PyTorch's own OpenMP, loaded later, runs with its
+    defaults."""
+    from trainer.fast import numba_threads
+
+    numba_threads.parallel_threads()
+    for name in numba_threads.SET_BY_TRAINER:
+        os.environ.pop(name, None)
 
 
 def _compare(preset: str, mnist, args) -> dict:
@@ -124,7 +136,7 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
     from trainer.core.training import network_for, split_for_training, with_negatives
     from trainer.data.augment import augment_images
     from trainer.data.slashed_zeros import slash_zeros
-    from trainer.fast import input_layer, sparse_input
+    from trainer.fast import sparse_input
 
     config = PRESETS["default"]
     data = split_for_training(mnist, config)
@@ -148,13 +160,14 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
     net = backprop.net(network)
     order = np.random.default_rng(0).permutation(len(labels)).astype(np.int64)
     batches = len(order) // config.batch_size
-    inputs = input_layer.compressed(compressed, images.shape[1])
+    threads = input_layer.threads_for(config.batch_size, network.layer_sizes[1])
+    inputs = input_layer.compressed(compressed, images.shape[1], threads=threads)
     backprop.forward(  # real activations for the products
         net, space, inputs, order[: config.batch_size], config.dropout
     )
     products = (
         network.weights,
-        compressed,
+        inputs,
         order,
         config.batch_size,
         space.activations,
@@ -173,7 +186,7 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
         batches,
     )
     for name, kernel, arguments in (
-        ("input layer's products (inked pixels)", _epoch_input_products, products),
+        (f"input layer's products ({threads} threads)", _epoch_input_products, products),
         ("other layers' products (BLAS)", _epoch_blas_products, products),
         ("dropout (masks, applied forward and backward)", _epoch_dropout, dropout),
         ("Adam", _epoch_adam, adam),
@@ -199,17 +212,17 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
 
 
 @njit
-def _epoch_input_products(weights, compressed, order, batch, a, z, d, gw, batches):
-    """The input layer's two products over the inked pixels, for ``batches`` batches."""
+def _epoch_input_products(weights, inputs, order, batch, a, z, d, gw, batches):
+    """The input layer's two products over the inked pixels, for ``batches`` batches, as
+    training runs them (on ``inputs.threads`` threads)."""
     for b in range(batches):
         rows = order[b * batch : (b + 1) * batch]
-        sparse_input.rows_times(compressed, rows, weights[0], z[0])
-        gw[0][:] = 0.0
-        sparse_input.add_transposed_times(compressed, rows, d[0], 1.0, gw[0])
+        input_layer.batch_times_weights(inputs, rows, a[0], weights[0], z[0])
+        input_layer.weight_gradient(inputs, rows, a[0], d[0], gw[0])
 
 
 @njit
-def _epoch_blas_products(weights, compressed, order, batch, a, z, d, gw, batches):
+def _epoch_blas_products(weights, inputs, order, batch, a, z, d, gw, batches):
     """The hidden and output layers' forward and backward products (BLAS), for ``batches``."""
     for _ in range(batches):
         for layer in range(1, len(weights)):

@@ -30,6 +30,8 @@ THREAD_SAFE_LAYERS = ("omp", "tbb")
 #: 1.8–2.0 s sleeping at once, 1.6–1.7 s with OpenBLAS's threads sleeping too (1.8–1.9 s on one
 #: core). Read when each library loads (OpenBLAS with NumPy): they must be set before.
 THREAD_ENVIRONMENT = {"OMP_WAIT_POLICY": "passive", "OPENBLAS_THREAD_TIMEOUT": "4"}
+#: The names of THREAD_ENVIRONMENT that trainer set (the user had not).
+SET_BY_TRAINER: list[str] = []
 
 
 def configure_numba_threads() -> None:
@@ -41,7 +43,9 @@ def configure_numba_threads() -> None:
     if "NUMBA_THREADING_LAYER" not in os.environ:
         os.environ.setdefault("NUMBA_THREADING_LAYER_PRIORITY", "omp tbb workqueue")
     for name, value in THREAD_ENVIRONMENT.items():
-        os.environ.setdefault(name, value)
+        if name not in os.environ:
+            os.environ[name] = value
+            SET_BY_TRAINER.append(name)
 
 
 @functools.cache
