@@ -183,13 +183,14 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
         state.moments,
         state.hyper(config.learning_rate),
         config.batch_size,
+        threads,
         batches,
     )
     for name, kernel, arguments in (
         (f"input layer's products ({threads} threads)", _epoch_input_products, products),
         ("other layers' products (BLAS)", _epoch_blas_products, products),
         ("dropout (masks, applied forward and backward)", _epoch_dropout, dropout),
-        ("Adam", _epoch_adam, adam),
+        (f"Adam ({threads} threads)", _epoch_adam, adam),
     ):
         kernel(*arguments[:-1], 1)  # compile
         started = time.perf_counter()
@@ -242,10 +243,10 @@ def _epoch_dropout(a, d, masks, rate, batches):
 
 
 @njit
-def _epoch_adam(net, space, moments, hyper, batch, batches):
-    """``batches`` Adam updates of every parameter."""
+def _epoch_adam(net, space, moments, hyper, batch, threads, batches):
+    """``batches`` Adam updates of every parameter, on ``threads`` threads as training runs them."""
     for step in range(1, batches + 1):
-        optimizers.apply_update(net, space, moments, hyper, batch, step, True)
+        optimizers.apply_update(net, space, moments, hyper, batch, step, True, threads)
 
 
 def _nielsen(mnist, epochs: int) -> None:

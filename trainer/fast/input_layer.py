@@ -120,10 +120,13 @@ def weight_gradient(inputs, rows, batch, delta, gradient):
 def apply_update(network, workspace, moments, hyper, inputs, rows, step):
     """The optimiser's step on every parameter (``optimizers.apply_update``) after the batch
     ``rows`` of ``inputs``; with ``step_onto_inked_rows`` W¹'s step −η/m · Xᵀδ¹ is added to the
-    rows of the batch's inked pixels only."""
+    rows of the batch's inked pixels only. The large arrays' step is split over the threads of the
+    input layer's products, ``inputs.threads``."""
     m = rows.shape[0]
     onto_inked_rows = inputs.step_onto_inked_rows
-    optimizers.apply_update(network, workspace, moments, hyper, m, step, not onto_inked_rows)
+    optimizers.apply_update(
+        network, workspace, moments, hyper, m, step, not onto_inked_rows, inputs.threads
+    )
     if onto_inked_rows:
         _add_transposed_times(
             inputs, rows, workspace.deltas[0][:m], -hyper.learning_rate / m, network.weights[0]
