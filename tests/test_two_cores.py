@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from trainer.config import TrainingConfig
+from trainer.core import optimizers
 from trainer.core.training import TrainingData, network_for, train
 from trainer.fast import input_layer, numba_threads, sparse_input
 
@@ -54,6 +55,7 @@ def test_split_products_equal_the_one_core_products_bit_for_bit(width, batch, pa
 def test_small_batches_stay_on_one_thread_and_training_batches_use_two():
     assert numba_threads.parallel_threads() >= 2  # this machine: 2 cores, GNU OpenMP
     assert input_layer.threads_for(10, 30) == 1  # Nielsen's network: waking a thread costs more
+    assert input_layer.threads_for(128, 100) == 1
     assert input_layer.threads_for(128, 800) == numba_threads.parallel_threads()
 
 
@@ -69,8 +71,9 @@ def _sparse_training_data(seed=0, n=900):
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
 def test_training_on_two_cores_gives_the_one_core_weights_bit_for_bit(monkeypatch, optimizer):
+    assert 784 * 400 >= optimizers.SPLIT_MIN_SIZE
     config = TrainingConfig(
-        hidden_layers=(200,),
+        hidden_layers=(400,),  # W¹ large enough for Adam to split it (optimizers.SPLIT_MIN_SIZE)
         hidden_activation="relu",
         output_activation="softmax",
         cost="cross_entropy",

@@ -61,10 +61,12 @@ def compressed(
     )
 
 
-#: Batches smaller than this many samples × units run the input layer's products on one thread:
-#: waking the other costs a few µs (measured here: Nielsen's 10 × 30 no faster on two cores, 128 ×
-#: 30 and 10 × 512 1.7–2× faster; 128 × 800, training's batches, 1.8× forward, 2.8× backward).
-TWO_THREADS_MIN_WORK = 2048
+#: Batches smaller than this many samples × units run the input layer's products on one thread.
+#: OpenMP's threads sleep between products (``numba_threads.THREAD_ENVIRONMENT``), and waking one
+#: costs up to about 90 µs: measured here, 128 × 100 (170 µs on one core) gained nothing from a
+#: second core, 128 × 512 went from 1.2 ms to 0.6–0.7 ms, and 128 × 800, the ``default`` preset's
+#: batches, from 2.2 ms to 1.2 ms forward and to 0.8 ms backward.
+TWO_THREADS_MIN_WORK = 32768
 
 
 def threads_for(batch_size: int, units: int) -> int:
