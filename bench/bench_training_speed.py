@@ -68,9 +68,11 @@ def main() -> None:
 
 
 def _keep_pytorch_environment() -> None:
-    """Load our OpenMP now, then take back the settings trainer made for it and for OpenBLAS
-    (``numba_threads.THREAD_ENVIRONMENT``): PyTorch's own OpenMP, loaded later, runs with its
-    defaults."""
+    """Load our OpenMP and the OpenBLAS our compiled code calls (SciPy's) now, then take back the
+    settings trainer made for them (``numba_threads.THREAD_ENVIRONMENT``): PyTorch's own OpenMP,
+    loaded later, runs with its defaults."""
+    import scipy.linalg.cython_blas  # noqa: F401  (Numba's np.dot calls this BLAS)
+
     from trainer.fast import numba_threads
 
     numba_threads.parallel_threads()
