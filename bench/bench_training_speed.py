@@ -28,6 +28,9 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 
 # trainer first: importing it points Numba's cache at the user's folder, which must happen before
@@ -45,14 +48,18 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--mnist-dir", default=None)
     parser.add_argument("--skip-nielsen", action="store_true")
+    parser.add_argument("--pytorch-twin", metavar="PRESET", help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
-    _keep_pytorch_environment()
+    if args.pytorch_twin:
+        _serve_pytorch_twin(args)
+        return
 
     from trainer.data.mnist import load_mnist
 
     mnist = load_mnist(args.mnist_dir)
-    rows = [_compare(preset, mnist, args) for preset in ("keras", "default")]
+    twins = {preset: _PyTorchTwin.start(preset, args) for preset in ("keras", "default")}
+    rows = [_compare(preset, mnist, args, twin) for preset, twin in twins.items()]
     print(f"\nper configuration, {args.threads} threads (ratio: seconds per training sample)")
     print(f"  {'configuration':<14}{'ours s/epoch':>14}{'pytorch s/epoch':>17}{'ratio':>8}")
     for row in rows:
@@ -61,27 +68,17 @@ def main() -> None:
             + (f"{row['theirs']:>17.3f}{row['ratio']:>7.2f}×" if "ratio" in row else "")
         )
     _breakdown(mnist, rows[1]["ours"])
-    _latency(rows[0]["network"], rows[0]["latency_samples"], "ratio" in rows[0], args.threads)
+    _latency(rows[0]["network"], rows[0]["latency_samples"], twins["keras"])
+    for twin in twins.values():
+        if twin is not None:
+            twin.close()
 
     if not args.skip_nielsen:
         _nielsen(mnist, args.epochs)
 
 
-def _keep_pytorch_environment() -> None:
-    """Load our OpenMP and the OpenBLAS our compiled code calls (SciPy's) now, then take back the
-    settings trainer made for them (``numba_threads.THREAD_ENVIRONMENT``): PyTorch's own OpenMP,
-    loaded later, runs with its defaults."""
-    import scipy.linalg.cython_blas  # noqa: F401  (Numba's np.dot calls this BLAS)
-
-    from trainer.fast import numba_threads
-
-    numba_threads.parallel_threads()
-    for name in numba_threads.SET_BY_TRAINER:
-        os.environ.pop(name, None)
-
-
-def _compare(preset: str, mnist, args) -> dict:
-    """Train ``preset`` for ``args.epochs`` epochs, PyTorch's twin between our epochs."""
+def _compare(preset: str, mnist, args, twin) -> dict:
+    """Train ``preset`` for ``args.epochs`` epochs, PyTorch's ``twin`` between our epochs."""
     from trainer.config import PRESETS
     from trainer.core.training import network_for, split_for_training, train, train_samples
 
@@ -89,7 +86,7 @@ def _compare(preset: str, mnist, args) -> dict:
     data = split_for_training(mnist, config)
     ours_samples = train_samples(len(data.train_labels), config)
     network = network_for(config)
-    torch_run = _torch_runner(data, config, args.threads)
+    torch_run = twin.epoch if twin is not None else None
     ours, theirs = [], []
 
     def after_our_epoch(record) -> None:  # runs between our epochs, outside their timing
@@ -295,40 +292,140 @@ def _numpy_nielsen_epoch(data) -> float:
     return time.perf_counter() - started
 
 
-def _latency(network, samples: np.ndarray, with_torch: bool, threads: int) -> None:
+def _latency(network, samples: np.ndarray, twin) -> None:
     """Median time to turn one 784-vector into 10 probabilities."""
-
-    def median_us(predict) -> float:
-        for x in samples[:50]:
-            predict(x)
-        times = []
-        for x in samples:
-            started = time.perf_counter()
-            predict(x)
-            times.append(time.perf_counter() - started)
-        return statistics.median(times) * 1e6
-
     print(
-        f"\nsingle-sample prediction, keras network: ours {median_us(network.predict_proba):.1f} µs",
+        f"\nsingle-sample prediction, keras network: ours "
+        f"{_median_us(network.predict_proba, samples):.1f} µs",
         end="",
     )
-    if with_torch:
-        import torch
-
-        model = _torch_model()
-        with torch.no_grad():
-            for l, layer in enumerate(m for m in model if isinstance(m, torch.nn.Linear)):
-                layer.weight.copy_(torch.from_numpy(network.weights[l].T))
-                layer.bias.copy_(torch.from_numpy(network.biases[l]))
-        model.eval()
-
-        def torch_predict(x):
-            with torch.no_grad():
-                return torch.softmax(model(torch.from_numpy(x)), dim=-1).numpy()
-
-        print(f", pytorch {median_us(torch_predict):.1f} µs (median of {len(samples)})")
+    if twin is not None:
+        pytorch = twin.latency_us(network)
+        print(f", pytorch {pytorch:.1f} µs (median of {len(samples)})")
     else:
         print()
+
+
+def _median_us(predict, samples: np.ndarray) -> float:
+    for x in samples[:50]:
+        predict(x)
+    times = []
+    for x in samples:
+        started = time.perf_counter()
+        predict(x)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1e6
+
+
+def _torch_latency_us(weights, biases, samples: np.ndarray) -> float:
+    """``_median_us`` of PyTorch's twin of the keras network with these parameters."""
+    import torch
+
+    model = _torch_model()
+    with torch.no_grad():
+        for l, layer in enumerate(m for m in model if isinstance(m, torch.nn.Linear)):
+            layer.weight.copy_(torch.from_numpy(weights[l].T))
+            layer.bias.copy_(torch.from_numpy(biases[l]))
+    model.eval()
+
+    def torch_predict(x):
+        with torch.no_grad():
+            return torch.softmax(model(torch.from_numpy(x)), dim=-1).numpy()
+
+    return _median_us(torch_predict, samples)
+
+
+class _PyTorchTwin:
+    """PyTorch's twin of a configuration, in a process of its own (this script with
+    ``--pytorch-twin PRESET``), asked for one epoch at a time over a pipe.
+
+    Its own process because PyTorch's OpenMP library has the same name as the system's libgomp,
+    which our parallel kernels load first: in one process PyTorch would run on ours, with the
+    settings trainer gives it (``numba_threads.THREAD_ENVIRONMENT``) instead of its own defaults.
+    """
+
+    def __init__(self, process: subprocess.Popen):
+        self.process = process
+
+    @classmethod
+    def start(cls, preset: str, args):
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            print("PyTorch is not installed (pip install torch==2.13.0): measuring ours only")
+            return None
+        from trainer.fast import numba_threads
+
+        env = {k: v for k, v in os.environ.items() if k not in numba_threads.SET_BY_TRAINER}
+        command = [
+            sys.executable,
+            __file__,
+            "--pytorch-twin",
+            preset,
+            "--threads",
+            str(args.threads),
+        ]
+        if args.mnist_dir:
+            command += ["--mnist-dir", args.mnist_dir]
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+        )
+        twin = cls(process)
+        twin._ask("ready")
+        return twin
+
+    def _ask(self, request: str) -> float:
+        self.process.stdin.write(request + "\n")
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline()
+        if not answer:
+            raise RuntimeError(f"PyTorch's twin ended without answering {request!r}")
+        return float(answer)
+
+    def epoch(self) -> float:
+        """Seconds of one more training epoch."""
+        return self._ask("epoch")
+
+    def latency_us(self, network) -> float:
+        """Single-sample latency of the keras twin given ``network``'s parameters."""
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "parameters.npz")
+            arrays = {f"w{l}": w for l, w in enumerate(network.weights)}
+            arrays |= {f"b{l}": b for l, b in enumerate(network.biases)}
+            np.savez(path, **arrays)
+            return self._ask(f"latency {path}")
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def _serve_pytorch_twin(args) -> None:
+    """The twin's process: loads the preset's data as ``_compare`` does, then answers each line of
+    stdin (``ready``, ``epoch``, ``latency PATH``) with one number on stdout."""
+    from trainer.config import PRESETS
+    from trainer.core.training import split_for_training
+    from trainer.data.mnist import load_mnist
+    from trainer.fast import numba_threads
+
+    for name in numba_threads.SET_BY_TRAINER:  # PyTorch's OpenMP reads them when it loads
+        os.environ.pop(name)
+    config = PRESETS[args.pytorch_twin].replace(epochs=args.epochs)
+    data = split_for_training(load_mnist(args.mnist_dir), config)
+    epoch = _torch_runner(data, config, args.threads)
+    for line in sys.stdin:
+        request, _, path = line.strip().partition(" ")
+        if request == "ready":
+            answer = 0.0
+        elif request == "epoch":
+            answer = epoch()
+        else:
+            with np.load(path, allow_pickle=False) as saved:
+                layers = len(saved.files) // 2
+                weights = [saved[f"w{l}"] for l in range(layers)]
+                biases = [saved[f"b{l}"] for l in range(layers)]
+            answer = _torch_latency_us(weights, biases, data.val_images[:1000])
+        print(answer, flush=True)
 
 
 def _torch_model(hidden_layers=(512, 512), dropout=0.2):
@@ -343,15 +440,12 @@ def _torch_model(hidden_layers=(512, 512), dropout=0.2):
 
 
 def _torch_runner(data, config, threads: int):
-    """A function that trains PyTorch's plain twin of ``config``'s network for one epoch, or None.
+    """A function that trains PyTorch's plain twin of ``config``'s network for one epoch.
 
     Same layers (ten outputs), dropout, Adam, learning rate and batch; MNIST's images as they are.
     """
-    try:
-        import torch
-    except ImportError:
-        print("PyTorch is not installed (pip install torch==2.13.0): measuring ours only")
-        return None
+    import torch
+
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     model = _torch_model(config.hidden_layers, config.dropout)
