@@ -13,7 +13,8 @@ Two configurations, one after the other, each against PyTorch:
   MNIST images without any augmentation.
 
 The ratio compares seconds per training sample. Our epochs and PyTorch's alternate (ours, theirs,
-ours, …) so that a change in machine load hits both alike. Our epoch times include the validation
+ours, …) so that a change in machine load hits both alike; PyTorch trains in a child process, with
+its own OpenMP settings (``_PyTorchTwin``). Our epoch times include the validation
 pass (and, for ``default``, preparing the epoch's augmented images); PyTorch's do not. The first
 epoch of each is reported but left out of the summary, which is the median of the others: the
 first includes one-off start-up costs, and a median does not let one epoch disturbed by another
