@@ -8,13 +8,13 @@ Two configurations, one after the other, each against PyTorch:
 * ``keras``: both train the same network (784-512-512-10 ReLU, dropout 0.2, softmax +
   cross-entropy) with the same optimiser (Adam 1e-3), batch (128) and data (54 000 MNIST images);
 * ``default``, the preset we ship, with everything it trains on (57 000 MNIST images augmented
-  every epoch, 30 % of the zeros slashed, 6 333 synthesised non-digits: 63 333 samples, 11
-  outputs, dropout 0.2), against PyTorch's plain 784-800-800-10 Adam + dropout 0.2 on the 57 000
+  every epoch, 30 % of the zeros slashed, 20 % of the ones flagged, 14 250 synthesised
+  non-digits: 71 250 samples, 11 outputs, dropout 0.2), against PyTorch's plain 784-800-800-10 Adam + dropout 0.2 on the 57 000
   MNIST images without any augmentation.
 
 The ratio compares seconds per training sample. Our epochs and PyTorch's alternate (ours, theirs,
-ours, …) so that a change in machine load hits both alike. Our epoch times include the validation
-pass (and, for ``default``, preparing the epoch's augmented images); PyTorch's do not. The first
+ours, …) so that a change in machine load hits both alike; PyTorch trains in a child process, with
+its own OpenMP settings (``_PyTorchTwin``). Our epoch times include the validation pass (and, for ``default``, preparing the epoch's augmented images); PyTorch's do not. The first
 epoch of each is reported but left out of the summary, which is the median of the others: the
 first includes one-off start-up costs, and a median does not let one epoch disturbed by another
 process decide. Then: where one ``default`` epoch's time goes (each part timed on its own with
@@ -28,14 +28,17 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 
-import numpy as np
-
 # trainer first: importing it points Numba's cache at the user's folder, which must happen before
-# numba is imported (otherwise Numba caches the kernels beside the sources, in __pycache__).
+# numba is imported (otherwise Numba caches the kernels beside the sources, in __pycache__), and
+# sets what OpenBLAS reads when NumPy loads it (trainer/fast/numba_threads.py).
 from trainer.core import optimizers  # isort: skip
-from trainer.fast import kernels, sparse_input  # isort: skip
+from trainer.fast import input_layer, kernels  # isort: skip
+import numpy as np  # isort: skip
 from numba import njit  # isort: skip
 
 
@@ -45,13 +48,18 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--mnist-dir", default=None)
     parser.add_argument("--skip-nielsen", action="store_true")
+    parser.add_argument("--pytorch-twin", metavar="PRESET", help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
+    if args.pytorch_twin:
+        _serve_pytorch_twin(args)
+        return
 
     from trainer.data.mnist import load_mnist
 
     mnist = load_mnist(args.mnist_dir)
-    rows = [_compare(preset, mnist, args) for preset in ("keras", "default")]
+    twins = {preset: _PyTorchTwin.start(preset, args) for preset in ("keras", "default")}
+    rows = [_compare(preset, mnist, args, twin) for preset, twin in twins.items()]
     print(f"\nper configuration, {args.threads} threads (ratio: seconds per training sample)")
     print(f"  {'configuration':<14}{'ours s/epoch':>14}{'pytorch s/epoch':>17}{'ratio':>8}")
     for row in rows:
@@ -60,14 +68,17 @@ def main() -> None:
             + (f"{row['theirs']:>17.3f}{row['ratio']:>7.2f}×" if "ratio" in row else "")
         )
     _breakdown(mnist, rows[1]["ours"])
-    _latency(rows[0]["network"], rows[0]["latency_samples"], "ratio" in rows[0], args.threads)
+    _latency(rows[0]["network"], rows[0]["latency_samples"], twins["keras"])
+    for twin in twins.values():
+        if twin is not None:
+            twin.close()
 
     if not args.skip_nielsen:
         _nielsen(mnist, args.epochs)
 
 
-def _compare(preset: str, mnist, args) -> dict:
-    """Train ``preset`` for ``args.epochs`` epochs, PyTorch's twin between our epochs."""
+def _compare(preset: str, mnist, args, twin) -> dict:
+    """Train ``preset`` for ``args.epochs`` epochs, PyTorch's ``twin`` between our epochs."""
     from trainer.config import PRESETS
     from trainer.core.training import network_for, split_for_training, train, train_samples
 
@@ -75,7 +86,7 @@ def _compare(preset: str, mnist, args) -> dict:
     data = split_for_training(mnist, config)
     ours_samples = train_samples(len(data.train_labels), config)
     network = network_for(config)
-    torch_run = _torch_runner(data, config, args.threads)
+    torch_run = twin.epoch if twin is not None else None
     ours, theirs = [], []
 
     def after_our_epoch(record) -> None:  # runs between our epochs, outside their timing
@@ -123,7 +134,7 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
     from trainer.core import backprop, optimizers
     from trainer.core.training import network_for, split_for_training, with_negatives
     from trainer.data import epoch_images
-    from trainer.fast import input_layer, sparse_input
+    from trainer.fast import sparse_input
 
     config = PRESETS["default"]
     data = split_for_training(mnist, config)
@@ -146,13 +157,14 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
     net = backprop.net(network)
     order = np.random.default_rng(0).permutation(len(labels)).astype(np.int64)
     batches = len(order) // config.batch_size
-    inputs = input_layer.compressed(compressed, images.shape[1])
+    threads = input_layer.threads_for(config.batch_size, network.layer_sizes[1])
+    inputs = input_layer.compressed(compressed, images.shape[1], threads=threads)
     backprop.forward(  # real activations for the products
         net, space, inputs, order[: config.batch_size], config.dropout
     )
     products = (
         network.weights,
-        compressed,
+        inputs,
         order,
         config.batch_size,
         space.activations,
@@ -168,13 +180,14 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
         state.moments,
         state.hyper(config.learning_rate),
         config.batch_size,
+        threads,
         batches,
     )
     for name, kernel, arguments in (
-        ("input layer's products (inked pixels)", _epoch_input_products, products),
+        (f"input layer's products ({threads} threads)", _epoch_input_products, products),
         ("other layers' products (BLAS)", _epoch_blas_products, products),
         ("dropout (masks, applied forward and backward)", _epoch_dropout, dropout),
-        ("Adam", _epoch_adam, adam),
+        (f"Adam ({threads} threads)", _epoch_adam, adam),
     ):
         kernel(*arguments[:-1], 1)  # compile
         started = time.perf_counter()
@@ -188,7 +201,7 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
         print(f"  {name:<58}{seconds:>7.3f} s {seconds / epoch_seconds:>6.1%}")
     print(
         f"  beside it, in a background thread (trainer/data/epoch_images.py): the next epoch's\n"
-        f"  {'augmentation, slashed zeros, compression, on one core':<58}{background:>7.3f} s"
+        f"  {'augmentation, slashed zeros, flagged ones, compression, one core':<58}{background:>7.3f} s"
     )
     print(
         f"  once per run, not per epoch: synthesising {len(labels) - len(data.train_labels)} "
@@ -197,17 +210,17 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
 
 
 @njit
-def _epoch_input_products(weights, compressed, order, batch, a, z, d, gw, batches):
-    """The input layer's two products over the inked pixels, for ``batches`` batches."""
+def _epoch_input_products(weights, inputs, order, batch, a, z, d, gw, batches):
+    """The input layer's two products over the inked pixels, for ``batches`` batches, as
+    training runs them (on ``inputs.threads`` threads)."""
     for b in range(batches):
         rows = order[b * batch : (b + 1) * batch]
-        sparse_input.rows_times(compressed, rows, weights[0], z[0])
-        gw[0][:] = 0.0
-        sparse_input.add_transposed_times(compressed, rows, d[0], 1.0, gw[0])
+        input_layer.batch_times_weights(inputs, rows, a[0], weights[0], z[0])
+        input_layer.weight_gradient(inputs, rows, a[0], d[0], gw[0])
 
 
 @njit
-def _epoch_blas_products(weights, compressed, order, batch, a, z, d, gw, batches):
+def _epoch_blas_products(weights, inputs, order, batch, a, z, d, gw, batches):
     """The hidden and output layers' forward and backward products (BLAS), for ``batches``."""
     for _ in range(batches):
         for layer in range(1, len(weights)):
@@ -227,10 +240,10 @@ def _epoch_dropout(a, d, masks, rate, batches):
 
 
 @njit
-def _epoch_adam(net, space, moments, hyper, batch, batches):
-    """``batches`` Adam updates of every parameter."""
+def _epoch_adam(net, space, moments, hyper, batch, threads, batches):
+    """``batches`` Adam updates of every parameter, on ``threads`` threads as training runs them."""
     for step in range(1, batches + 1):
-        optimizers.apply_update(net, space, moments, hyper, batch, step, True)
+        optimizers.apply_update(net, space, moments, hyper, batch, step, True, threads)
 
 
 def _nielsen(mnist, epochs: int) -> None:
@@ -277,40 +290,140 @@ def _numpy_nielsen_epoch(data) -> float:
     return time.perf_counter() - started
 
 
-def _latency(network, samples: np.ndarray, with_torch: bool, threads: int) -> None:
+def _latency(network, samples: np.ndarray, twin) -> None:
     """Median time to turn one 784-vector into 10 probabilities."""
-
-    def median_us(predict) -> float:
-        for x in samples[:50]:
-            predict(x)
-        times = []
-        for x in samples:
-            started = time.perf_counter()
-            predict(x)
-            times.append(time.perf_counter() - started)
-        return statistics.median(times) * 1e6
-
     print(
-        f"\nsingle-sample prediction, keras network: ours {median_us(network.predict_proba):.1f} µs",
+        f"\nsingle-sample prediction, keras network: ours "
+        f"{_median_us(network.predict_proba, samples):.1f} µs",
         end="",
     )
-    if with_torch:
-        import torch
-
-        model = _torch_model()
-        with torch.no_grad():
-            for l, layer in enumerate(m for m in model if isinstance(m, torch.nn.Linear)):
-                layer.weight.copy_(torch.from_numpy(network.weights[l].T))
-                layer.bias.copy_(torch.from_numpy(network.biases[l]))
-        model.eval()
-
-        def torch_predict(x):
-            with torch.no_grad():
-                return torch.softmax(model(torch.from_numpy(x)), dim=-1).numpy()
-
-        print(f", pytorch {median_us(torch_predict):.1f} µs (median of {len(samples)})")
+    if twin is not None:
+        pytorch = twin.latency_us(network)
+        print(f", pytorch {pytorch:.1f} µs (median of {len(samples)})")
     else:
         print()
+
+
+def _median_us(predict, samples: np.ndarray) -> float:
+    for x in samples[:50]:
+        predict(x)
+    times = []
+    for x in samples:
+        started = time.perf_counter()
+        predict(x)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1e6
+
+
+def _torch_latency_us(weights, biases, samples: np.ndarray) -> float:
+    """``_median_us`` of PyTorch's twin of the keras network with these parameters."""
+    import torch
+
+    model = _torch_model()
+    with torch.no_grad():
+        for l, layer in enumerate(m for m in model if isinstance(m, torch.nn.Linear)):
+            layer.weight.copy_(torch.from_numpy(weights[l].T))
+            layer.bias.copy_(torch.from_numpy(biases[l]))
+    model.eval()
+
+    def torch_predict(x):
+        with torch.no_grad():
+            return torch.softmax(model(torch.from_numpy(x)), dim=-1).numpy()
+
+    return _median_us(torch_predict, samples)
+
+
+class _PyTorchTwin:
+    """PyTorch's twin of a configuration, in a process of its own (this script with
+    ``--pytorch-twin PRESET``), asked for one epoch at a time over a pipe.
+
+    Its own process because PyTorch's OpenMP library has the same name as the system's libgomp,
+    which our parallel kernels load first: in one process PyTorch would run on ours, with the
+    settings trainer gives it (``numba_threads.THREAD_ENVIRONMENT``) instead of its own defaults.
+    """
+
+    def __init__(self, process: subprocess.Popen):
+        self.process = process
+
+    @classmethod
+    def start(cls, preset: str, args):
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            print("PyTorch is not installed (pip install torch==2.13.0): measuring ours only")
+            return None
+        from trainer.fast import numba_threads
+
+        env = {k: v for k, v in os.environ.items() if k not in numba_threads.SET_BY_TRAINER}
+        command = [
+            sys.executable,
+            __file__,
+            "--pytorch-twin",
+            preset,
+            "--threads",
+            str(args.threads),
+        ]
+        if args.mnist_dir:
+            command += ["--mnist-dir", args.mnist_dir]
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+        )
+        twin = cls(process)
+        twin._ask("ready")
+        return twin
+
+    def _ask(self, request: str) -> float:
+        self.process.stdin.write(request + "\n")
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline()
+        if not answer:
+            raise RuntimeError(f"PyTorch's twin ended without answering {request!r}")
+        return float(answer)
+
+    def epoch(self) -> float:
+        """Seconds of one more training epoch."""
+        return self._ask("epoch")
+
+    def latency_us(self, network) -> float:
+        """Single-sample latency of the keras twin given ``network``'s parameters."""
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "parameters.npz")
+            arrays = {f"w{l}": w for l, w in enumerate(network.weights)}
+            arrays |= {f"b{l}": b for l, b in enumerate(network.biases)}
+            np.savez(path, **arrays)
+            return self._ask(f"latency {path}")
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def _serve_pytorch_twin(args) -> None:
+    """The twin's process: loads the preset's data as ``_compare`` does, then answers each line of
+    stdin (``ready``, ``epoch``, ``latency PATH``) with one number on stdout."""
+    from trainer.config import PRESETS
+    from trainer.core.training import split_for_training
+    from trainer.data.mnist import load_mnist
+    from trainer.fast import numba_threads
+
+    for name in numba_threads.SET_BY_TRAINER:  # PyTorch's OpenMP reads them when it loads
+        os.environ.pop(name)
+    config = PRESETS[args.pytorch_twin].replace(epochs=args.epochs)
+    data = split_for_training(load_mnist(args.mnist_dir), config)
+    epoch = _torch_runner(data, config, args.threads)
+    for line in sys.stdin:
+        request, _, path = line.strip().partition(" ")
+        if request == "ready":
+            answer = 0.0
+        elif request == "epoch":
+            answer = epoch()
+        else:
+            with np.load(path, allow_pickle=False) as saved:
+                layers = len(saved.files) // 2
+                weights = [saved[f"w{l}"] for l in range(layers)]
+                biases = [saved[f"b{l}"] for l in range(layers)]
+            answer = _torch_latency_us(weights, biases, data.val_images[:1000])
+        print(answer, flush=True)
 
 
 def _torch_model(hidden_layers=(512, 512), dropout=0.2):
@@ -325,15 +438,12 @@ def _torch_model(hidden_layers=(512, 512), dropout=0.2):
 
 
 def _torch_runner(data, config, threads: int):
-    """A function that trains PyTorch's plain twin of ``config``'s network for one epoch, or None.
+    """A function that trains PyTorch's plain twin of ``config``'s network for one epoch.
 
     Same layers (ten outputs), dropout, Adam, learning rate and batch; MNIST's images as they are.
     """
-    try:
-        import torch
-    except ImportError:
-        print("PyTorch is not installed (pip install torch==2.13.0): measuring ours only")
-        return None
+    import torch
+
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     model = _torch_model(config.hidden_layers, config.dropout)

@@ -387,6 +387,17 @@ def _numba_cache_summary() -> str:
     return f"{hits} kernels loaded from the cache, {misses} compiled ({folders})"
 
 
+def _training_threads_summary() -> str:
+    """How many threads training splits the input layer over, and on which threading layer (the
+    frozen app must bundle Numba's OpenMP layer: without it, training runs on one core)."""
+    import numba
+
+    from trainer.fast import numba_threads
+
+    threads = numba_threads.parallel_threads()
+    return f"training's input layer on {threads} threads ({numba.threading_layer()})"
+
+
 def _draw(canvas, strokes) -> None:
     """Draw ``strokes`` on the canvas through its stroke API (what mouse events end up calling)."""
     from PySide6.QtCore import QPointF
@@ -515,6 +526,7 @@ def run_selftest(
         if report.check(compiled, f"the compiled kernels are ready within {READY_TIMEOUT_S:.0f} s"):
             _check_compiled_agrees(report, network)
         report.line(f"numba: {_numba_cache_summary()}")
+        report.line(f"threads: {_training_threads_summary()}")
     except Exception:  # anything unexpected is a failure with its traceback, never a hang
         report.check(False, "unexpected error:\n" + traceback.format_exc())
     return _finish(report, window)

@@ -51,6 +51,9 @@ selftest() {  # selftest <folder to start in> <log> [VAR=value...]: the built ap
 step "selftest, empty Numba cache"
 selftest "$work/start-a" "$work/cold.log"
 
+grep -q "^selftest: threads: .* (omp)" "$work/cold.log" || {
+    echo "CI: the app has no OpenMP threading layer (numba.np.ufunc.omppool, libgomp)" >&2; exit 1; }
+
 step "selftest, warm cache, started from another folder"
 selftest "$work/start-b" "$work/warm.log"
 grep -q "^selftest: numba: .* 0 compiled (FrozenAppCacheLocator" "$work/warm.log" || {

@@ -174,6 +174,10 @@ def test_selftest_passes_from_source(tmp_path):
     assert "Qt platform offscreen" in lines[0]
     assert sum("network reads the" in line for line in lines) >= 3
     assert any(line.startswith("selftest: ready after") for line in lines)
+    # training's input layer on a thread-safe layer (never workqueue: it aborts the app when two
+    # threads run parallel kernels at once)
+    threads = next(line for line in lines if line.startswith("selftest: threads:"))
+    assert threads.endswith(("(omp)", "(tbb)")), threads
 
 
 def test_selftest_fails_with_a_bad_model(tmp_path):

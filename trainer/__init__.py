@@ -5,7 +5,9 @@ compiled by Numba and the matrix products on BLAS.
 """
 
 from trainer.fast.numba_cache import configure_numba_cache
+from trainer.fast.numba_threads import configure_numba_threads
 
 configure_numba_cache()
+configure_numba_threads()
 
 __version__ = "0.1.0"

@@ -204,6 +204,7 @@ class _Run:
             kind=config.optimizer, momentum=config.momentum, weight_decay=config.weight_decay
         )
         self.onto_inked_rows = input_layer.steps_onto_inked_rows(settings, sparse)
+        self.input_threads = input_layer.threads_for(config.batch_size, network.layer_sizes[1])
         # Images varied every epoch: compressed ones come from ``epoch_images`` (the next epoch's
         # made while one trains), dense ones are made in ``augmented`` at the epoch's start.
         self.epoch_images = (
@@ -291,7 +292,9 @@ class _Run:
         return None
 
     def _compressed(self, rows: sparse_input.SparseRows) -> input_layer.Inputs:
-        return input_layer.compressed(rows, self.images.shape[1], self.onto_inked_rows)
+        return input_layer.compressed(
+            rows, self.images.shape[1], self.onto_inked_rows, self.input_threads
+        )
 
     def close(self) -> None:
         """Stop making the next epoch's images (the run has ended)."""

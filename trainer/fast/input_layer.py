@@ -13,8 +13,11 @@ against a few dozen or hundred units), while an MNIST image is about 80% zeros:
    gradient Xᵀδ¹ (mostly zero rows) is never stored: ``weight_gradient`` leaves it in its factored
    form, X and δ¹, and ``apply_update`` adds the step to those rows directly. Whether a run does
    this is decided once, by ``steps_onto_inked_rows``.
+3. **Both cores.** Training's batches split the two products over Numba's threads when the
+   batch is large enough to pay for waking them (``threads_for``): by batch rows forward, by rows
+   of W¹ (pixels) backward, so that every sum is computed as on one core, bit for bit.
 
-Both give the same numbers as the plain products up to float rounding (``tests/test_gradients.py``
+All give the same numbers as the plain products up to float rounding (``tests/test_gradients.py``
 checks both paths against finite differences, ``tests/test_sparse_input.py`` the products).
 """
 
@@ -26,7 +29,7 @@ import numpy as np
 from numba import njit
 
 from trainer.core import optimizers
-from trainer.fast import kernels, sparse_input
+from trainer.fast import kernels, numba_threads, sparse_input
 from trainer.fast.sparse_input import SparseRows
 
 _JIT = dict(cache=True, nogil=True)
@@ -40,16 +43,39 @@ class Inputs(NamedTuple):
     compressed: SparseRows  # the same samples' inked pixels when compressed
     is_compressed: bool
     step_onto_inked_rows: bool  # see ``steps_onto_inked_rows``
+    threads: int  # the compressed products are split over this many threads (see ``threads_for``)
 
 
 def dense(images: np.ndarray) -> Inputs:
     """Inputs read as rows of ``images`` (C-contiguous, in the network's dtype)."""
-    return Inputs(images, _no_compressed_rows(images.dtype), False, False)
+    return Inputs(images, _no_compressed_rows(images.dtype), False, False, 1)
 
 
-def compressed(rows: SparseRows, width: int, step_onto_inked_rows: bool = False) -> Inputs:
-    """Inputs read from compressed ``rows`` of ``width`` pixels (``sparse_input.compress_rows``)."""
-    return Inputs(np.zeros((0, width), rows.values.dtype), rows, True, step_onto_inked_rows)
+def compressed(
+    rows: SparseRows, width: int, step_onto_inked_rows: bool = False, threads: int = 1
+) -> Inputs:
+    """Inputs read from compressed ``rows`` of ``width`` pixels (``sparse_input.compress_rows``),
+    their products run on ``threads`` threads (1: on the calling thread alone)."""
+    return Inputs(
+        np.zeros((0, width), rows.values.dtype), rows, True, step_onto_inked_rows, threads
+    )
+
+
+#: Batches smaller than this many samples × units run the input layer's products on one thread.
+#: OpenMP's threads sleep between products (``numba_threads.THREAD_ENVIRONMENT``), and waking one
+#: costs up to about 90 µs: measured here, 128 × 100 (170 µs on one core) gained nothing from a
+#: second core, 128 × 512 went from 1.2 ms to 0.6–0.7 ms, and 128 × 800, the ``default`` preset's
+#: batches, from 2.2 ms to 1.2 ms forward and to 0.8 ms backward.
+TWO_THREADS_MIN_WORK = 32768
+
+
+def threads_for(batch_size: int, units: int) -> int:
+    """How many threads training's batches of ``batch_size`` split the products of an input
+    layer of ``units`` units over (trick 3 above): 1 for small batches, else Numba's threads
+    (``numba_threads.parallel_threads``)."""
+    if batch_size * units < TWO_THREADS_MIN_WORK:
+        return 1
+    return numba_threads.parallel_threads()
 
 
 def steps_onto_inked_rows(settings: optimizers.OptimizerSettings, is_compressed: bool) -> bool:
@@ -69,7 +95,9 @@ def batch_times_weights(inputs, rows, batch, weights, z):
     Dense samples are first gathered into ``batch`` (the workspace's input activations, which
     ``weight_gradient`` reads again); compressed ones are multiplied over their inked pixels.
     """
-    if inputs.is_compressed:
+    if inputs.is_compressed and inputs.threads > 1:
+        sparse_input.rows_times_split_by_rows(inputs.compressed, rows, weights, z, inputs.threads)
+    elif inputs.is_compressed:
         sparse_input.rows_times(inputs.compressed, rows, weights, z)
     else:
         kernels.gather_rows(inputs.images, rows, batch)
@@ -87,22 +115,32 @@ def weight_gradient(inputs, rows, batch, delta, gradient):
         np.dot(batch.T, delta, gradient)
     elif not inputs.step_onto_inked_rows:
         gradient[:] = 0.0
-        sparse_input.add_transposed_times(inputs.compressed, rows, delta, 1.0, gradient)
+        _add_transposed_times(inputs, rows, delta, 1.0, gradient)
 
 
 @njit(**_JIT)
 def apply_update(network, workspace, moments, hyper, inputs, rows, step):
     """The optimiser's step on every parameter (``optimizers.apply_update``) after the batch
     ``rows`` of ``inputs``; with ``step_onto_inked_rows`` W¹'s step −η/m · Xᵀδ¹ is added to the
-    rows of the batch's inked pixels only."""
+    rows of the batch's inked pixels only. The large arrays' step is split over the threads of the
+    input layer's products, ``inputs.threads``."""
     m = rows.shape[0]
     onto_inked_rows = inputs.step_onto_inked_rows
-    optimizers.apply_update(network, workspace, moments, hyper, m, step, not onto_inked_rows)
+    optimizers.apply_update(
+        network, workspace, moments, hyper, m, step, not onto_inked_rows, inputs.threads
+    )
     if onto_inked_rows:
-        sparse_input.add_transposed_times(
-            inputs.compressed,
-            rows,
-            workspace.deltas[0][:m],
-            -hyper.learning_rate / m,
-            network.weights[0],
+        _add_transposed_times(
+            inputs, rows, workspace.deltas[0][:m], -hyper.learning_rate / m, network.weights[0]
         )
+
+
+@njit(**_JIT)
+def _add_transposed_times(inputs, rows, delta, scale, target):
+    """``sparse_input.add_transposed_times`` on the compressed inputs, on ``inputs.threads``."""
+    if inputs.threads > 1:
+        sparse_input.add_transposed_times_split_by_pixels(
+            inputs.compressed, rows, delta, scale, target, inputs.threads
+        )
+    else:
+        sparse_input.add_transposed_times(inputs.compressed, rows, delta, scale, target)

@@ -98,6 +98,7 @@ class _ModuleCacheLocator:
     directory; subclasses name the folder and say what stamps the cached code."""
 
     def __init__(self, py_func, py_file: str) -> None:
+        self._py_file = py_file  # where Numba's "cannot cache" warning points
         self._lineno = py_func.__code__.co_firstlineno
         module = getattr(py_func, "__module__", None) or Path(py_file).stem
         self._cache_path = os.path.join(_numba_cache_root(), self._folder(), module)
@@ -180,6 +181,7 @@ class NoCacheLocator:
     _warned = False
 
     def __init__(self, py_func, py_file: str) -> None:
+        self._py_file = py_file  # where Numba's "cannot cache" warning points
         self._lineno = py_func.__code__.co_firstlineno
         self._cache_path = os.path.join(_numba_cache_root(), "unwritable")
 

@@ -1,0 +1,140 @@
+"""The input layer's products split over two cores (trainer/fast/sparse_input.py, input_layer.py,
+numba_threads.py): the same numbers bit for bit as on one core, and safe on several threads."""
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from trainer.config import TrainingConfig
+from trainer.core import optimizers
+from trainer.core.training import TrainingData, network_for, train
+from trainer.fast import input_layer, numba_threads, sparse_input
+
+WIDTHS = [30, 100, 512, 800]
+BATCHES = [1, 7, 128]
+
+
+def _sparse_matrix(rng, rows, cols, dtype=np.float32):
+    x = rng.uniform(0.0, 1.0, (rows, cols)).astype(dtype)
+    x[rng.random(x.shape) < 0.8] = 0.0
+    x[3] = 0.0  # a sample with no ink at all
+    return x
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("batch", BATCHES)
+@pytest.mark.parametrize("parts", [2, 3])
+def test_split_products_equal_the_one_core_products_bit_for_bit(width, batch, parts):
+    rng = np.random.default_rng(width * 1000 + batch)
+    x = _sparse_matrix(rng, 300, 784)
+    compressed = sparse_input.compress_rows(x)
+    rows = rng.choice(300, batch, replace=False).astype(np.int64)
+    rows[0] = 3
+    w = rng.standard_normal((784, width)).astype(np.float32)
+    one, split = (
+        np.full((batch, width), np.nan, np.float32),
+        np.full((batch, width), np.nan, np.float32),
+    )
+    sparse_input.rows_times(compressed, rows, w, one)
+    sparse_input.rows_times_split_by_rows(compressed, rows, w, split, parts)
+    np.testing.assert_array_equal(split, one)
+    np.testing.assert_allclose(split, x[rows] @ w, rtol=1e-5, atol=1e-4)
+
+    delta = rng.standard_normal((batch, width)).astype(np.float32)
+    start = rng.standard_normal((784, width)).astype(np.float32)
+    one, split = start.copy(), start.copy()
+    sparse_input.add_transposed_times(compressed, rows, delta, -0.37, one)
+    sparse_input.add_transposed_times_split_by_pixels(compressed, rows, delta, -0.37, split, parts)
+    assert split.tobytes() == one.tobytes()
+    np.testing.assert_allclose(split, start - 0.37 * (x[rows].T @ delta), rtol=1e-5, atol=1e-4)
+
+
+def test_small_batches_stay_on_one_thread_and_training_batches_use_two():
+    assert numba_threads.parallel_threads() >= 2  # this machine: 2 cores, GNU OpenMP
+    assert input_layer.threads_for(10, 30) == 1  # Nielsen's network: waking a thread costs more
+    assert input_layer.threads_for(128, 100) == 1
+    assert input_layer.threads_for(128, 800) == numba_threads.parallel_threads()
+
+
+def _sparse_training_data(seed=0, n=900):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n)
+    images = _sparse_matrix(rng, n, 784)
+    for digit in range(10):
+        images[labels == digit, digit * 78 : digit * 78 + 20] = 0.9
+    half = n * 2 // 3
+    return TrainingData(images[:half], labels[:half], images[half:], labels[half:])
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_training_on_two_cores_gives_the_one_core_weights_bit_for_bit(monkeypatch, optimizer):
+    assert 784 * 400 >= optimizers.SPLIT_MIN_SIZE
+    config = TrainingConfig(
+        hidden_layers=(400,),  # W¹ large enough for Adam to split it (optimizers.SPLIT_MIN_SIZE)
+        hidden_activation="relu",
+        output_activation="softmax",
+        cost="cross_entropy",
+        optimizer=optimizer,
+        learning_rate=1e-3 if optimizer == "adam" else 0.1,
+        dropout=0.2,
+        batch_size=64,
+        epochs=2,
+        seed=5,
+    )
+    data = _sparse_training_data()
+    trained = {}
+    for threads in (1, 2):
+        monkeypatch.setattr(input_layer, "threads_for", lambda batch, units, t=threads: t)
+        network = network_for(config)
+        result = train(network, config, data)
+        assert result.usable
+        trained[threads] = network
+    for one, two in zip(
+        trained[1].weights + trained[1].biases, trained[2].weights + trained[2].biases
+    ):
+        assert two.tobytes() == one.tobytes()
+
+
+def test_two_python_threads_can_train_on_both_cores_at_once():
+    """The workqueue threading layer aborts the process here; the layer chosen must allow it."""
+    script = textwrap.dedent(
+        """
+        import threading
+        import numpy as np
+        import trainer, numba
+        from trainer.fast import numba_threads, sparse_input
+
+        threads = numba_threads.parallel_threads()
+        print(numba.threading_layer(), threads)
+        rng = np.random.default_rng(0)
+        x = rng.uniform(0, 1, (500, 784)).astype(np.float32)
+        x[rng.random(x.shape) < 0.8] = 0
+        compressed = sparse_input.compress_rows(x)
+
+        def work(seed):
+            rows = np.random.default_rng(seed).permutation(500)[:128].astype(np.int64)
+            w = np.ones((784, 256), np.float32)
+            out = np.empty((128, 256), np.float32)
+            for _ in range(300):
+                sparse_input.rows_times_split_by_rows(compressed, rows, w, out, threads)
+                sparse_input.add_transposed_times_split_by_pixels(
+                    compressed, rows, out, 1e-6, w, threads)
+
+        workers = [threading.Thread(target=work, args=(seed,)) for seed in range(3)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        print("done")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    layer, threads = result.stdout.split()[:2]
+    assert layer in numba_threads.THREAD_SAFE_LAYERS and int(threads) >= 2
+    assert result.stdout.split()[-1] == "done"
