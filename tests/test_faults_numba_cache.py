@@ -6,6 +6,7 @@ prediction is the same, never a traceback."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -68,3 +69,47 @@ def test_a_cache_that_cannot_be_written_costs_only_the_caching(tmp_path):
     )
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     assert "could not write Numba's cache" in done.stderr and "File too large" in done.stderr
+
+
+_CALLEE = "from numba import njit\n\n\n@njit(cache=True)\ndef value():\n    return 1\n"
+_CALLER = (
+    "from numba import njit\n\nfrom trainer.fast.probe_callee import value\n\n\n"
+    "@njit(cache=True)\ndef answer():\n    return value()\n"
+)
+_UPGRADE_UNDER_A_RUNNING_PROCESS = (
+    "import pathlib, trainer; from trainer.fast import probe_callee; "
+    "callee = pathlib.Path(probe_callee.__file__); "
+    "callee.write_text(callee.read_text().replace('return 1', 'return 2')); "
+    "from trainer.fast import probe_caller; print(probe_caller.answer())"
+)
+
+
+def test_kernels_compiled_from_old_and_new_modules_are_not_filed_under_the_new_ones(tmp_path):
+    # A process that imported one module before an upgrade (a pip install under a running app, a
+    # checkout switched under a test run) and its caller after it compiles the caller with the
+    # old callee inside. The next start, on the new sources, must compile it anew, not load that
+    # machine code: it crashed (SIGSEGV) when the data the kernels take had changed shape.
+    shutil.copytree(REPO / "trainer", tmp_path / "trainer")
+    (tmp_path / "trainer" / "fast" / "probe_callee.py").write_text(_CALLEE)
+    (tmp_path / "trainer" / "fast" / "probe_caller.py").write_text(_CALLER)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "PYTHONPATH": str(tmp_path)}
+    env.pop("NUMBA_CACHE_DIR", None)
+
+    def run(code):
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert run(_UPGRADE_UNDER_A_RUNNING_PROCESS) == "1"  # the callee it had imported
+    assert list((tmp_path / "cache").rglob("*probe_caller*.nbc"))  # and it was cached
+    assert (
+        run("import trainer; from trainer.fast import probe_caller; print(probe_caller.answer())")
+        == "2"
+    )

@@ -47,6 +47,8 @@ def configure_numba_cache() -> None:
         return
     frozen = getattr(sys, "frozen", False)
     os.environ["NUMBA_CACHE_LOCATOR_CLASSES"] = _FROZEN_LOCATORS if frozen else _SOURCE_LOCATORS
+    if not frozen:
+        _stamp_of_the_running_sources()  # now, while the modules on disk are the ones imported
 
 
 # ---------------------------------------------------------------------------- Numba cache locators
@@ -80,6 +82,16 @@ def _hash_file(path: str, st_mtime: float, st_size: int) -> bytes:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.digest()
+
+
+@functools.cache
+def _stamp_of_the_running_sources() -> bytes:
+    """The stamp of the trainer's sources as this process found them when it started, not when
+    it saves a kernel. A kernel is compiled from the modules the process imported; stamped with
+    the files on disk at saving time, a kernel compiled by an app still running after an upgrade
+    (or by tests while a checkout changed) would be filed under the new sources, and the new
+    version would load the old machine code — a crash when the data it takes changed shape."""
+    return _source_tree_stamp(_TRAINER_DIR)
 
 
 def _source_tree_stamp(folder: Path) -> bytes:
@@ -152,7 +164,7 @@ class SourceTreeCacheLocator(_ModuleCacheLocator):
     calls from other modules are compiled into it: after an edit or a ``git pull`` that changes
     ``kernels.py`` alone, ``training.run_batches`` would go on running the old kernels from the
     cache. Here every kernel is stamped with the hash of all of the trainer's modules (sub-packages
-    included), so any change recompiles all of them. The folder,
+    included) as the process found them at its start, so any change recompiles all of them. The folder,
     ``<NUMBA_CACHE_DIR>/source/<hash of the package's path>/``, keeps two checkouts from
     overwriting each other's kernels.
     """
@@ -167,7 +179,7 @@ class SourceTreeCacheLocator(_ModuleCacheLocator):
         return super().from_function(py_func, py_file)
 
     def get_source_stamp(self):
-        return _source_tree_stamp(_TRAINER_DIR)
+        return _stamp_of_the_running_sources()
 
 
 class NoCacheLocator:
