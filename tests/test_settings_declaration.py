@@ -104,7 +104,7 @@ def test_the_command_line_help_shows_every_setting():
     for declared in settings():
         assert declared.option in text
         assert " ".join(declared.help_text().split()) in text
-    assert "(15% of the samples, 5% in a personal fine-tune; the default preset has it on)" in text
+    assert "(20% of the samples, 5% in a personal fine-tune; the default preset has it on)" in text
 
 
 def test_layer_sizes_are_parsed_in_one_place():
