@@ -19,7 +19,15 @@ import math
 
 import numpy as np
 
-from trainer.data.slashed_zeros import COLS, INK_THRESHOLD, ROWS, WIDTH_RANGE, refit, segment
+from trainer.data.added_strokes import (
+    COLS,
+    INK_THRESHOLD,
+    ROWS,
+    WIDTH_RANGE,
+    change_a_share,
+    refit,
+    segment,
+)
 
 #: The flag's angle below the horizontal, degrees.
 ANGLE_RANGE = (10.0, 45.0)
@@ -36,14 +44,7 @@ def flag_ones(images: np.ndarray, labels: np.ndarray, share: float, seed: int) -
 
     Returns how many images were changed. Deterministic for a given seed.
     """
-    if share <= 0.0:
-        return 0
-    rng = np.random.default_rng([seed, 0xF1A6])
-    ones = np.flatnonzero(labels == 1)
-    chosen = ones[rng.random(len(ones)) < share]
-    for index in chosen:
-        images[index] = flagged(images[index], rng)
-    return len(chosen)
+    return change_a_share(images, labels, 1, share, np.random.default_rng([seed, 0xF1A6]), flagged)
 
 
 def flagged(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
