@@ -23,20 +23,19 @@ _PREDICT = (
 )
 
 
+def _python(code: str, cache: Path, cwd: Path = REPO, **more_env) -> subprocess.CompletedProcess:
+    """``python -c code`` with its own kernel cache folder (and ``more_env``)."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache), **more_env}
+    env.pop("NUMBA_CACHE_DIR", None)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=cwd, timeout=300
+    )
+
+
 @pytest.mark.parametrize("damage", ["empty index", "garbage index", "garbage data"])
 def test_a_damaged_numba_cache_is_recompiled_not_fatal(tmp_path, damage):
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    env.pop("NUMBA_CACHE_DIR", None)
-
     def predict():
-        return subprocess.run(
-            [sys.executable, "-c", _PREDICT],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=REPO,
-            timeout=300,
-        )
+        return _python(_PREDICT, tmp_path / "cache")
 
     first = predict()
     assert first.returncode == 0, first.stderr
@@ -57,16 +56,7 @@ def test_a_damaged_numba_cache_is_recompiled_not_fatal(tmp_path, damage):
 def test_a_cache_that_cannot_be_written_costs_only_the_caching(tmp_path):
     # a file size limit (or a full disk) while Numba saves a kernel: was an OSError traceback
     limit = "import resource; resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096)); "
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    env.pop("NUMBA_CACHE_DIR", None)
-    done = subprocess.run(
-        [sys.executable, "-c", limit + _PREDICT],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        timeout=300,
-    )
+    done = _python(limit + _PREDICT, tmp_path / "cache")
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     assert "could not write Numba's cache" in done.stderr and "File too large" in done.stderr
 
@@ -83,6 +73,10 @@ _UPGRADE_UNDER_A_RUNNING_PROCESS = (
     "from trainer.fast import probe_caller; print(probe_caller.answer())"
 )
 
+_THE_NEXT_START = (
+    "import trainer; from trainer.fast import probe_caller; print(probe_caller.answer())"
+)
+
 
 def test_kernels_compiled_from_old_and_new_modules_are_not_filed_under_the_new_ones(tmp_path):
     # A process that imported one module before an upgrade (a pip install under a running app, a
@@ -92,24 +86,12 @@ def test_kernels_compiled_from_old_and_new_modules_are_not_filed_under_the_new_o
     shutil.copytree(REPO / "trainer", tmp_path / "trainer")
     (tmp_path / "trainer" / "fast" / "probe_callee.py").write_text(_CALLEE)
     (tmp_path / "trainer" / "fast" / "probe_caller.py").write_text(_CALLER)
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "PYTHONPATH": str(tmp_path)}
-    env.pop("NUMBA_CACHE_DIR", None)
 
     def run(code):
-        done = subprocess.run(
-            [sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=300,
-        )
+        done = _python(code, tmp_path / "cache", tmp_path, PYTHONPATH=str(tmp_path))
         assert done.returncode == 0, done.stderr
         return done.stdout.strip()
 
     assert run(_UPGRADE_UNDER_A_RUNNING_PROCESS) == "1"  # the callee it had imported
     assert list((tmp_path / "cache").rglob("*probe_caller*.nbc"))  # and it was cached
-    assert (
-        run("import trainer; from trainer.fast import probe_caller; print(probe_caller.answer())")
-        == "2"
-    )
+    assert run(_THE_NEXT_START) == "2"
