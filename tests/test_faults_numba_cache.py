@@ -95,3 +95,14 @@ def test_kernels_compiled_from_old_and_new_modules_are_not_filed_under_the_new_o
     assert run(_UPGRADE_UNDER_A_RUNNING_PROCESS) == "1"  # the callee it had imported
     assert list((tmp_path / "cache").rglob("*probe_caller*.nbc"))  # and it was cached
     assert run(_THE_NEXT_START) == "12"  # (a new size: Python's own .pyc check sees the edit)
+
+
+def test_a_kernel_loaded_from_the_cache_finds_numbas_threads_started(tmp_path):
+    # A kernel that calls a parallel one, loaded from the cache before Numba's threading layer had
+    # been started, crashed the process ("Symbol not found: allocate_sched" or SIGSEGV).
+    started = "; import numba; print(numba.threading_layer())"  # raises if never started
+    cache = tmp_path / "cache"
+    assert _python(_PREDICT, cache).returncode == 0  # compiles and fills the cache
+    loaded = _python(_PREDICT + started, cache)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.split()[-1] in ("omp", "tbb", "workqueue")

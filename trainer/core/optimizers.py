@@ -22,10 +22,6 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from trainer.fast import numba_threads
-
-numba_threads.launch_before_loading_kernels()
-
 SGD = 0
 MOMENTUM = 1
 ADAM = 2

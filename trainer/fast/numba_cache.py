@@ -6,7 +6,8 @@ locators go wrong in three ways that matter here, each handled by a locator clas
 a kernel compiled into another (``training.run_batches`` calls ``kernels.py``) is not recompiled
 when only the callee's module changes (:class:`SourceTreeCacheLocator`); the frozen app's folder
 depends on the working directory (:class:`FrozenAppCacheLocator`); and no writable folder is an
-error at import (:class:`NoCacheLocator`). A damaged cache entry is made a cache miss.
+error at import (:class:`NoCacheLocator`). A damaged cache entry is made a cache miss, and
+Numba's threads are started before any kernel is loaded (:func:`_start_numba_threads`).
 """
 
 from __future__ import annotations
@@ -86,11 +87,11 @@ def _hash_file(path: str, st_mtime: float, st_size: int) -> bytes:
 
 @functools.cache
 def _stamp_of_the_running_sources() -> bytes:
-    """The stamp of the trainer's sources as this process found them when it started, not when
-    it saves a kernel. A kernel is compiled from the modules the process imported; stamped with
-    the files on disk at saving time, a kernel compiled by an app still running after an upgrade
-    (or by tests while a checkout changed) would be filed under the new sources, and the new
-    version would load the old machine code — a crash when the data it takes changed shape."""
+    """The stamp of the trainer's sources as this process found them when it started. Numba
+    stamps each kernel when its module is imported; a process that imported some modules before
+    an upgrade (an app still running, tests while a checkout changed) and the others after it
+    compiled kernels with the old callees inside and filed them under the new sources, and the
+    next start loaded that machine code — a crash when the data it takes had changed shape."""
     return _source_tree_stamp(_TRAINER_DIR)
 
 
@@ -238,6 +239,21 @@ def _disable_caches_without_a_folder() -> None:
 
 
 @functools.cache
+def _start_numba_threads() -> None:
+    """Start Numba's threading layer, once, before the first kernel is loaded from the cache.
+
+    A kernel that calls a parallel one (training's input layer and Adam on both cores) refers to
+    the layer's symbols, which exist only once the layer has been started; loaded before that, it
+    crashed the process (seen: ``LLVM ERROR: Symbol not found: allocate_sched``, or a segmentation
+    fault, when an evaluation came before any training in a process). Compiling starts the layer
+    itself; loading does not.
+    """
+    import numba
+
+    numba.get_num_threads()  # starts the threading layer chosen by ``numba_threads``
+
+
+@functools.cache
 def _recover_from_damaged_entries() -> None:
     """Make a damaged cache entry a cache miss: the kernel is compiled again and the entry
     rewritten, instead of every start failing until the user deletes the folder. And make a cache
@@ -279,6 +295,7 @@ def _recover_from_damaged_entries() -> None:
             return {}
 
     def load_data_or_miss(self, name):
+        _start_numba_threads()
         try:
             return load_data(self, name)
         except OSError:

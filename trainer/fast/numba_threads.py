@@ -13,8 +13,6 @@ while it trains on another, and tests run workers. GNU OpenMP (``omp``) and TBB 
 * :func:`parallel_threads` is how many threads the parallel kernels may be given: Numba's
   threads when the layer that loaded is ``omp`` or ``tbb``, else 1, and the callers then run the
   one-core kernels instead (so a missing OpenMP library costs speed, never a crash).
-* :func:`launch_before_loading_kernels`, called where parallel kernels are defined, starts the
-  threading layer before any kernel is loaded from Numba's cache.
 """
 
 from __future__ import annotations
@@ -58,14 +56,3 @@ def parallel_threads() -> int:
 
     threads = numba.get_num_threads()  # loads the threading layer
     return threads if numba.threading_layer() in THREAD_SAFE_LAYERS else 1
-
-
-def launch_before_loading_kernels() -> None:
-    """Start Numba's threading layer now, in a module that defines parallel kernels.
-
-    A compiled kernel that calls a parallel one refers to the threading layer's symbols; loaded
-    from the cache before the layer had been started, it crashed the process (seen here:
-    ``LLVM ERROR: Symbol not found: allocate_sched``, or a segmentation fault, when an evaluation
-    ran before any training in a process). Starting it costs a few milliseconds once.
-    """
-    parallel_threads()

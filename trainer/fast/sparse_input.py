@@ -24,9 +24,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
-from trainer.fast import numba_threads, simd
-
-numba_threads.launch_before_loading_kernels()
+from trainer.fast import simd
 
 #: The compressed rows of a matrix: row r's values are values[indptr[r]:indptr[r + 1]], in the
 #: columns indices[indptr[r]:indptr[r + 1]].
