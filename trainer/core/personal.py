@@ -10,10 +10,9 @@ Design, and why:
   digit become a cloud of plausible variants of *that writer's* way of drawing it, so the model
   learns the style (a crossed 7, a flag on the 1, a slashed 0) rather than three images.
 - Each epoch also replays a fixed, seeded sample of MNIST training images (the ``personal``
-  preset's ``train_subset``) (augmented
-  and partly slashed, as the shipped model was trained), so nothing the model knew is forgotten:
-  the MNIST test accuracy barely moves.
-- Synthesised "not a digit" samples are mixed in at a third of a full run's share (the
+  preset's ``train_subset``) (augmented, partly slashed and flagged, as the shipped model was
+  trained), so nothing the model knew is forgotten: the MNIST test accuracy barely moves.
+- Synthesised "not a digit" samples are mixed in at a quarter of a full run's share (the
   ``personal`` preset's ``trainer.config.PERSONAL_NEGATIVES_SHARE``): the eleventh output is
   kept, but at the full share a few hundred steps made it the top output for more MNIST digits
   than before (most of what MNIST lost).
