@@ -9,12 +9,13 @@ Two configurations, one after the other, each against PyTorch:
   cross-entropy) with the same optimiser (Adam 1e-3), batch (128) and data (54 000 MNIST images);
 * ``default``, the preset we ship, with everything it trains on (57 000 MNIST images augmented
   every epoch, 30 % of the zeros slashed, 20 % of the ones flagged, 14 250 synthesised
-  non-digits: 71 250 samples, 11 outputs, dropout 0.2), against PyTorch's plain 784-800-800-10 Adam + dropout 0.2 on the 57 000
-  MNIST images without any augmentation.
+  non-digits: 71 250 samples, 11 outputs, dropout 0.2), against PyTorch's plain 784-800-800-10
+  Adam + dropout 0.2 on the 57 000 MNIST images without any augmentation.
 
 The ratio compares seconds per training sample. Our epochs and PyTorch's alternate (ours, theirs,
 ours, …) so that a change in machine load hits both alike; PyTorch trains in a child process, with
-its own OpenMP settings (``_PyTorchTwin``). Our epoch times include the validation pass (and, for ``default``, preparing the epoch's augmented images); PyTorch's do not. The first
+its own OpenMP settings (``_PyTorchTwin``). Our epoch times include the validation pass (and, for
+``default``, preparing the epoch's augmented images); PyTorch's do not. The first
 epoch of each is reported but left out of the summary, which is the median of the others: the
 first includes one-off start-up costs, and a median does not let one epoch disturbed by another
 process decide. Then: where one ``default`` epoch's time goes (each part timed on its own with
@@ -201,7 +202,8 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
         print(f"  {name:<58}{seconds:>7.3f} s {seconds / epoch_seconds:>6.1%}")
     print(
         f"  beside it, in a background thread (trainer/data/epoch_images.py): the next epoch's\n"
-        f"  {'augmentation, slashed zeros, flagged ones, compression, one core':<58}{background:>7.3f} s"
+        f"  {'augmentation, slashed zeros, flagged ones, compression, one core':<58}"
+        f"{background:>7.3f} s"
     )
     print(
         f"  once per run, not per epoch: synthesising {len(labels) - len(data.train_labels)} "
