@@ -1,4 +1,5 @@
-"""A synthetic 784-input problem that a small network learns quickly (no MNIST needed)."""
+"""Synthetic data for the tests: a 784-input problem that a small network learns quickly (no
+MNIST needed), and mostly blank matrices like MNIST images."""
 
 import numpy as np
 
@@ -14,3 +15,12 @@ def separable(seed=0, n=600) -> TrainingData:
         images[labels == digit, digit * 78 : (digit + 1) * 78] += 0.8
     half = n // 2
     return TrainingData(images[:half], labels[:half], images[half:], labels[half:])
+
+
+def sparse_matrix(rng, rows, cols, dtype=np.float32, zeros=0.8, blank_row=1):
+    """Uniform values with about ``zeros`` of them set to 0, like MNIST's blank pixels, and one
+    row with no ink at all."""
+    x = rng.uniform(0.0, 1.0, (rows, cols)).astype(dtype)
+    x[rng.random(x.shape) < zeros] = 0.0
+    x[blank_row] = 0.0
+    return x

@@ -6,17 +6,11 @@ one before it and more than one block of 32 columns; the widest ones, rows strea
 
 import numpy as np
 import pytest
+from synthetic_data import sparse_matrix
 
 from trainer.fast import sparse_input
 
 WIDTHS = [*range(1, 71), sparse_input.REGISTER_COLUMNS, sparse_input.REGISTER_COLUMNS + 1, 300]
-
-
-def _sparse_matrix(rng, rows, cols, dtype, zeros=0.8):
-    x = rng.uniform(0.0, 1.0, (rows, cols)).astype(dtype)
-    x[rng.random(x.shape) < zeros] = 0.0
-    x[1] = 0.0  # a row with no ink at all
-    return x
 
 
 def _tolerance(dtype):
@@ -25,7 +19,7 @@ def _tolerance(dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_compressed_rows_hold_exactly_the_non_zero_entries(dtype):
-    x = _sparse_matrix(np.random.default_rng(0), 9, 50, dtype)
+    x = sparse_matrix(np.random.default_rng(0), 9, 50, dtype)
     compressed = sparse_input.compress_rows(x)
     rebuilt = np.zeros_like(x)
     for r in range(x.shape[0]):
@@ -39,7 +33,7 @@ def test_compressed_rows_hold_exactly_the_non_zero_entries(dtype):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_rows_times_is_the_dense_product_of_the_chosen_rows(dtype):
     rng = np.random.default_rng(1)
-    x = _sparse_matrix(rng, 12, 40, dtype)
+    x = sparse_matrix(rng, 12, 40, dtype)
     compressed = sparse_input.compress_rows(x)
     rows = np.array([5, 1, 0, 11, 5], dtype=np.int64)  # any order, repeats allowed
     for cols in WIDTHS:
@@ -52,7 +46,7 @@ def test_rows_times_is_the_dense_product_of_the_chosen_rows(dtype):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_add_transposed_times_adds_the_scaled_product_once_per_column(dtype):
     rng = np.random.default_rng(2)
-    x = _sparse_matrix(rng, 12, 40, dtype)
+    x = sparse_matrix(rng, 12, 40, dtype)
     compressed = sparse_input.compress_rows(x)
     rows = np.array([3, 7, 1, 3], dtype=np.int64)
     for cols in WIDTHS:
@@ -71,7 +65,7 @@ def test_evaluation_on_compressed_images_matches_the_dense_evaluation():
     from trainer.core.network import Network
 
     rng = np.random.default_rng(3)
-    images = _sparse_matrix(rng, 2500, 784, np.float32)  # more than one evaluation batch
+    images = sparse_matrix(rng, 2500, 784, np.float32)  # more than one evaluation batch
     labels = rng.integers(0, 10, len(images))
     network = Network([784, 40, 10], "sigmoid", "softmax", "cross_entropy", "glorot", seed=4)
     dense = evaluate(network, images, labels)

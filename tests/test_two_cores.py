@@ -7,6 +7,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from synthetic_data import sparse_matrix
 
 from trainer.config import TrainingConfig
 from trainer.core import optimizers
@@ -17,19 +18,12 @@ WIDTHS = [30, 100, 512, 800]
 BATCHES = [1, 7, 128]
 
 
-def _sparse_matrix(rng, rows, cols, dtype=np.float32):
-    x = rng.uniform(0.0, 1.0, (rows, cols)).astype(dtype)
-    x[rng.random(x.shape) < 0.8] = 0.0
-    x[3] = 0.0  # a sample with no ink at all
-    return x
-
-
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("batch", BATCHES)
 @pytest.mark.parametrize("parts", [2, 3])
 def test_split_products_equal_the_one_core_products_bit_for_bit(width, batch, parts):
     rng = np.random.default_rng(width * 1000 + batch)
-    x = _sparse_matrix(rng, 300, 784)
+    x = sparse_matrix(rng, 300, 784, blank_row=3)
     compressed = sparse_input.compress_rows(x)
     rows = rng.choice(300, batch, replace=False).astype(np.int64)
     rows[0] = 3
@@ -62,7 +56,7 @@ def test_small_batches_stay_on_one_thread_and_training_batches_use_two():
 def _sparse_training_data(seed=0, n=900):
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, 10, n)
-    images = _sparse_matrix(rng, n, 784)
+    images = sparse_matrix(rng, n, 784, blank_row=3)
     for digit in range(10):
         images[labels == digit, digit * 78 : digit * 78 + 20] = 0.9
     half = n * 2 // 3
