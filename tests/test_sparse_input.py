@@ -1,7 +1,9 @@
 """The compressed input layer (trainer/fast/sparse_input.py) against NumPy's dense products.
 
-Widths 1 to 70 cover narrow rows (< 8 columns), whole vectors, a last vector that overlaps the
-one before it and more than one block of 32 columns; the widest ones, rows streamed through memory.
+Widths 1 to 140 cover narrow rows (< 16 columns), whole vectors, a last vector that overlaps the
+one before it and more than one block of 64 columns; batches below and above PACKED_MIN_ROWS
+both ways of running through them (reading W where it is, or copied block by block; adding to the
+target sample by sample, or pixel by pixel).
 """
 
 import numpy as np
@@ -10,11 +12,19 @@ from synthetic_data import sparse_matrix
 
 from trainer.fast import sparse_input
 
-WIDTHS = [*range(1, 71), sparse_input.REGISTER_COLUMNS, sparse_input.REGISTER_COLUMNS + 1, 300]
+WIDTHS = [*range(1, 141), 300, 800]
+BATCHES = [5, sparse_input.PACKED_MIN_ROWS + 3]
 
 
 def _tolerance(dtype):
     return dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+
+
+def _batch_rows(rng, size, n):
+    """``size`` row numbers below ``n``, in any order, with a repeat and the blank row 1."""
+    rows = rng.integers(0, n, size).astype(np.int64)
+    rows[1], rows[-1] = 1, rows[0]
+    return rows
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -31,11 +41,12 @@ def test_compressed_rows_hold_exactly_the_non_zero_entries(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_rows_times_is_the_dense_product_of_the_chosen_rows(dtype):
+@pytest.mark.parametrize("batch", BATCHES)
+def test_rows_times_is_the_dense_product_of_the_chosen_rows(dtype, batch):
     rng = np.random.default_rng(1)
-    x = sparse_matrix(rng, 12, 40, dtype)
+    x = sparse_matrix(rng, 50, 40, dtype)
     compressed = sparse_input.compress_rows(x)
-    rows = np.array([5, 1, 0, 11, 5], dtype=np.int64)  # any order, repeats allowed
+    rows = _batch_rows(rng, batch, len(x))
     for cols in WIDTHS:
         w = rng.standard_normal((40, cols)).astype(dtype)
         out = np.full((len(rows), cols), np.nan, dtype=dtype)
@@ -44,11 +55,13 @@ def test_rows_times_is_the_dense_product_of_the_chosen_rows(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_add_transposed_times_adds_the_scaled_product_once_per_column(dtype):
+@pytest.mark.parametrize("batch", BATCHES)
+def test_add_transposed_times_adds_the_scaled_product_once_per_column(dtype, batch):
     rng = np.random.default_rng(2)
-    x = sparse_matrix(rng, 12, 40, dtype)
+    x = sparse_matrix(rng, 50, 40, dtype)
+    x[:, 7] = 0.0  # a pixel no sample inks
     compressed = sparse_input.compress_rows(x)
-    rows = np.array([3, 7, 1, 3], dtype=np.int64)
+    rows = _batch_rows(rng, batch, len(x))
     for cols in WIDTHS:
         delta = rng.standard_normal((len(rows), cols)).astype(dtype)
         target = rng.standard_normal((40, cols)).astype(dtype)
@@ -57,7 +70,35 @@ def test_add_transposed_times_adds_the_scaled_product_once_per_column(dtype):
         expected = before - 0.25 * (x[rows].T @ delta)
         np.testing.assert_allclose(target, expected, **_tolerance(dtype), err_msg=f"{cols} columns")
         uninked = ~x[rows].any(axis=0)
+        assert uninked[7]
         np.testing.assert_array_equal(target[uninked], before[uninked])  # untouched, bit for bit
+
+
+@pytest.mark.parametrize("cols", [16, 30, 100, 512, 800])
+def test_a_large_batch_gives_the_bits_of_its_samples_one_at_a_time(cols):
+    """Copied blocks and pixel-by-pixel sums change the memory traffic, never a result: each
+    element adds the same products in the same order as sample-by-sample small batches."""
+    rng = np.random.default_rng(cols)
+    x = sparse_matrix(rng, 200, 784)
+    compressed = sparse_input.compress_rows(x)
+    rows = _batch_rows(rng, 128, len(x))
+    w = rng.standard_normal((784, cols)).astype(np.float32)
+    batch_out = np.empty((len(rows), cols), np.float32)
+    sparse_input.rows_times(compressed, rows, w, batch_out)
+    for i, r in enumerate(rows):
+        one = np.empty((1, cols), np.float32)
+        sparse_input.rows_times(compressed, np.array([r]), w, one)
+        assert one.tobytes() == batch_out[i].tobytes()
+
+    delta = rng.standard_normal((len(rows), cols)).astype(np.float32)
+    for scale in (1.0, -0.37):
+        whole, one_at_a_time = np.zeros((784, cols), np.float32), np.zeros((784, cols), np.float32)
+        sparse_input.add_transposed_times(compressed, rows, delta, scale, whole)
+        for i in range(len(rows)):
+            sparse_input.add_transposed_times(
+                compressed, rows[i : i + 1], delta[i : i + 1], scale, one_at_a_time
+            )
+        assert whole.tobytes() == one_at_a_time.tobytes()
 
 
 def test_evaluation_on_compressed_images_matches_the_dense_evaluation():

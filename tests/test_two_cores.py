@@ -33,7 +33,7 @@ def test_split_products_equal_the_one_core_products_bit_for_bit(width, batch, pa
         np.full((batch, width), np.nan, np.float32),
     )
     sparse_input.rows_times(compressed, rows, w, one)
-    sparse_input.rows_times_split_by_rows(compressed, rows, w, split, parts)
+    sparse_input.rows_times_split_by_columns(compressed, rows, w, split, parts)
     np.testing.assert_array_equal(split, one)
     np.testing.assert_allclose(split, x[rows] @ w, rtol=1e-5, atol=1e-4)
 
@@ -113,7 +113,7 @@ def test_two_python_threads_can_train_on_both_cores_at_once():
             w = np.ones((784, 256), np.float32)
             out = np.empty((128, 256), np.float32)
             for _ in range(300):
-                sparse_input.rows_times_split_by_rows(compressed, rows, w, out, threads)
+                sparse_input.rows_times_split_by_columns(compressed, rows, w, out, threads)
                 sparse_input.add_transposed_times_split_by_pixels(
                     compressed, rows, out, 1e-6, w, threads)
 

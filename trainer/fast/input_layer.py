@@ -14,8 +14,8 @@ against a few dozen or hundred units), while an MNIST image is about 80% zeros:
    form, X and δ¹, and ``apply_update`` adds the step to those rows directly. Whether a run does
    this is decided once, by ``steps_onto_inked_rows``.
 3. **Both cores.** Training's batches split the two products over Numba's threads when the
-   batch is large enough to pay for waking them (``threads_for``): by batch rows forward, by rows
-   of W¹ (pixels) backward, so that every sum is computed as on one core, bit for bit.
+   batch is large enough to pay for waking them (``threads_for``): by columns of z forward, by
+   rows of W¹ (pixels) backward, so that every sum is computed as on one core, bit for bit.
 
 All give the same numbers as the plain products up to float rounding (``tests/test_gradients.py``
 checks both paths against finite differences, ``tests/test_sparse_input.py`` the products).
@@ -96,7 +96,9 @@ def batch_times_weights(inputs, rows, batch, weights, z):
     ``weight_gradient`` reads again); compressed ones are multiplied over their inked pixels.
     """
     if inputs.is_compressed and inputs.threads > 1:
-        sparse_input.rows_times_split_by_rows(inputs.compressed, rows, weights, z, inputs.threads)
+        sparse_input.rows_times_split_by_columns(
+            inputs.compressed, rows, weights, z, inputs.threads
+        )
     elif inputs.is_compressed:
         sparse_input.rows_times(inputs.compressed, rows, weights, z)
     else:

@@ -1,7 +1,7 @@
 """Numba's threads for training's parallel kernels: a threading layer that is safe, and how many.
 
 Training splits the input layer's two products over the cores (``sparse_input``'s
-``rows_times_split_by_rows`` and ``add_transposed_times_split_by_pixels``). Numba runs such
+``rows_times_split_by_columns`` and ``add_transposed_times_split_by_pixels``). Numba runs such
 kernels on a *threading layer*, and its fallback layer, ``workqueue``, aborts the whole process
 when two Python threads run parallel kernels at the same time — the app predicts on one thread
 while it trains on another, and tests run workers. GNU OpenMP (``omp``) and TBB allow it. So:
