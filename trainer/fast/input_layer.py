@@ -63,9 +63,10 @@ def compressed(
 
 #: Batches smaller than this many samples × units run the input layer's products on one thread.
 #: OpenMP's threads sleep between products (``numba_threads.THREAD_ENVIRONMENT``), and waking one
-#: costs up to about 90 µs: measured here, 128 × 100 (170 µs on one core) gained nothing from a
-#: second core, 128 × 512 went from 1.2 ms to 0.6–0.7 ms, and 128 × 800, the ``default`` preset's
-#: batches, from 2.2 ms to 1.2 ms forward and to 0.8 ms backward.
+#: costs up to about 90 µs. Measured here (medians, one thread → two, 128 MNIST images): 128 × 100
+#: forward 0.29 → 0.22 ms but backward 0.33 → 0.35 ms; 128 × 256 about even (1.08 → 1.14 ms for
+#: both); 128 × 512, the ``keras`` batches, 2.2 → 1.3 ms; 128 × 800, the ``default`` preset's,
+#: 2.7 → 1.7 ms.
 TWO_THREADS_MIN_WORK = 32768
 
 

@@ -20,8 +20,10 @@ stays in the core's caches:
   its sums built in registers over the samples that ink that pixel, and written once — instead of
   read and written once per sample. Small batches (Nielsen's 10 samples) run through the samples
   instead (``_add_scaled_outer``): there regrouping costs more than it saves.
-  Measured here on 128 MNIST images and 800 units, both took about half as long as the row by row
-  kernels they replaced (forward 1.6 → 0.7 ms, backward 1.5 → 0.7 ms on one core).
+  Measured here on 128 MNIST images and 800 units (one core, fastest of 300 calls), both take
+  about half as long as the row by row kernels they replaced: forward 1.6 → 0.7 ms, backward
+  1.5 → 0.7 ms. Inside a training epoch, where W¹ and the batch's images come from memory, the
+  gain is smaller (``bench/bench_training_speed.py``).
 
 Whichever way, every output element is the sum of the same products added in the same order —
 forward over a sample's pixels in increasing order, backward over the batch's samples in order —
