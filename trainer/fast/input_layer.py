@@ -63,11 +63,12 @@ def compressed(
 
 #: Batches smaller than this many samples × units run the input layer's products on one thread.
 #: OpenMP's threads sleep between products (``numba_threads.THREAD_ENVIRONMENT``), and waking one
-#: costs up to about 90 µs. Measured here (medians, one thread → two, 128 MNIST images): 128 × 100
-#: forward 0.29 → 0.22 ms but backward 0.33 → 0.35 ms; 128 × 256 about even (1.08 → 1.14 ms for
-#: both); 128 × 512, the ``keras`` batches, 2.2 → 1.3 ms; 128 × 800, the ``default`` preset's,
-#: 2.7 → 1.7 ms.
-TWO_THREADS_MIN_WORK = 32768
+#: costs up to about 90 µs. ``bench/bench_input_layer.py`` (medians of both products, one thread
+#: → two, two runs on a busy machine): 128 × 100 0.59 → 0.67 and 0.35 → 0.38 ms; 128 × 256 0.67 →
+#: 0.75 and 1.03 → 1.01 ms; 128 × 512, the ``keras`` batches, 1.46 → 1.42 and 1.95 → 1.83 ms;
+#: 128 × 800, the ``default`` preset's, 2.38 → 1.81 and 2.80 → 2.72 ms. How much the second core
+#: gives varies with what else the machine runs; from 512 units on it never cost time.
+TWO_THREADS_MIN_WORK = 65536
 
 
 def threads_for(batch_size: int, units: int) -> int:
