@@ -10,8 +10,9 @@
 #    folder), and with a home folder that cannot be written (must still pass, without a cache).
 # 3. Unpacks the .tar.gz and runs the --selftest of the unpacked copy.
 # 4. Starts the built app under Xvfb on Qt's xcb platform, draws a 3 (with xdotool) and saves a
-#    screenshot to dist/screenshot.png. Xvfb (and xdotool) are installed with apt-get when missing
-#    and running as root; otherwise this step is skipped with a note.
+#    screenshot to dist/screenshot.png. Xvfb, xdotool and the X11 libraries Qt's xcb plugin lacks
+#    are installed with apt-get when missing and running as root; otherwise this step is skipped
+#    with a note.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
@@ -86,6 +87,16 @@ step "screenshot under Xvfb"
 if ! command -v Xvfb >/dev/null || ! command -v xdotool >/dev/null; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         apt-get update -qq && apt-get install -y -qq xvfb xdotool >/dev/null
+    fi
+fi
+# Qt's xcb plugin also loads X11 client libraries that a server may lack (libxcb-icccm4, ...); the
+# app names the missing ones when it cannot open a window (digitpad/platform_hint.py): install them.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    packages=$("$python" -c 'from digitpad.platform_hint import debian_package as package, missing_libraries, xcb_plugin
+print(" ".join(sorted({package(soname) for soname in missing_libraries(xcb_plugin())})))' || true)
+    if [ -n "$packages" ]; then
+        { apt-get update -qq && apt-get install -y -qq $packages >/dev/null; } \
+            || echo "CI: could not install $packages for Qt's X11 plugin" >&2
     fi
 fi
 if command -v Xvfb >/dev/null; then
