@@ -181,10 +181,19 @@ def _pack_columns(matrix, o0, o1, o2, o3, buffer):
     """buffer[r * BLOCK:(r + 1) * BLOCK] = the four vectors of matrix's row r that start at the
     columns o0..o3, for every row r."""
     for r in range(matrix.shape[0]):
-        simd.store(buffer, r * BLOCK, simd.load(matrix[r], o0))
-        simd.store(buffer, r * BLOCK + simd.LANES, simd.load(matrix[r], o1))
-        simd.store(buffer, r * BLOCK + 2 * simd.LANES, simd.load(matrix[r], o2))
-        simd.store(buffer, r * BLOCK + 3 * simd.LANES, simd.load(matrix[r], o3))
+        row = matrix[r]
+        vectors = simd.load(row, o0), simd.load(row, o1), simd.load(row, o2), simd.load(row, o3)
+        _store_block(buffer, r * BLOCK, vectors)
+
+
+@njit(**_JIT)
+def _store_block(buffer, start, vectors):
+    """buffer[start:start + BLOCK] = a block's four ``vectors``, one after the other."""
+    v0, v1, v2, v3 = vectors
+    simd.store(buffer, start, v0)
+    simd.store(buffer, start + simd.LANES, v1)
+    simd.store(buffer, start + 2 * simd.LANES, v2)
+    simd.store(buffer, start + 3 * simd.LANES, v3)
 
 
 @njit(**_JIT)
@@ -260,7 +269,9 @@ def _add_by_pixel(sparse, rows, delta, scale, target, first, end):
     for b in range(_blocks(cols)):
         o0, o1, o2, o3 = _vector_starts(b * BLOCK, cols)
         for i in range(m):
-            _scale_block(delta[i], scale, b * BLOCK, o0, o1, o2, o3, scaled[i * BLOCK :])
+            _store_block(
+                scaled, i * BLOCK, _scaled_vectors(delta[i], scale, b * BLOCK, o0, o1, o2, o3)
+            )
         for k in range(first, end):
             if starts[k - first] == starts[k - first + 1]:
                 continue
@@ -318,16 +329,6 @@ def _scaled_vectors(delta_row, scale, block, o0, o1, o2, o3):
         simd.multiply_add(none, scale, simd.load_from_lane(delta_row, o2, block + 2 * lanes - o2)),
         simd.multiply_add(none, scale, simd.load_from_lane(delta_row, o3, block + 3 * lanes - o3)),
     )
-
-
-@njit(**_JIT)
-def _scale_block(delta_row, scale, block, o0, o1, o2, o3, out):
-    """out[:BLOCK] = ``_scaled_vectors``, one after the other."""
-    d0, d1, d2, d3 = _scaled_vectors(delta_row, scale, block, o0, o1, o2, o3)
-    simd.store(out, 0, d0)
-    simd.store(out, simd.LANES, d1)
-    simd.store(out, 2 * simd.LANES, d2)
-    simd.store(out, 3 * simd.LANES, d3)
 
 
 @njit(**_JIT)
