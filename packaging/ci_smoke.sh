@@ -84,20 +84,19 @@ fi
 app="$work/unpacked/DigitPad/digitpad" selftest "$work/start-a" "$work/unpacked.log"
 
 step "screenshot under Xvfb"
-if ! command -v Xvfb >/dev/null || ! command -v xdotool >/dev/null; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        apt-get update -qq && apt-get install -y -qq xvfb xdotool >/dev/null
-    fi
-fi
-# Qt's xcb plugin also loads X11 client libraries that a server may lack (libxcb-icccm4, ...); the
-# app names the missing ones when it cannot open a window (digitpad/platform_hint.py): install them.
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    packages=$("$python" -c 'from digitpad.platform_hint import debian_package as package, missing_libraries, xcb_plugin
-print(" ".join(sorted({package(soname) for soname in missing_libraries(xcb_plugin())})))' || true)
-    if [ -n "$packages" ]; then
-        { apt-get update -qq && apt-get install -y -qq $packages >/dev/null; } \
-            || echo "CI: could not install $packages for Qt's X11 plugin" >&2
-    fi
+# What the screenshot needs that this machine lacks, installed in one go: Xvfb, xdotool, and the X11
+# client libraries Qt's xcb plugin loads that a server may lack (libxcb-icccm4, ...), which the app
+# names when it cannot open a window (digitpad/platform_hint.py).
+packages=$(
+    command -v Xvfb >/dev/null || echo xvfb
+    command -v xdotool >/dev/null || echo xdotool
+    "$python" -c 'from digitpad.platform_hint import debian_package as package, missing_libraries, xcb_plugin
+print(" ".join(sorted({package(soname) for soname in missing_libraries(xcb_plugin())})))' || true
+)
+packages=$(echo $packages)
+if [ -n "$packages" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    { apt-get update -qq && apt-get install -y -qq $packages >/dev/null; } \
+        || echo "CI: could not install $packages" >&2
 fi
 if command -v Xvfb >/dev/null; then
     python3 packaging/xvfb_screenshot.py --app "$PWD/dist/DigitPad/digitpad" --out dist/screenshot.png
