@@ -46,6 +46,26 @@ def test_split_products_equal_the_one_core_products_bit_for_bit(width, batch, pa
     np.testing.assert_allclose(split, start - 0.37 * (x[rows].T @ delta), rtol=1e-5, atol=1e-4)
 
 
+@pytest.mark.parametrize("width", [*range(1, 17), 70, 520])
+@pytest.mark.parametrize("parts", [2, 3])
+def test_no_column_is_written_by_two_threads(width, parts):
+    """Rows narrower than a vector are done element by element, and a last block narrower than a
+    vector has its vectors reach into the block before: each must be one thread's alone (a batch
+    of 6 554 samples or more splits even a 10-unit layer). The threads race only now and then,
+    so the product is repeated."""
+    rng = np.random.default_rng(width)
+    x = sparse_matrix(rng, 300, 784)
+    compressed = sparse_input.compress_rows(x)
+    rows = rng.permutation(300)[:128].astype(np.int64)
+    w = rng.standard_normal((784, width)).astype(np.float32)
+    one = np.empty((128, width), np.float32)
+    sparse_input.rows_times(compressed, rows, w, one)
+    for _ in range(20):
+        split = np.full((128, width), np.nan, np.float32)
+        sparse_input.rows_times_split_by_columns(compressed, rows, w, split, parts)
+        assert split.tobytes() == one.tobytes()
+
+
 def test_small_batches_stay_on_one_thread_and_training_batches_use_two():
     assert numba_threads.parallel_threads() >= 2  # this machine: 2 cores, GNU OpenMP
     assert input_layer.threads_for(10, 30) == 1  # Nielsen's network: waking a thread costs more

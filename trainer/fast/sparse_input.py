@@ -85,15 +85,14 @@ def rows_times(sparse, rows, w, out):
 @njit(**_PARALLEL_JIT)
 def rows_times_split_by_columns(sparse, rows, w, out, parts):
     """``rows_times`` on several cores: the blocks of columns split into ``parts`` runs, one per
-    thread (``parts`` = Numba's threads: each gets one run, as large as the others).
+    thread (``parts`` = Numba's threads; ``_blocks_of_part`` says which).
 
     Each thread computes whole columns of ``out``, exactly as ``rows_times`` computes them, so
     the result is the same bit for bit, whatever ``parts`` is. Split by rows instead, each thread
     would have to copy every block of W for itself.
     """
-    blocks = _blocks(w.shape[1])
     for part in prange(parts):
-        first, stop = part * blocks // parts, (part + 1) * blocks // parts
+        first, stop = _blocks_of_part(w.shape[1], part, parts)
         _rows_times_blocks(sparse, rows, w, out, first, stop)
 
 
@@ -129,6 +128,19 @@ def _blocks(cols):
 
 
 @njit(**_JIT)
+def _blocks_of_part(cols, part, parts):
+    """The blocks [first, stop) of a row of ``cols`` columns that thread ``part`` of ``parts``
+    computes: runs of whole blocks, as even as they can be, and no column written by two threads.
+    So a last block narrower than a vector goes with the block before it, into which its vectors
+    reach (``_vector_starts``), and a row narrower than a vector (one block, done element by
+    element) goes to one thread whole."""
+    blocks = _blocks(cols)
+    units = blocks - 1 if 0 < cols % BLOCK < simd.LANES and blocks > 1 else blocks
+    first, stop = part * units // parts, (part + 1) * units // parts
+    return first, blocks if stop == units else stop
+
+
+@njit(**_JIT)
 def _vector_starts(block, cols):
     """Where the four vectors of the block starting at column ``block`` start. A vector that
     would run past the row's end is moved left to end at it, overlapping the one before."""
@@ -146,7 +158,7 @@ def _rows_times_blocks(sparse, rows, w, out, first_block, stop_block):
     """``rows_times`` for the blocks of columns [first_block, stop_block) only."""
     pixels, cols = w.shape
     if cols < simd.LANES:
-        if first_block == 0:
+        if first_block < stop_block:
             _rows_times_narrow(sparse, rows, w, out)
         return
     packed = rows.shape[0] >= PACKED_MIN_ROWS
