@@ -241,8 +241,25 @@ def test_worker_never_hands_out_a_diverged_network(mnist_env, qtbot):
 # --- cancel -------------------------------------------------------------------------------------
 
 
+def _record_phases(monkeypatch) -> list[str]:
+    """The phase messages of the runs started from now on, in order. Listened to before each
+    worker's thread starts: connected after ``dialog.start()``, a test misses what the thread
+    emits first (``Loading MNIST…`` on a quick machine) and then waits for it in vain."""
+    from digitpad.training_worker import TrainingWorker
+
+    phases: list[str] = []
+    start = TrainingWorker.start
+
+    def start_listened(worker) -> None:
+        worker.phase.connect(phases.append)
+        start(worker)
+
+    monkeypatch.setattr(TrainingWorker, "start", start_listened)
+    return phases
+
+
 def test_cancel_at_any_moment_again_and_again(
-    window, qtbot, mnist_env, app_user_data, answer_question
+    window, qtbot, mnist_env, app_user_data, answer_question, monkeypatch
 ):
     """Start and cancel eight times — at once, while MNIST is read, in the first chunk of batches,
     mid-epoch, after an epoch, during the test-set evaluation; twice in a row; by closing the
@@ -263,6 +280,7 @@ def test_cancel_at_any_moment_again_and_again(
         "closing",
     ]
     outcomes, latencies = [], []
+    seen = _record_phases(monkeypatch)
     for moment in moments:
         dialog.set_preset("nielsen")
         if moment == "after an epoch":  # quick epochs, and many of them left to cancel
@@ -272,9 +290,8 @@ def test_cancel_at_any_moment_again_and_again(
             dialog.set_field("epochs", 1)
             dialog.set_field("train_subset", 100)
             dialog.set_field("batch_size", 100)
-        seen = []
+        seen.clear()
         assert dialog.start(), dialog.error_label.text()
-        dialog.worker.phase.connect(seen.append)
         if moment == "reading MNIST":
             qtbot.waitUntil(lambda: any("MNIST" in p for p in seen), timeout=30000)
         elif moment == "first batch":
@@ -343,9 +360,8 @@ def test_closing_the_dialog_during_the_jit_compilation_does_not_freeze(
     dialog.mnist_dir = mnist_env
     dialog.set_preset("nielsen")
     dialog.set_field("train_subset", 2000)
-    seen = []
+    seen = _record_phases(monkeypatch)
     assert dialog.start()
-    dialog.worker.phase.connect(seen.append)
     qtbot.waitUntil(lambda: any("compiles" in p for p in seen), timeout=30000)
     heartbeat = Heartbeat()
     started = time.perf_counter()
