@@ -74,6 +74,30 @@ def test_add_transposed_times_adds_the_scaled_product_once_per_column(dtype, bat
         np.testing.assert_array_equal(target[uninked], before[uninked])  # untouched, bit for bit
 
 
+@pytest.mark.parametrize("parts", [1, 2, 3])
+@pytest.mark.parametrize("batch", BATCHES)
+def test_overwrite_gives_the_bits_of_adding_onto_zeros_whatever_the_target_held(batch, parts):
+    """The input layer's gradient is written, never zeroed first: every row, inked or not, of
+    every thread's run must come out as if the target had been zeroed."""
+    rng = np.random.default_rng(5)
+    x = sparse_matrix(rng, 50, 40, np.float32)
+    x[:, 7] = 0.0  # a pixel no sample inks
+    compressed = sparse_input.compress_rows(x)
+    rows = _batch_rows(rng, batch, len(x))
+    for cols in WIDTHS:
+        delta = rng.standard_normal((len(rows), cols)).astype(np.float32)
+        onto_zeros = np.zeros((40, cols), np.float32)
+        sparse_input.add_transposed_times(compressed, rows, delta, 1.0, onto_zeros)
+        written = np.full((40, cols), np.nan, np.float32)
+        if parts == 1:
+            sparse_input.add_transposed_times(compressed, rows, delta, 1.0, written, True)
+        else:
+            sparse_input.add_transposed_times_split_by_pixels(
+                compressed, rows, delta, 1.0, written, parts, True
+            )
+        assert written.tobytes() == onto_zeros.tobytes(), f"{cols} columns"
+
+
 @pytest.mark.parametrize("cols", [16, 30, 100, 512, 800])
 def test_a_large_batch_gives_the_bits_of_its_samples_one_at_a_time(cols):
     """Copied blocks and pixel-by-pixel sums change the memory traffic, never a result: each

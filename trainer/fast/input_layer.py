@@ -118,8 +118,7 @@ def weight_gradient(inputs, rows, batch, delta, gradient):
     if not inputs.is_compressed:
         np.dot(batch.T, delta, gradient)
     elif not inputs.step_onto_inked_rows:
-        gradient[:] = 0.0
-        _add_transposed_times(inputs, rows, delta, 1.0, gradient)
+        _add_transposed_times(inputs, rows, delta, 1.0, gradient, True)
 
 
 @njit(**_JIT)
@@ -135,16 +134,21 @@ def apply_update(network, workspace, moments, hyper, inputs, rows, step):
     )
     if onto_inked_rows:
         _add_transposed_times(
-            inputs, rows, workspace.deltas[0][:m], -hyper.learning_rate / m, network.weights[0]
+            inputs,
+            rows,
+            workspace.deltas[0][:m],
+            -hyper.learning_rate / m,
+            network.weights[0],
+            False,
         )
 
 
 @njit(**_JIT)
-def _add_transposed_times(inputs, rows, delta, scale, target):
+def _add_transposed_times(inputs, rows, delta, scale, target, overwrite):
     """``sparse_input.add_transposed_times`` on the compressed inputs, on ``inputs.threads``."""
     if inputs.threads > 1:
         sparse_input.add_transposed_times_split_by_pixels(
-            inputs.compressed, rows, delta, scale, target, inputs.threads
+            inputs.compressed, rows, delta, scale, target, inputs.threads, overwrite
         )
     else:
-        sparse_input.add_transposed_times(inputs.compressed, rows, delta, scale, target)
+        sparse_input.add_transposed_times(inputs.compressed, rows, delta, scale, target, overwrite)

@@ -69,21 +69,33 @@ def load_from_lane(typingctx, array, index, first):
     A row whose length is not a multiple of LANES ends with a vector that overlaps the one before
     it; zeroing the overlap lets a read-modify-write of that last vector leave those elements be.
     """
-    result = Lanes(array.dtype)
+    return Lanes(array.dtype)(array, index, first), _masked_load(">=")
+
+
+@intrinsic
+def load_before_lane(typingctx, array, index, first):
+    """Like ``load``, with the lanes from ``first`` on set to zero: the other half of
+    ``load_from_lane``, which starts a row's last vector from zero where it is new and from what
+    is there where it overlaps the vector before."""
+    return Lanes(array.dtype)(array, index, first), _masked_load("<")
+
+
+def _masked_load(kept_lanes: str):
+    """The code of a load that keeps the lanes ``kept_lanes`` (">=" or "<") ``first``."""
 
     def codegen(context, builder, signature, args):
-        vector = context.get_value_type(result)
+        vector = context.get_value_type(signature.return_type)
         pointer = _pointer(
             context, builder, signature.args[0], args[0], args[1], signature.args[1], vector
         )
-        values = builder.load(pointer, align=_element_alignment(context, array.dtype))
+        values = builder.load(pointer, align=_element_alignment(context, signature.args[0].dtype))
         lane_type = ir.IntType(64)
         lanes = ir.Constant(ir.VectorType(lane_type, LANES), list(range(LANES)))
         first_lane = context.cast(builder, args[2], signature.args[2], types.int64)
-        keep = builder.icmp_signed(">=", lanes, _splat(builder, first_lane, lane_type))
+        keep = builder.icmp_signed(kept_lanes, lanes, _splat(builder, first_lane, lane_type))
         return builder.select(keep, values, ir.Constant(vector, None))
 
-    return result(array, index, first), codegen
+    return codegen
 
 
 @intrinsic

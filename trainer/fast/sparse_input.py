@@ -97,19 +97,23 @@ def rows_times_split_by_columns(sparse, rows, w, out, parts):
 
 
 @njit(**_JIT)
-def add_transposed_times(sparse, rows, delta, scale, target):
-    """target += scale · Xᵀ delta, where X's row i is row rows[i] of ``sparse``.
+def add_transposed_times(sparse, rows, delta, scale, target, overwrite=False):
+    """target += scale · Xᵀ delta, where X's row i is row rows[i] of ``sparse``; with
+    ``overwrite``, target = scale · Xᵀ delta (what was in target is never read).
 
-    With scale 1 on a zeroed target this is the input layer's weight gradient; with scale −η/m on
+    With scale 1 and ``overwrite`` this is the input layer's weight gradient; with scale −η/m on
     the weights themselves it is an SGD step that changes only the rows of inked pixels.
     """
-    _add_transposed_times_pixels(sparse, rows, delta, scale, target, 0, target.shape[0])
+    _add_transposed_times_pixels(sparse, rows, delta, scale, target, 0, target.shape[0], overwrite)
 
 
 @njit(**_PARALLEL_JIT)
-def add_transposed_times_split_by_pixels(sparse, rows, delta, scale, target, parts):
+def add_transposed_times_split_by_pixels(
+    sparse, rows, delta, scale, target, parts, overwrite=False
+):
     """``add_transposed_times`` on several cores: target's rows (one per input pixel) split into
-    ``parts`` runs, one per thread; each thread adds the inked pixels of its own run only.
+    ``parts`` runs, one per thread; each thread adds the inked pixels of its own run only (and
+    with ``overwrite`` zeroes its run's other rows: the gradient is never zeroed on one core).
 
     Each element's sum over the batch's samples is then built by one thread, with the same
     operations in the same order as on one core, so the result is the same bit for bit. Split by
@@ -118,7 +122,7 @@ def add_transposed_times_split_by_pixels(sparse, rows, delta, scale, target, par
     pixels = target.shape[0]
     for part in prange(parts):
         first, stop = part * pixels // parts, (part + 1) * pixels // parts
-        _add_transposed_times_pixels(sparse, rows, delta, scale, target, first, stop)
+        _add_transposed_times_pixels(sparse, rows, delta, scale, target, first, stop, overwrite)
 
 
 @njit(**_JIT)
@@ -221,13 +225,16 @@ def _rows_times_narrow(sparse, rows, w, out):
 
 
 @njit(**_JIT)
-def _add_transposed_times_pixels(sparse, rows, delta, scale, target, first, end):
+def _add_transposed_times_pixels(sparse, rows, delta, scale, target, first, end, overwrite):
     """``add_transposed_times`` on the rows [first, end) of target (those pixels) only."""
     cols = target.shape[1]
-    if cols < simd.LANES:
+    large = cols >= simd.LANES and rows.shape[0] >= PACKED_MIN_ROWS
+    if overwrite and not large:
+        target[first:end] = 0.0
+    if large:
+        _add_by_pixel(sparse, rows, delta, scale, target, first, end, overwrite)
+    elif cols < simd.LANES:
         _add_transposed_times_narrow(sparse, rows, delta, scale, target, first, end)
-    elif rows.shape[0] >= PACKED_MIN_ROWS:
-        _add_by_pixel(sparse, rows, delta, scale, target, first, end)
     else:
         for i in range(rows.shape[0]):
             r = rows[i]
@@ -270,10 +277,11 @@ def _by_pixel(sparse, rows, first, end):
 
 
 @njit(**_JIT)
-def _add_by_pixel(sparse, rows, delta, scale, target, first, end):
+def _add_by_pixel(sparse, rows, delta, scale, target, first, end, overwrite):
     """``add_transposed_times`` on the pixels [first, end), one row of target at a time: each
-    block of the row is loaded once, gets the products of every sample that inks the pixel added
-    in the batch's order, and is stored once."""
+    block of the row is loaded once (with ``overwrite``: starts from zero, and a pixel no sample
+    inks gets zeros), gets the products of every sample that inks the pixel added in the batch's
+    order, and is stored once."""
     m, cols = delta.shape[0], target.shape[1]
     starts, samples, values = _by_pixel(sparse, rows, first, end)
     flat = target.reshape(-1)
@@ -285,11 +293,17 @@ def _add_by_pixel(sparse, rows, delta, scale, target, first, end):
                 scaled, i * BLOCK, _scaled_vectors(delta[i], scale, b * BLOCK, o0, o1, o2, o3)
             )
         for k in range(first, end):
-            if starts[k - first] == starts[k - first + 1]:
-                continue
             base = k * cols
-            s0, s1 = simd.load(flat, base + o0), simd.load(flat, base + o1)
-            s2, s3 = simd.load(flat, base + o2), simd.load(flat, base + o3)
+            if overwrite:  # from zero; a moved vector keeps the columns of the block before
+                s0 = simd.load_before_lane(flat, base + o0, b * BLOCK - o0)
+                s1 = simd.load_before_lane(flat, base + o1, b * BLOCK + simd.LANES - o1)
+                s2 = simd.load_before_lane(flat, base + o2, b * BLOCK + 2 * simd.LANES - o2)
+                s3 = simd.load_before_lane(flat, base + o3, b * BLOCK + 3 * simd.LANES - o3)
+            elif starts[k - first] == starts[k - first + 1]:
+                continue
+            else:
+                s0, s1 = simd.load(flat, base + o0), simd.load(flat, base + o1)
+                s2, s3 = simd.load(flat, base + o2), simd.load(flat, base + o3)
             for p in range(starts[k - first], starts[k - first + 1]):
                 row, value = samples[p] * BLOCK, values[p]
                 s0 = simd.multiply_add(s0, value, simd.load(scaled, row))
