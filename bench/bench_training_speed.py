@@ -174,7 +174,7 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
         space.grad_w,
         batches,
     )
-    dropout = (space.activations, space.deltas, space.dropout_masks, config.dropout, batches)
+    dropout = (space.activations, space.dropout_masks, config.dropout, batches)
     adam = (
         net,
         space,
@@ -187,7 +187,7 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
     for name, kernel, arguments in (
         (f"input layer's products ({threads} threads)", _epoch_input_products, products),
         ("other layers' products (BLAS)", _epoch_blas_products, products),
-        ("dropout (masks, applied forward and backward)", _epoch_dropout, dropout),
+        ("dropout (masks drawn and applied forward)", _epoch_dropout, dropout),
         (f"Adam ({threads} threads)", _epoch_adam, adam),
     ):
         kernel(*arguments[:-1], 1)  # compile
@@ -232,13 +232,12 @@ def _epoch_blas_products(weights, inputs, order, batch, a, z, d, gw, batches):
 
 
 @njit
-def _epoch_dropout(a, d, masks, rate, batches):
-    """Dropout's work in ``batches`` batches: draw each hidden layer's mask, apply it twice."""
+def _epoch_dropout(a, masks, rate, batches):
+    """Dropout's work in ``batches`` batches: draw each hidden layer's mask and apply it (the
+    backward pass applies it again within the activation's derivative, under "other")."""
     for _ in range(batches):
         for layer in range(len(masks) - 1):
-            kernels.fill_dropout_mask(masks[layer], rate)
-            kernels.apply_dropout_mask(a[layer + 1], masks[layer])
-            kernels.apply_dropout_mask(d[layer], masks[layer])
+            kernels.drop_out(a[layer + 1], masks[layer], rate)
 
 
 @njit

@@ -99,8 +99,7 @@ def forward(net, space, inputs, rows, dropout):
             z, net.biases[l], space.activations[l + 1][:m], net.output if is_output else net.hidden
         )
         if dropout > 0.0 and not is_output:
-            kernels.fill_dropout_mask(space.dropout_masks[l][:m], dropout)
-            kernels.apply_dropout_mask(space.activations[l + 1][:m], space.dropout_masks[l][:m])
+            kernels.drop_out(space.activations[l + 1][:m], space.dropout_masks[l][:m], dropout)
 
 
 @njit(cache=True, nogil=True)
@@ -136,8 +135,11 @@ def backward(net, space, inputs, rows, labels, dropout):
             previous = space.deltas[l - 1][:m]
             np.dot(delta, net.weights[l].T, previous)
             kernels.multiply_by_derivative(
-                previous, space.zs[l - 1][:m], space.activations[l][:m], net.hidden, dropout > 0.0
+                previous,
+                space.zs[l - 1][:m],
+                space.activations[l][:m],
+                net.hidden,
+                space.dropout_masks[l - 1][:m],
+                dropout > 0.0,
             )
-            if dropout > 0.0:
-                kernels.apply_dropout_mask(previous, space.dropout_masks[l - 1][:m])
     return cost_sum, correct

@@ -92,32 +92,27 @@ def _derivative(z, a, activation, masked):
 
 
 @njit(**_JIT)
-def multiply_by_derivative(delta, z, a, activation, masked):
-    """delta ⊙= σ′(z): turns (Wˡ⁺¹)ᵀδˡ⁺¹ into δˡ.
+def multiply_by_derivative(delta, z, a, activation, mask, masked):
+    """delta ⊙= σ′(z), and then ⊙= mask if the layer was ``masked`` by dropout: turns
+    (Wˡ⁺¹)ᵀδˡ⁺¹ into δˡ, in one pass over memory.
 
     σ′ is read off the layer's activations a = σ(z) (sigmoid a(1 − a), tanh 1 − a², ReLU a > 0),
-    which saves an exponential per unit. Activations that dropout has scaled (``masked``) no longer
-    equal σ(z), so sigmoid and tanh then recompute σ(z); ReLU's a > 0 is right either way where
-    the mask keeps a unit, and the mask zeroes δ where it does not.
+    which saves an exponential per unit. Activations that dropout has scaled no longer equal
+    σ(z), so sigmoid and tanh then recompute σ(z); ReLU's a > 0 is right either way where the
+    mask keeps a unit, and the mask zeroes δ where it does not.
     """
     rows, cols = delta.shape
     for i in range(rows):
         for j in range(cols):
             delta[i, j] *= _derivative(z[i, j], a[i, j], activation, masked)
+            if masked:
+                delta[i, j] *= mask[i, j]
 
 
 @njit(**_JIT)
-def apply_dropout_mask(a, mask):
-    """a ⊙= mask (inverted dropout: mask holds 0 or 1/(1-p))."""
-    rows, cols = a.shape
-    for i in range(rows):
-        for j in range(cols):
-            a[i, j] *= mask[i, j]
-
-
-@njit(**_JIT)
-def fill_dropout_mask(mask, rate):
-    """Draw a fresh inverted-dropout mask (0 or 1/(1-rate) per unit).
+def drop_out(a, mask, rate):
+    """Inverted dropout: draws a fresh mask (0 or 1/(1-rate) per unit) into ``mask``, and
+    a ⊙= mask in the same pass.
 
     One draw from Numba's seeded generator starts a xorshift64* stream, and each 64-bit output
     decides four units by its four 16-bit quarters: a Mersenne-Twister draw per unit would cost
@@ -129,15 +124,18 @@ def fill_dropout_mask(mask, rate):
     state = np.uint64(np.random.randint(1, 2**62)) | np.uint64(1)
     multiplier = np.uint64(2685821657736338717)
     quarter = np.uint64(0xFFFF)
-    flat = mask.reshape(-1)
+    flat_mask = mask.reshape(-1)
+    flat_a = a.reshape(-1)
     bits = np.uint64(0)
-    for i in range(flat.shape[0]):
+    for i in range(flat_mask.shape[0]):
         if i % 4 == 0:
             state ^= state >> np.uint64(12)
             state ^= state << np.uint64(25)
             state ^= state >> np.uint64(27)
             bits = state * multiplier
-        flat[i] = scale if (bits & quarter) < threshold else 0.0
+        unit = scale if (bits & quarter) < threshold else 0.0
+        flat_mask[i] = unit
+        flat_a[i] *= unit
         bits >>= np.uint64(16)
 
 
