@@ -176,20 +176,70 @@ def _rows_times_blocks(sparse, rows, w, out, first_block, stop_block):
         else:  # ... or where they are, in W's row k
             source, stride = w.reshape(-1), cols
             p0, p1, p2, p3 = o0, o1, o2, o3
-        for i in range(rows.shape[0]):
-            r = rows[i]
-            s0, s1, s2, s3 = simd.zeros(w), simd.zeros(w), simd.zeros(w), simd.zeros(w)
-            for t in range(sparse.indptr[r], sparse.indptr[r + 1]):
-                base, value = sparse.indices[t] * stride, sparse.values[t]
-                s0 = simd.multiply_add(s0, value, simd.load(source, base + p0))
-                s1 = simd.multiply_add(s1, value, simd.load(source, base + p1))
-                s2 = simd.multiply_add(s2, value, simd.load(source, base + p2))
-                s3 = simd.multiply_add(s3, value, simd.load(source, base + p3))
-            # Overlapping vectors hold the same sums, added in the same order: storing both is exact.
-            simd.store(out[i], o0, s0)
-            simd.store(out[i], o1, s1)
-            simd.store(out[i], o2, s2)
-            simd.store(out[i], o3, s3)
+        offsets, starts, m = (p0, p1, p2, p3), (o0, o1, o2, o3), rows.shape[0]
+        # Two samples at a time: eight independent sums in flight instead of four, which keeps the
+        # core's adders busy while each sum waits for its previous addition.
+        for i in range(0, m - 1, 2):
+            t, t_end = sparse.indptr[rows[i]], sparse.indptr[rows[i] + 1]
+            u, u_end = sparse.indptr[rows[i + 1]], sparse.indptr[rows[i + 1] + 1]
+            sums_t, sums_u = _zero_sums(w), _zero_sums(w)
+            for _ in range(min(t_end - t, u_end - u)):
+                sums_t = _add_pixel(sums_t, sparse, t, source, stride, offsets)
+                sums_u = _add_pixel(sums_u, sparse, u, source, stride, offsets)
+                t, u = t + 1, u + 1
+            sums_t = _add_pixels(sums_t, sparse, t, t_end, source, stride, offsets)
+            sums_u = _add_pixels(sums_u, sparse, u, u_end, source, stride, offsets)
+            _store_sums(out[i], starts, sums_t)
+            _store_sums(out[i + 1], starts, sums_u)
+        if m % 2:
+            r = rows[m - 1]
+            sums = _add_pixels(
+                _zero_sums(w),
+                sparse,
+                sparse.indptr[r],
+                sparse.indptr[r + 1],
+                source,
+                stride,
+                offsets,
+            )
+            _store_sums(out[m - 1], starts, sums)
+
+
+@njit(**_JIT)
+def _zero_sums(like):
+    """A block's four vectors of sums, all zero."""
+    return simd.zeros(like), simd.zeros(like), simd.zeros(like), simd.zeros(like)
+
+
+@njit(**_JIT)
+def _add_pixel(sums, sparse, t, source, stride, offsets):
+    """``sums`` plus the inked pixel t's value times its weights of the block: the four vectors
+    at ``offsets`` in its row of ``source`` (rows ``stride`` apart)."""
+    base, value = sparse.indices[t] * stride, sparse.values[t]
+    s0, s1, s2, s3 = sums
+    p0, p1, p2, p3 = offsets
+    return (
+        simd.multiply_add(s0, value, simd.load(source, base + p0)),
+        simd.multiply_add(s1, value, simd.load(source, base + p1)),
+        simd.multiply_add(s2, value, simd.load(source, base + p2)),
+        simd.multiply_add(s3, value, simd.load(source, base + p3)),
+    )
+
+
+@njit(**_JIT)
+def _add_pixels(sums, sparse, start, stop, source, stride, offsets):
+    """``_add_pixel`` for the inked pixels [start, stop), in order."""
+    for t in range(start, stop):
+        sums = _add_pixel(sums, sparse, t, source, stride, offsets)
+    return sums
+
+
+@njit(**_JIT)
+def _store_sums(row, starts, sums):
+    """Stores a block's four vectors of sums into ``row`` at the columns ``starts``. Overlapping
+    vectors hold the same sums, added in the same order: storing both is exact."""
+    for k in range(4):
+        simd.store(row, starts[k], sums[k])
 
 
 @njit(**_JIT)
