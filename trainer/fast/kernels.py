@@ -112,31 +112,123 @@ def multiply_by_derivative(delta, z, a, activation, mask, masked):
 @njit(**_JIT)
 def drop_out(a, mask, rate):
     """Inverted dropout: draws a fresh mask (0 or 1/(1-rate) per unit) into ``mask``, and
-    a ⊙= mask in the same pass.
+    a ⊙= mask.
 
-    One draw from Numba's seeded generator starts a xorshift64* stream, and each 64-bit output
-    decides four units by its four 16-bit quarters: a Mersenne-Twister draw per unit would cost
-    more than the layer's elementwise work itself.
+    Each unit is kept when its 16-bit random number (``_random_quarters``) is below
+    (1 - rate)·65536. The random numbers are drawn first, in a loop that does nothing else,
+    because their stream is one long chain of dependent operations; the loop over the units then
+    has no such chain and runs on whole vectors.
     """
     keep = 1.0 - rate
+    threshold = np.uint16(min(65535.0, keep * 65536.0))
     scale = 1.0 / keep
-    threshold = np.uint64(min(65535.0, keep * 65536.0))
-    state = np.uint64(np.random.randint(1, 2**62)) | np.uint64(1)
-    multiplier = np.uint64(2685821657736338717)
-    quarter = np.uint64(0xFFFF)
     flat_mask = mask.reshape(-1)
     flat_a = a.reshape(-1)
-    bits = np.uint64(0)
+    draws = _random_quarters(flat_mask.shape[0])
     for i in range(flat_mask.shape[0]):
-        if i % 4 == 0:
-            state ^= state >> np.uint64(12)
-            state ^= state << np.uint64(25)
-            state ^= state >> np.uint64(27)
-            bits = state * multiplier
-        unit = scale if (bits & quarter) < threshold else 0.0
-        flat_mask[i] = unit
-        flat_a[i] *= unit
-        bits >>= np.uint64(16)
+        flat_mask[i] = scale if draws[i] < threshold else 0.0
+        flat_a[i] *= flat_mask[i]
+
+
+#: The xorshift64* stream's multiplier (Vigna's).
+_MULTIPLIER = np.uint64(2685821657736338717)
+#: Streams shorter than this many steps are drawn in one piece (see ``_random_quarters``).
+_SPLIT_MIN_STEPS = 64
+
+
+def _jump_table(levels: int = 40) -> np.ndarray:
+    """Row e: the 64 images of the bits 1 << b under 2^e steps of xorshift64's state update.
+
+    The update (three shifts and exclusive ors) is linear over the bits, so a state k steps on is
+    the exclusive or of those images of its bits, for each power of two in k (``_jump``).
+    """
+    bits = np.arange(64, dtype=np.uint64)
+    table = np.empty((levels, 64), np.uint64)
+    table[0] = np.uint64(1) << bits
+    for shift, left in ((12, False), (25, True), (27, False)):  # as in ``_xorshift``
+        table[0] ^= table[0] << np.uint64(shift) if left else table[0] >> np.uint64(shift)
+    for e in range(1, levels):
+        previous = table[e - 1]
+        chosen = (previous[:, None] >> bits[None, :]) & np.uint64(1)  # [image, bit]
+        table[e] = np.bitwise_xor.reduce(
+            np.where(chosen == 1, previous[None, :], np.uint64(0)), axis=1
+        )
+    return table
+
+
+@njit(**_JIT)
+def _xorshift(state):
+    """xorshift64's state update: one step of the stream."""
+    state ^= state >> np.uint64(12)
+    state ^= state << np.uint64(25)
+    state ^= state >> np.uint64(27)
+    return state
+
+
+_JUMPS = _jump_table()
+
+
+@njit(**_JIT)
+def _jump(state, steps):
+    """The state ``steps`` steps on (``_jump_table``), without making them."""
+    e = 0
+    while steps:
+        if steps & 1:
+            moved = np.uint64(0)
+            for b in range(64):
+                if (state >> np.uint64(b)) & np.uint64(1):
+                    moved ^= _JUMPS[e, b]
+            state = moved
+        steps >>= 1
+        e += 1
+    return state
+
+
+@njit(**_JIT)
+def _store_quarters(quarters, step, state):
+    """The step's four 16-bit numbers, from xorshift64*'s output for ``state``: its quarters from
+    the lowest up."""
+    bits = state * _MULTIPLIER
+    low = np.uint64(0xFFFF)
+    quarters[4 * step] = bits & low
+    quarters[4 * step + 1] = (bits >> np.uint64(16)) & low
+    quarters[4 * step + 2] = (bits >> np.uint64(32)) & low
+    quarters[4 * step + 3] = bits >> np.uint64(48)
+
+
+@njit(**_JIT)
+def _random_quarters(count):
+    """At least ``count`` uniform 16-bit random numbers, from the seeded generator of compiled
+    code: one draw from it starts a xorshift64* stream, and each 64-bit output gives four numbers,
+    its 16-bit quarters from the lowest up (a Mersenne-Twister draw per unit would cost more
+    than the layer's elementwise work itself).
+
+    Each step of the stream waits for the one before, so the stream is cut into four runs, each
+    started where the one before ends (``_jump``), and the runs are made side by side: four
+    chains in flight instead of one, and the same numbers in the same places as one run.
+    """
+    steps = (count + 3) // 4
+    quarters = np.empty(4 * steps, dtype=np.uint16)
+    x0 = np.uint64(np.random.randint(1, 2**62)) | np.uint64(1)
+    if steps < _SPLIT_MIN_STEPS:
+        for step in range(steps):
+            x0 = _xorshift(x0)
+            _store_quarters(quarters, step, x0)
+        return quarters
+    run = (steps + 3) // 4  # the last run is shorter
+    x1 = _jump(x0, run)
+    x2 = _jump(x1, run)
+    x3 = _jump(x2, run)
+    last_run = steps - 3 * run
+    for j in range(run):
+        x0, x1, x2 = _xorshift(x0), _xorshift(x1), _xorshift(x2)
+        _store_quarters(quarters, j, x0)
+        _store_quarters(quarters, run + j, x1)
+        _store_quarters(quarters, 2 * run + j, x2)
+        if j < last_run:
+            x3 = _xorshift(x3)
+            _store_quarters(quarters, 3 * run + j, x3)
+    return quarters
 
 
 @njit(**_JIT)
