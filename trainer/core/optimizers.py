@@ -210,6 +210,10 @@ def apply_update(
     ``hyper`` ``Hyperparameters``. Without ``update_input_weights`` weights[0] is left to the
     caller (``input_layer.apply_update``: plain SGD on compressed inputs). Large weight arrays
     are updated on ``threads`` threads (the same numbers as on one).
+
+    The layers go from the output back to the input, so that the input layer's weights, which
+    the next batch reads first, are the last ones through the caches (the order changes no
+    number: each layer's step depends on its own arrays only).
     """
     weights, biases = parameters.weights, parameters.biases
     lr = hyper.learning_rate
@@ -219,7 +223,7 @@ def apply_update(
     c = _step_scalars(real, lr, hyper, batch_size, hyper.weight_decay)
     no_decay = _step_scalars(real, lr, hyper, batch_size, 0.0)
     kind = moments.kind
-    for l in range(len(weights)):
+    for l in range(len(weights) - 1, -1, -1):
         if l > 0 or update_input_weights:
             _update(
                 weights[l],
