@@ -11,10 +11,11 @@ Both go through the columns in blocks of ``BLOCK`` (four ``simd.Lanes``), whose 
 registers while a loop adds up their terms, and both are shaped so that what that loop reads
 stays in the core's caches:
 
-* Forward, a batch's samples run through a block one after the other. For a large batch the
-  block of W is first copied into a buffer of its own (``_pack_columns``: 784 × 64 values,
-  200 KB, contiguous), so that an inked pixel's 64 weights are 256 adjacent bytes of a buffer
-  that stays in the L2 cache rather than a piece of one 3.2 KB row of a 2.5 MB matrix.
+* Forward, a batch's samples run through a block one after the other (two at a time, below).
+  For a large batch the block of W is first copied into a buffer of its own (``_pack_columns``:
+  784 × 64 values, 200 KB, contiguous), so that an inked pixel's 64 weights are 256 adjacent
+  bytes of a buffer that stays in the L2 cache rather than a piece of one 3.2 KB row of a 2.5 MB
+  matrix.
 * Backward, a large batch's inked pixels are first regrouped by pixel (``_by_pixel``: the
   batch's columns, as in the CSC format), so that each row of the target is read once per block,
   its sums built in registers over the samples that ink that pixel, and written once — instead of
@@ -24,6 +25,11 @@ stays in the core's caches:
   about half as long as the row by row kernels they replaced: forward 1.6 → 0.7 ms, backward
   1.5 → 0.7 ms. Inside a training epoch, where W¹ and the batch's images come from memory, the
   gain is smaller (``bench/bench_training_speed.py``).
+* Both run two sums through a block side by side — two samples forward, two pixels' rows
+  backward — so that eight vectors of sums are in flight instead of four: an addition waits for
+  the one before it on the same sum, and the other four keep the core busy meanwhile.
+* The weight gradient is written over its array (``overwrite``): each thread's rows start from
+  zero in registers, instead of one core zeroing the 1.6–2.5 MB array before the sums are added.
 
 Whichever way, every output element is the sum of the same products added in the same order —
 forward over a sample's pixels in increasing order, backward over the batch's samples in order —
