@@ -119,17 +119,11 @@ def backward(net, space, inputs, rows, labels, dropout):
         net.cost,
         space.deltas[last][:m],
     )
+    # Each layer's BP2 comes before its BP4 and BP3, which do not depend on it: it reads Wˡ, which
+    # the forward pass read last, while more of it is still in the caches (a few per cent faster,
+    # measured; the same numbers).
     for l in range(last, -1, -1):
         delta = space.deltas[l][:m]
-        # BP4: ∂C/∂Wˡ = (aˡ⁻¹)ᵀ δˡ
-        if l == 0:
-            input_layer.weight_gradient(
-                inputs, rows, space.activations[0][:m], delta, space.grad_w[0]
-            )
-        else:
-            np.dot(space.activations[l][:m].T, delta, space.grad_w[l])
-        # BP3: ∂C/∂bˡ = Σ_rows δˡ
-        kernels.column_sums(delta, space.grad_b[l])
         # BP2: δˡ⁻¹ = (δˡ (Wˡ)ᵀ) ⊙ σ′(zˡ⁻¹), and through the same dropout mask as forward
         if l > 0:
             previous = space.deltas[l - 1][:m]
@@ -142,4 +136,13 @@ def backward(net, space, inputs, rows, labels, dropout):
                 space.dropout_masks[l - 1][:m],
                 dropout > 0.0,
             )
+        # BP4: ∂C/∂Wˡ = (aˡ⁻¹)ᵀ δˡ
+        if l == 0:
+            input_layer.weight_gradient(
+                inputs, rows, space.activations[0][:m], delta, space.grad_w[0]
+            )
+        else:
+            np.dot(space.activations[l][:m].T, delta, space.grad_w[l])
+        # BP3: ∂C/∂bˡ = Σ_rows δˡ
+        kernels.column_sums(delta, space.grad_b[l])
     return cost_sum, correct
