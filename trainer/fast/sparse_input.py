@@ -320,7 +320,7 @@ def _by_pixel(sparse, rows, first, end):
     for k in range(end - first):
         starts[k + 1] += starts[k]
     filled = starts[:-1].copy()
-    samples = np.empty(starts[-1], dtype=np.int32)  # half the bytes of int64: half the time
+    samples = np.empty(starts[-1], dtype=np.int32)  # batch positions: half the bytes of int64
     values = np.empty(starts[-1], dtype=sparse.values.dtype)
     for i in range(rows.shape[0]):
         for t in range(sparse.indptr[rows[i]], sparse.indptr[rows[i] + 1]):
