@@ -381,10 +381,10 @@ def _row_block(flat, base, block, vectors, overwrite):
     if overwrite:
         lanes = simd.LANES
         return (
-            simd.load_before_lane(flat, base + o0, block - o0),
-            simd.load_before_lane(flat, base + o1, block + lanes - o1),
-            simd.load_before_lane(flat, base + o2, block + 2 * lanes - o2),
-            simd.load_before_lane(flat, base + o3, block + 3 * lanes - o3),
+            _zero_start(flat, base, o0, block),
+            _zero_start(flat, base, o1, block + lanes),
+            _zero_start(flat, base, o2, block + 2 * lanes),
+            _zero_start(flat, base, o3, block + 3 * lanes),
         )
     return (
         simd.load(flat, base + o0),
@@ -392,6 +392,17 @@ def _row_block(flat, base, block, vectors, overwrite):
         simd.load(flat, base + o2),
         simd.load(flat, base + o3),
     )
+
+
+@njit(**_JIT)
+def _zero_start(flat, base, start, place):
+    """A vector of zeros for the columns from ``place`` on, for the vector of the row at flat[base]
+    that starts at column ``start``: one moved left (start < place) keeps the columns before
+    ``place``, which the block before has done. Only such a vector reads the row: the others
+    would wait for memory for nothing."""
+    if start == place:
+        return simd.zeros(flat)
+    return simd.load_before_lane(flat, base + start, place - start)
 
 
 @njit(**_JIT)
