@@ -53,6 +53,8 @@ SparseRows = namedtuple("SparseRows", ["indptr", "indices", "values"])
 
 #: Columns per block: four vectors of sums, held in registers.
 BLOCK = 4 * simd.LANES
+#: Where a block's four vectors start within it (in a buffer that holds the block alone).
+_IN_BLOCK = (0, simd.LANES, 2 * simd.LANES, 3 * simd.LANES)
 #: Batches of at least this many samples copy W's blocks (forward) and regroup their pixels
 #: (backward) first; smaller ones read W and write the target where they are.
 PACKED_MIN_ROWS = 32
@@ -178,7 +180,7 @@ def _rows_times_blocks(sparse, rows, w, out, first_block, stop_block):
         if packed:  # pixel k's weights of this block are buffer[k * BLOCK:(k + 1) * BLOCK]
             _pack_columns(w, o0, o1, o2, o3, buffer)
             source, stride = buffer, BLOCK
-            p0, p1, p2, p3 = 0, simd.LANES, 2 * simd.LANES, 3 * simd.LANES
+            p0, p1, p2, p3 = _IN_BLOCK
         else:  # ... or where they are, in W's row k
             source, stride = w.reshape(-1), cols
             p0, p1, p2, p3 = o0, o1, o2, o3
@@ -195,8 +197,8 @@ def _rows_times_blocks(sparse, rows, w, out, first_block, stop_block):
                 t, u = t + 1, u + 1
             sums_t = _add_pixels(sums_t, sparse, t, t_end, source, stride, offsets)
             sums_u = _add_pixels(sums_u, sparse, u, u_end, source, stride, offsets)
-            _store_sums(out[i], starts, sums_t)
-            _store_sums(out[i + 1], starts, sums_u)
+            _store_vectors(out[i], 0, starts, sums_t)
+            _store_vectors(out[i + 1], 0, starts, sums_u)
         if m % 2:
             r = rows[m - 1]
             sums = _add_pixels(
@@ -208,7 +210,7 @@ def _rows_times_blocks(sparse, rows, w, out, first_block, stop_block):
                 stride,
                 offsets,
             )
-            _store_sums(out[m - 1], starts, sums)
+            _store_vectors(out[m - 1], 0, starts, sums)
 
 
 @njit(**_JIT)
@@ -221,7 +223,13 @@ def _zero_sums(like):
 def _add_pixel(sums, sparse, t, source, stride, offsets):
     """``sums`` plus the inked pixel t's value times its weights of the block: the four vectors
     at ``offsets`` in its row of ``source`` (rows ``stride`` apart)."""
-    base, value = sparse.indices[t] * stride, sparse.values[t]
+    return _plus_scaled(sums, sparse.values[t], source, sparse.indices[t] * stride, offsets)
+
+
+@njit(**_JIT)
+def _plus_scaled(sums, value, source, base, offsets):
+    """``sums`` (four vectors) plus ``value`` times the four vectors of ``source`` that start at
+    base + ``offsets``."""
     s0, s1, s2, s3 = sums
     p0, p1, p2, p3 = offsets
     return (
@@ -241,31 +249,13 @@ def _add_pixels(sums, sparse, start, stop, source, stride, offsets):
 
 
 @njit(**_JIT)
-def _store_sums(row, starts, sums):
-    """Stores a block's four vectors of sums into ``row`` at the columns ``starts``. Overlapping
-    vectors hold the same sums, added in the same order: storing both is exact."""
-    for k in range(4):
-        simd.store(row, starts[k], sums[k])
-
-
-@njit(**_JIT)
 def _pack_columns(matrix, o0, o1, o2, o3, buffer):
     """buffer[r * BLOCK:(r + 1) * BLOCK] = the four vectors of matrix's row r that start at the
     columns o0..o3, for every row r."""
     for r in range(matrix.shape[0]):
         row = matrix[r]
         vectors = simd.load(row, o0), simd.load(row, o1), simd.load(row, o2), simd.load(row, o3)
-        _store_block(buffer, r * BLOCK, vectors)
-
-
-@njit(**_JIT)
-def _store_block(buffer, start, vectors):
-    """buffer[start:start + BLOCK] = a block's four ``vectors``, one after the other."""
-    v0, v1, v2, v3 = vectors
-    simd.store(buffer, start, v0)
-    simd.store(buffer, start + simd.LANES, v1)
-    simd.store(buffer, start + 2 * simd.LANES, v2)
-    simd.store(buffer, start + 3 * simd.LANES, v3)
+        _store_vectors(buffer, r * BLOCK, _IN_BLOCK, vectors)
 
 
 @njit(**_JIT)
@@ -346,8 +336,11 @@ def _add_by_pixel(sparse, rows, delta, scale, target, first, end, overwrite):
         vectors = _vector_starts(b * BLOCK, cols)
         o0, o1, o2, o3 = vectors
         for i in range(m):
-            _store_block(
-                scaled, i * BLOCK, _scaled_vectors(delta[i], scale, b * BLOCK, o0, o1, o2, o3)
+            _store_vectors(
+                scaled,
+                i * BLOCK,
+                _IN_BLOCK,
+                _scaled_vectors(delta[i], scale, b * BLOCK, o0, o1, o2, o3),
             )
         # Two pixels at a time: eight independent sums in flight instead of four.
         for k in range(first, end - 1, 2):
@@ -361,15 +354,15 @@ def _add_by_pixel(sparse, rows, delta, scale, target, first, end, overwrite):
                 p, q = p + 1, q + 1
             sums_p = _add_samples(sums_p, samples, values, p, p_end, scaled)
             sums_q = _add_samples(sums_q, samples, values, q, q_end, scaled)
-            _store_row_block(flat, k * cols, vectors, sums_p)
-            _store_row_block(flat, (k + 1) * cols, vectors, sums_q)
+            _store_vectors(flat, k * cols, vectors, sums_p)
+            _store_vectors(flat, (k + 1) * cols, vectors, sums_q)
         if (end - first) % 2:
             k = end - 1
             sums = _row_block(flat, k * cols, b * BLOCK, vectors, overwrite)
             sums = _add_samples(
                 sums, samples, values, starts[k - first], starts[k + 1 - first], scaled
             )
-            _store_row_block(flat, k * cols, vectors, sums)
+            _store_vectors(flat, k * cols, vectors, sums)
 
 
 @njit(**_JIT)
@@ -408,14 +401,7 @@ def _zero_start(flat, base, start, place):
 @njit(**_JIT)
 def _add_sample(sums, sample, value, scaled):
     """``sums`` plus ``value`` times the sample's scaled δ block (its row of ``scaled``)."""
-    row = sample * BLOCK
-    s0, s1, s2, s3 = sums
-    return (
-        simd.multiply_add(s0, value, simd.load(scaled, row)),
-        simd.multiply_add(s1, value, simd.load(scaled, row + simd.LANES)),
-        simd.multiply_add(s2, value, simd.load(scaled, row + 2 * simd.LANES)),
-        simd.multiply_add(s3, value, simd.load(scaled, row + 3 * simd.LANES)),
-    )
+    return _plus_scaled(sums, value, scaled, sample * BLOCK, _IN_BLOCK)
 
 
 @njit(**_JIT)
@@ -427,15 +413,17 @@ def _add_samples(sums, samples, values, start, stop, scaled):
 
 
 @njit(**_JIT)
-def _store_row_block(flat, base, vectors, sums):
-    """Stores ``_row_block``'s vectors back, right to left, so that an overlapped column keeps the
-    value of the vector that was not moved (the moved one added zeros there)."""
-    o0, o1, o2, o3 = vectors
-    s0, s1, s2, s3 = sums
-    simd.store(flat, base + o3, s3)
-    simd.store(flat, base + o2, s2)
-    simd.store(flat, base + o1, s1)
-    simd.store(flat, base + o0, s0)
+def _store_vectors(flat, base, starts, vectors):
+    """Stores four ``vectors`` at flat[base + starts[k]], right to left. Where a vector was moved
+    left to end at a row's end and overlaps the one before, that one's value stays: in the
+    backward product the moved vector added zeros there (``_scaled_vectors``), in the forward one
+    both hold the same sums."""
+    o0, o1, o2, o3 = starts
+    v0, v1, v2, v3 = vectors
+    simd.store(flat, base + o3, v3)
+    simd.store(flat, base + o2, v2)
+    simd.store(flat, base + o1, v1)
+    simd.store(flat, base + o0, v0)
 
 
 @njit(**_JIT)
