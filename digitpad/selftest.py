@@ -389,13 +389,18 @@ def _numba_cache_summary() -> str:
 
 def _training_threads_summary() -> str:
     """How many threads training splits the input layer over, and on which threading layer (the
-    frozen app must bundle Numba's OpenMP layer: without it, training runs on one core)."""
+    frozen app must bundle Numba's OpenMP layer: without it, training runs on one core); and the
+    BLAS libraries training can keep to one core (none found: it runs slower beside the images)."""
     import numba
 
-    from trainer.fast import numba_threads
+    from trainer.fast import blas_threads, numba_threads
 
     threads = numba_threads.parallel_threads()
-    return f"training's input layer on {threads} threads ({numba.threading_layer()})"
+    blas = ", ".join(blas_threads.libraries()) or "none found"
+    return (
+        f"training's input layer on {threads} threads ({numba.threading_layer()}); "
+        f"BLAS threads set through: {blas}"
+    )
 
 
 def _draw(canvas, strokes) -> None:

@@ -54,6 +54,8 @@ selftest "$work/start-a" "$work/cold.log"
 
 grep -q "^selftest: threads: .* (omp)" "$work/cold.log" || {
     echo "CI: the app has no OpenMP threading layer (numba.np.ufunc.omppool, libgomp)" >&2; exit 1; }
+grep -q "^selftest: threads: .*BLAS threads set through: .*openblas" "$work/cold.log" || {
+    echo "CI: threadpoolctl finds no OpenBLAS in the app (trainer/fast/blas_threads.py)" >&2; exit 1; }
 
 step "selftest, warm cache, started from another folder"
 selftest "$work/start-b" "$work/warm.log"

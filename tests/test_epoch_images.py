@@ -63,10 +63,11 @@ def test_close_stops_the_background_thread_at_once(digits):
     before = threading.active_count()
     made.compressed(0)
     assert threading.active_count() == before + 1  # making epoch 1's images
+    assert made.busy()
     started = time.perf_counter()
     made.close()
     assert time.perf_counter() - started < 0.2
-    assert threading.active_count() == before
+    assert threading.active_count() == before and not made.busy()
 
 
 def test_a_seed_reproduces_an_augmented_model_bit_for_bit(digits):

@@ -1,5 +1,6 @@
 """The input layer's products split over two cores (trainer/fast/sparse_input.py, input_layer.py,
-numba_threads.py): the same numbers bit for bit as on one core, and safe on several threads."""
+numba_threads.py), and training kept to one core beside the next epoch's images (blas_threads.py):
+the same numbers bit for bit as on one core, and safe on several threads."""
 
 import subprocess
 import sys
@@ -7,11 +8,13 @@ import textwrap
 
 import numpy as np
 import pytest
+import threadpoolctl
 from synthetic_data import sparse_matrix
 
 from trainer.config import TrainingConfig
-from trainer.core import optimizers
+from trainer.core import optimizers, training
 from trainer.core.training import TrainingData, network_for, train
+from trainer.data.epoch_images import EpochImages
 from trainer.fast import input_layer, numba_threads, sparse_input
 
 WIDTHS = [30, 100, 512, 800]
@@ -110,6 +113,55 @@ def test_training_on_two_cores_gives_the_one_core_weights_bit_for_bit(monkeypatc
         trained[1].weights + trained[1].biases, trained[2].weights + trained[2].biases
     ):
         assert two.tobytes() == one.tobytes()
+
+
+def test_batches_beside_the_next_epochs_images_run_on_one_core_with_the_same_weights(monkeypatch):
+    """While the next epoch's images are being made, a chunk of batches runs its input layer on
+    one thread and BLAS on one thread; the weights are those of two cores, bit for bit (the
+    512 × 512 product is large enough for OpenBLAS to split it)."""
+    config = TrainingConfig(
+        hidden_layers=(512, 512),
+        hidden_activation="relu",
+        output_activation="softmax",
+        cost="cross_entropy",
+        optimizer="adam",
+        learning_rate=1e-3,
+        dropout=0.2,
+        augment=True,
+        batch_size=128,
+        epochs=2,
+        seed=5,
+    )
+    data = _sparse_training_data()
+    run_batches = training.run_batches
+    trained, threads_seen = {}, {}
+    for busy in (False, True):
+        seen = threads_seen[busy] = set()
+
+        def recording(*arguments, seen=seen):
+            seen.add((arguments[5].inputs.threads, _blas_threads()))
+            return run_batches(*arguments)
+
+        monkeypatch.setattr(EpochImages, "busy", lambda self, busy=busy: busy)
+        monkeypatch.setattr(training, "run_batches", recording)
+        network = network_for(config)
+        assert train(network, config, data).usable
+        trained[busy] = network.weights + network.biases
+    cores = numba_threads.parallel_threads()  # this machine: 2 cores, and OpenBLAS uses both
+    assert threads_seen == {False: {(cores, cores)}, True: {(1, 1)}}
+    assert _blas_threads() == cores  # set back after each chunk
+    for two, one in zip(trained[False], trained[True]):
+        assert one.tobytes() == two.tobytes()
+
+
+def _blas_threads() -> int:
+    """How many threads the BLAS libraries loaded may use (all the same number)."""
+    (threads,) = {
+        library["num_threads"]
+        for library in threadpoolctl.threadpool_info()
+        if library["user_api"] == "blas"
+    }
+    return threads
 
 
 def test_two_python_threads_can_train_on_both_cores_at_once():

@@ -30,7 +30,7 @@ from trainer.data import epoch_images
 from trainer.data.epoch_images import EpochImages
 from trainer.data.mnist import MnistData, validation_split
 from trainer.data.negatives import NOT_A_DIGIT, negative_images
-from trainer.fast import input_layer, kernels, sparse_input
+from trainer.fast import blas_threads, input_layer, kernels, sparse_input
 from trainer.named_values import RunStatus
 
 #: The running cost of an epoch may not exceed this multiple of the cost the run started with.
@@ -253,23 +253,27 @@ class _Run:
         self.learning_rate = config.learning_rate_at(epoch)
         hyper = self.optimizer.hyper(self.learning_rate)
         state = self.optimizer
+        # While the next epoch's images are made, the batches keep to the other core.
+        beside_images = samples._replace(inputs=self.inputs._replace(threads=1))
         cost_sum, correct, done, chunk = 0.0, 0, 0, 1
         while done < batches:
             if self.cancel is not None and self.cancel.is_set():
                 return CANCELLED, f"cancelled during epoch {epoch + 1}"
             stop = min(batches, done + chunk)
+            one_core = self.epoch_images is not None and self.epoch_images.busy()
             started = time.perf_counter()
-            finite, chunk_cost, chunk_correct, state.step = run_batches(
-                self.net,
-                self.workspace,
-                state.moments,
-                hyper,
-                config.dropout,
-                samples,
-                done,
-                stop,
-                state.step,
-            )
+            with blas_threads.at_most(1 if one_core else None):
+                finite, chunk_cost, chunk_correct, state.step = run_batches(
+                    self.net,
+                    self.workspace,
+                    state.moments,
+                    hyper,
+                    config.dropout,
+                    beside_images if one_core else samples,
+                    done,
+                    stop,
+                    state.step,
+                )
             elapsed = time.perf_counter() - started
             seen = min(stop * config.batch_size, n)
             cost_sum, correct = cost_sum + chunk_cost, correct + chunk_correct

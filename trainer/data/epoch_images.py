@@ -6,7 +6,8 @@ With augmentation every epoch trains on new images. Making them for the ``defaul
 core waited. ``EpochImages`` makes epoch e + 1's images in a background thread while epoch e trains:
 about half of every batch runs on one core only (the input layer's products over the inked pixels,
 activations, dropout, Adam), and the augmentation kernel releases the GIL, so the work mostly fills
-a core that would otherwise idle. The first epoch's images, which nothing can hide, are made on two
+a core that would otherwise idle; while the thread runs, training keeps to the other core
+(``training``, ``blas_threads``). The first epoch's images, which nothing can hide, are made on two
 cores at once.
 
 The images are bit for bit those of making them in one go: every image's distortion is keyed by
@@ -117,6 +118,10 @@ class EpochImages:
             )
             self._thread.start()
         return compressed
+
+    def busy(self) -> bool:
+        """True while the next epoch's images are being made in the background."""
+        return self._thread is not None and self._thread.is_alive()
 
     def close(self) -> None:
         """Stop making images in the background, and wait until the thread has stopped."""
