@@ -201,9 +201,10 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
     for name, seconds in parts.items():
         print(f"  {name:<58}{seconds:>7.3f} s {seconds / epoch_seconds:>6.1%}")
     print(
-        f"  beside it, in a background thread (trainer/data/epoch_images.py): the next epoch's\n"
+        f"  beside it, in a background thread (trainer/data/epoch_images.py; the batches keep\n"
+        f"  to the other core meanwhile, trainer/fast/blas_threads.py): the next epoch's\n"
         f"  {'augmentation, slashed zeros, flagged ones, compression, one core':<58}"
-        f"{background:>7.3f} s"
+        f"{background:>7.3f} s (timed alone)"
     )
     print(
         f"  once per run, not per epoch: synthesising {len(labels) - len(data.train_labels)} "
