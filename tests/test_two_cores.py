@@ -164,6 +164,27 @@ def _blas_threads() -> int:
     return threads
 
 
+def test_validation_on_two_cores_gives_the_one_core_figures(monkeypatch):
+    from trainer.core.evaluation import evaluate
+
+    data = _sparse_training_data(n=2400)
+    compressed = sparse_input.compress_rows(data.val_images)  # 800: one evaluation batch
+    network = network_for(TrainingConfig(hidden_layers=(512,), seed=3))
+    compressed_inputs, threads_given = input_layer.compressed, []
+
+    def recording(*arguments, **keywords):
+        inputs = compressed_inputs(*arguments, **keywords)
+        threads_given.append(inputs.threads)
+        return inputs
+
+    monkeypatch.setattr(input_layer, "compressed", recording)
+    on_two = evaluate(network, data.val_images, data.val_labels, compressed=compressed)
+    monkeypatch.setattr(input_layer, "threads_for", lambda batch, units: 1)
+    on_one = evaluate(network, data.val_images, data.val_labels, compressed=compressed)
+    assert threads_given == [numba_threads.parallel_threads(), 1]
+    assert on_two == on_one
+
+
 def test_two_python_threads_can_train_on_both_cores_at_once():
     """The workqueue threading layer aborts the process here; the layer chosen must allow it."""
     script = textwrap.dedent(

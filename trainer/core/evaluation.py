@@ -30,7 +30,8 @@ def evaluate(
     """Mean cost and accuracy of the network on images (n, 784) with class labels (n,).
 
     ``compressed``: the same images compressed by ``sparse_input.compress_rows`` (training keeps
-    its validation set that way); the input layer then works on their inked pixels only.
+    its validation set that way); the input layer then works on their inked pixels only, split
+    over the cores for a large enough layer (``input_layer.threads_for``; the same figures).
     """
     n = len(labels)
     if n == 0:
@@ -47,7 +48,8 @@ def evaluate(
     if compressed is None:
         inputs = input_layer.dense(np.ascontiguousarray(images, dtype=network.dtype))
     else:
-        inputs = input_layer.compressed(compressed, network.layer_sizes[0])
+        threads = input_layer.threads_for(size, network.layer_sizes[1])
+        inputs = input_layer.compressed(compressed, network.layer_sizes[0], threads=threads)
     rows = np.arange(n, dtype=np.int64)
     for start in range(0, n, size):
         m = min(size, n - start)
