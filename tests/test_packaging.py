@@ -175,9 +175,12 @@ def test_selftest_passes_from_source(tmp_path):
     assert sum("network reads the" in line for line in lines) >= 3
     assert any(line.startswith("selftest: ready after") for line in lines)
     # training's input layer on a thread-safe layer (never workqueue: it aborts the app when two
-    # threads run parallel kernels at once)
+    # threads run parallel kernels at once), and the OpenBLAS that training keeps to one core
+    # beside the next epoch's images found (trainer/fast/blas_threads.py)
     threads = next(line for line in lines if line.startswith("selftest: threads:"))
-    assert threads.endswith(("(omp)", "(tbb)")), threads
+    layer, blas = threads.split("; ")
+    assert layer.endswith(("(omp)", "(tbb)")), threads
+    assert blas.startswith("BLAS threads set through: ") and "openblas" in blas, threads
 
 
 def test_selftest_fails_with_a_bad_model(tmp_path):
