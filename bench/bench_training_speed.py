@@ -2,6 +2,7 @@
 
     python bench/bench_training_speed.py                 # keras and default, 3 epochs each
     python bench/bench_training_speed.py --epochs 5 --threads 2
+    python bench/bench_training_speed.py --cancel-only   # how long a cancelled run takes to end
 
 Two configurations, one after the other, each against PyTorch:
 
@@ -32,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 # trainer first: importing it points Numba's cache at the user's folder, which must happen before
@@ -49,6 +51,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--mnist-dir", default=None)
     parser.add_argument("--skip-nielsen", action="store_true")
+    parser.add_argument(
+        "--cancel-only",
+        action="store_true",
+        help="only how long a cancelled default run takes to end",
+    )
     parser.add_argument("--pytorch-twin", metavar="PRESET", help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
@@ -59,6 +66,9 @@ def main() -> None:
     from trainer.data.mnist import load_mnist
 
     mnist = load_mnist(args.mnist_dir)
+    if args.cancel_only:
+        _cancel_latency(mnist)
+        return
     twins = {preset: _PyTorchTwin.start(preset, args) for preset in ("keras", "default")}
     rows = [_compare(preset, mnist, args, twin) for preset, twin in twins.items()]
     print(f"\nper configuration, {args.threads} threads (ratio: seconds per training sample)")
@@ -267,6 +277,46 @@ def _nielsen(mnist, epochs: int) -> None:
         f"(all: {', '.join(f'{s:.2f}' for s in times)}); "
         f"plain vectorised NumPy {_numpy_nielsen_epoch(nielsen_data):.3f} s/epoch"
     )
+
+
+def _cancel_latency(mnist, delays=(0.2, 0.6, 1.0, 1.3, 1.6, 2.0, 3.0, 4.5)) -> None:
+    """How long a cancelled ``default`` run takes to end: Cancel (the event the app sets) comes
+    ``delay`` seconds into the second epoch — early on while the next epoch's images are being
+    made beside it — and the time until ``train`` has returned and its thread is gone is reported.
+    """
+    from trainer.config import PRESETS
+    from trainer.core.training import network_for, split_for_training, train
+
+    config = PRESETS["default"].replace(epochs=3)
+    data = split_for_training(mnist, config)
+    latencies = []
+    for delay in delays:
+        cancel, second_epoch, cancelled_at = threading.Event(), threading.Event(), []
+
+        def cancel_later(delay=delay, second_epoch=second_epoch, cancel=cancel, at=cancelled_at):
+            second_epoch.wait()
+            time.sleep(delay)
+            at.append(time.perf_counter())
+            cancel.set()
+
+        timer = threading.Thread(target=cancel_later)
+        timer.start()
+        result = train(
+            network_for(config),
+            config,
+            data,
+            on_epoch=lambda record, started=second_epoch: started.set(),
+            cancel=cancel,
+        )
+        ended = time.perf_counter()
+        timer.join()
+        latencies.append(ended - cancelled_at[0])
+        print(
+            f"cancel {delay:.1f} s into epoch 2: {result.status} "
+            f"({result.message}), ended after {latencies[-1] * 1000:.0f} ms",
+            flush=True,
+        )
+    print(f"cancel latency: max {max(latencies) * 1000:.0f} ms over {len(latencies)} runs")
 
 
 def _numpy_nielsen_epoch(data) -> float:
