@@ -1,6 +1,8 @@
 """The share of one digit's images that slashed zeros and flagged ones change
 (``trainer/data/added_strokes.py``): only that digit, about that share, the same ones for a seed,
-none for a share of 0; and the stroke itself."""
+none for a share of 0, none once told to stop; and the stroke itself."""
+
+import threading
 
 import numpy as np
 
@@ -23,6 +25,25 @@ def test_a_share_of_one_digits_images_is_changed_the_same_way_for_a_seed():
     assert (labels[changed] == 2).all()
     assert change_a_share(images, labels, 2, 0.0, np.random.default_rng(4), _mark) == 0
     assert not images.any()
+
+
+def test_changing_a_share_stops_once_told_to():
+    """A cancelled training run stops the next epoch's images between two changed images."""
+    images = np.zeros((400, 784), np.float32)
+    labels = np.arange(400) % 4
+    stop = threading.Event()
+
+    def mark_and_stop_after_the_fifth(image, rng):
+        if (images.max(axis=1) > 0).sum() == 4:  # four marked: this is the fifth
+            stop.set()
+        return _mark(image, rng)
+
+    count = change_a_share(
+        images, labels, 2, 0.5, np.random.default_rng(4), mark_and_stop_after_the_fifth, stop
+    )
+    assert count == 5 and (images.max(axis=1) > 0).sum() == 5
+    assert change_a_share(images, labels, 2, 0.5, np.random.default_rng(4), _mark, stop) == 0
+    assert (images.max(axis=1) > 0).sum() == 5
 
 
 def test_a_segment_is_an_anti_aliased_line_of_its_width():

@@ -8,6 +8,7 @@ function (``slashed_zeros.py``, ``flagged_ones.py`` say where their stroke goes)
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -30,16 +31,21 @@ def change_a_share(
     share: float,
     rng: np.random.Generator,
     change: Callable[[np.ndarray, np.random.Generator], np.ndarray],
+    stop: threading.Event | None = None,
 ) -> int:
     """Replace a random ``share`` of the images of ``digit`` by ``change(image, rng)``, in place.
 
     Returns how many were changed; the same ones, changed the same way, for the same ``rng``.
+    Once ``stop`` is set, the images not reached yet are left as they are (training was
+    cancelled: a thousand or more images take a few tenths of a second).
     """
     if share <= 0.0:
         return 0
     chosen = np.flatnonzero(labels == digit)
     chosen = chosen[rng.random(len(chosen)) < share]
-    for index in chosen:
+    for done, index in enumerate(chosen):
+        if stop is not None and stop.is_set():
+            return done
         images[index] = change(images[index], rng)
     return len(chosen)
 

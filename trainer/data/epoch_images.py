@@ -67,11 +67,12 @@ def prepare(
             helper.join()
     else:
         out[...] = images
-    if stop is not None and stop.is_set():
+    stopped = stop.is_set if stop is not None else lambda: False
+    if stopped():
         return False
-    slash_zeros(out, labels, config.slashed_zeros, seed)
-    flag_ones(out, labels, config.flagged_ones, seed)
-    return True
+    slash_zeros(out, labels, config.slashed_zeros, seed, stop)
+    flag_ones(out, labels, config.flagged_ones, seed, stop)
+    return not stopped()
 
 
 def _augment(images, out, seed: int, start: int, stop_at: int, stop) -> None:

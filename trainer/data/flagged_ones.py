@@ -16,6 +16,7 @@ What keeps such a 1 apart from a 7 is its upright stem, so only ones whose stem 
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
@@ -39,12 +40,20 @@ FOOT_SHARE, FOOT_RANGE = 0.5, (0.15, 0.3)
 MAX_LEAN_DEG = 20.0
 
 
-def flag_ones(images: np.ndarray, labels: np.ndarray, share: float, seed: int) -> int:
+def flag_ones(
+    images: np.ndarray,
+    labels: np.ndarray,
+    share: float,
+    seed: int,
+    stop: threading.Event | None = None,
+) -> int:
     """Give a flag to a random ``share`` of the ones among ``images`` (n, 784), in place.
 
-    Returns how many images were changed. Deterministic for a given seed.
+    Returns how many images were changed. Deterministic for a given seed. Stops early once
+    ``stop`` is set (``added_strokes.change_a_share``).
     """
-    return change_a_share(images, labels, 1, share, np.random.default_rng([seed, 0xF1A6]), flagged)
+    rng = np.random.default_rng([seed, 0xF1A6])
+    return change_a_share(images, labels, 1, share, rng, flagged, stop)
 
 
 def flagged(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -10,6 +10,7 @@ slashed zero drawn in the app comes out of the stroke function (``added_strokes.
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
@@ -31,12 +32,20 @@ ANGLE_RANGE = (50.0, 88.0)
 OVERSHOOT_RANGE = (1.0, 1.8)
 
 
-def slash_zeros(images: np.ndarray, labels: np.ndarray, share: float, seed: int) -> int:
+def slash_zeros(
+    images: np.ndarray,
+    labels: np.ndarray,
+    share: float,
+    seed: int,
+    stop: threading.Event | None = None,
+) -> int:
     """Slash a random ``share`` of the zeros among ``images`` (n, 784), in place.
 
-    Returns how many images were changed. Deterministic for a given seed.
+    Returns how many images were changed. Deterministic for a given seed. Stops early once
+    ``stop`` is set (``added_strokes.change_a_share``).
     """
-    return change_a_share(images, labels, 0, share, np.random.default_rng(seed), slashed)
+    rng = np.random.default_rng(seed)
+    return change_a_share(images, labels, 0, share, rng, slashed, stop)
 
 
 def slashed(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
