@@ -15,7 +15,7 @@ from trainer.config import TrainingConfig
 from trainer.core import optimizers, training
 from trainer.core.training import TrainingData, network_for, train
 from trainer.data.epoch_images import EpochImages
-from trainer.fast import input_layer, numba_threads, sparse_input
+from trainer.fast import blas_threads, input_layer, numba_threads, sparse_input
 
 WIDTHS = [30, 100, 512, 800]
 BATCHES = [1, 7, 128]
@@ -152,6 +152,17 @@ def test_batches_beside_the_next_epochs_images_run_on_one_core_with_the_same_wei
     assert _blas_threads() == cores  # set back after each chunk
     for two, one in zip(trained[False], trained[True]):
         assert one.tobytes() == two.tobytes()
+
+
+def test_overlapping_one_core_blocks_leave_blas_on_all_its_threads():
+    cores = _blas_threads()
+    first, second = blas_threads.at_most(1), blas_threads.at_most(1)
+    first.__enter__()
+    second.__enter__()  # another training thread's block, begun inside the first
+    assert _blas_threads() == 1
+    first.__exit__(None, None, None)
+    second.__exit__(None, None, None)
+    assert _blas_threads() == cores >= 2
 
 
 def _blas_threads() -> int:

@@ -13,26 +13,42 @@ sums, so every number is the same bit for bit on one thread or two (``tests/test
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 import threadpoolctl
 
 
 @functools.cache
-def _blas_libraries() -> threadpoolctl.ThreadpoolController:
-    """The BLAS libraries loaded: NumPy's, and SciPy's that compiled code calls (imported here
-    first, as Numba imports it only when it compiles or loads a kernel using it)."""
+def _blas_libraries() -> tuple[threadpoolctl.ThreadpoolController, dict[str, int]]:
+    """The BLAS libraries loaded (NumPy's, and SciPy's that compiled code calls: imported here
+    first, as Numba imports it only when it compiles or loads a kernel using it), and how many
+    threads each had when first looked at."""
     import scipy.linalg.cython_blas  # noqa: F401
 
-    return threadpoolctl.ThreadpoolController().select(user_api="blas")
+    libraries = threadpoolctl.ThreadpoolController().select(user_api="blas")
+    return libraries, {library["filepath"]: library["num_threads"] for library in libraries.info()}
 
 
 def libraries() -> list[str]:
     """The file names of the BLAS libraries ``at_most`` changes (none found: it changes nothing)."""
-    return [library["filepath"].rsplit("/", 1)[-1] for library in _blas_libraries().info()]
+    return [path.rsplit("/", 1)[-1] for path in _blas_libraries()[1]]
 
 
+@contextlib.contextmanager
 def at_most(threads: int | None):
-    """A context manager: within its block, BLAS's products run on at most ``threads`` threads
-    (None: as many as before); the number before is set back when the block ends."""
-    return _blas_libraries().limit(limits=threads)
+    """Within the block, BLAS's products run on at most ``threads`` threads (None: no change).
+
+    Afterwards they run on as many as when first looked at, not as many as just before: two
+    blocks overlapping on two threads (a retraining and a fine-tune at once) could otherwise
+    leave BLAS on one thread for good.
+    """
+    if threads is None:
+        yield
+        return
+    libraries, usual = _blas_libraries()
+    libraries.limit(limits=threads)
+    try:
+        yield
+    finally:
+        libraries.limit(limits=usual)
