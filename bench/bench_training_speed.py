@@ -3,6 +3,7 @@
     python bench/bench_training_speed.py                 # keras and default, 3 epochs each
     python bench/bench_training_speed.py --epochs 5 --threads 2
     python bench/bench_training_speed.py --cancel-only   # how long a cancelled run takes to end
+    python bench/bench_training_speed.py --beside-images-only   # a batch beside the image thread
 
 Two configurations, one after the other, each against PyTorch:
 
@@ -52,6 +53,11 @@ def main() -> None:
     parser.add_argument("--mnist-dir", default=None)
     parser.add_argument("--skip-nielsen", action="store_true")
     parser.add_argument(
+        "--beside-images-only",
+        action="store_true",
+        help="only a default batch's time on one and two cores, alone and beside the image thread",
+    )
+    parser.add_argument(
         "--cancel-only",
         action="store_true",
         help="only how long a cancelled default run takes to end",
@@ -68,6 +74,9 @@ def main() -> None:
     mnist = load_mnist(args.mnist_dir)
     if args.cancel_only:
         _cancel_latency(mnist)
+        return
+    if args.beside_images_only:
+        _beside_images(mnist)
         return
     twins = {preset: _PyTorchTwin.start(preset, args) for preset in ("keras", "default")}
     rows = [_compare(preset, mnist, args, twin) for preset, twin in twins.items()]
@@ -277,6 +286,94 @@ def _nielsen(mnist, epochs: int) -> None:
         f"(all: {', '.join(f'{s:.2f}' for s in times)}); "
         f"plain vectorised NumPy {_numpy_nielsen_epoch(nielsen_data):.3f} s/epoch"
     )
+
+
+def _beside_images(mnist, rounds: int = 3) -> None:
+    """A ``default`` batch's milliseconds (``training.run_batches``, chunks of 10 batches) on two
+    cores and on one (the input layer on one thread, BLAS held to one), alone and while the next
+    epoch's images are made in a thread beside it, as ``epoch_images.EpochImages`` does; and how
+    long making the images took meanwhile. Why training keeps to one core beside that thread."""
+    from trainer.config import PRESETS
+    from trainer.core import backprop, optimizers
+    from trainer.core.training import (
+        Samples,
+        network_for,
+        run_batches,
+        split_for_training,
+        with_negatives,
+    )
+    from trainer.data import epoch_images
+    from trainer.fast import blas_threads, numba_threads, sparse_input
+
+    config = PRESETS["default"]
+    data = split_for_training(mnist, config)
+    images, labels = with_negatives(data.train_images, data.train_labels, config)
+    images = np.ascontiguousarray(images, np.float32)
+    scratch = np.empty_like(images)
+    epoch_images.prepare(images, labels, config, 0, scratch, threads=2)
+    compressed = sparse_input.compress_rows(scratch)
+    network = network_for(config)
+    space = backprop.Workspace.allocate(network.layer_sizes, config.batch_size, np.float32)
+    state = optimizers.OptimizerState(
+        network.weights, network.biases, optimizers.OptimizerSettings(kind="adam")
+    )
+    net, hyper = backprop.net(network), state.hyper(config.learning_rate)
+    order = np.random.default_rng(0).permutation(len(labels)).astype(np.int64)
+    two = numba_threads.parallel_threads()
+    samples = {
+        threads: Samples(
+            input_layer.compressed(compressed, images.shape[1], threads=threads),
+            labels,
+            order,
+            config.batch_size,
+        )
+        for threads in (1, two)
+    }
+    step = 0
+
+    def milliseconds_per_batch(threads: int, until) -> float:
+        nonlocal step
+        batches, started = 0, time.perf_counter()
+        with blas_threads.at_most(1 if threads == 1 else None):
+            while not until(batches):
+                first = batches % 400
+                _, _, _, step = run_batches(
+                    net,
+                    space,
+                    state.moments,
+                    hyper,
+                    config.dropout,
+                    samples[threads],
+                    first,
+                    first + 10,
+                    step,
+                )
+                batches += 10
+        return (time.perf_counter() - started) / batches * 1000
+
+    milliseconds_per_batch(two, lambda batches: batches >= 20)  # compile or load, warm up
+    for round_ in range(rounds):
+        figures = []
+        for threads in (two, 1):
+            alone = milliseconds_per_batch(threads, lambda batches: batches >= 150)
+            made, took = threading.Event(), []
+
+            def make(epoch=round_ + 1, made=made, took=took):
+                started = time.perf_counter()
+                epoch_images.prepare(images, labels, config, epoch, scratch)
+                sparse_input.compress_rows(scratch)
+                took.append(time.perf_counter() - started)
+                made.set()
+
+            maker = threading.Thread(target=make)
+            maker.start()
+            beside = milliseconds_per_batch(threads, lambda batches, made=made: made.is_set())
+            maker.join()
+            figures.append(
+                f"{threads} core{'s' if threads > 1 else ''}: {alone:.2f} ms alone, "
+                f"{beside:.2f} ms beside the images (made in {took[0]:.2f} s)"
+            )
+        print(f"default batch, round {round_ + 1}: " + "; ".join(figures), flush=True)
 
 
 def _cancel_latency(mnist, delays=(0.2, 0.6, 1.0, 1.3, 1.6, 2.0, 3.0, 4.5)) -> None:
