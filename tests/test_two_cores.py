@@ -5,6 +5,8 @@ the same numbers bit for bit as on one core, and safe on several threads."""
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -154,14 +156,31 @@ def test_batches_beside_the_next_epochs_images_run_on_one_core_with_the_same_wei
         assert one.tobytes() == two.tobytes()
 
 
-def test_overlapping_one_core_blocks_leave_blas_on_all_its_threads():
-    cores = _blas_threads()
-    first, second = blas_threads.at_most(1), blas_threads.at_most(1)
-    first.__enter__()
-    second.__enter__()  # another training thread's block, begun inside the first
-    assert _blas_threads() == 1
-    first.__exit__(None, None, None)
-    second.__exit__(None, None, None)
+def test_one_core_blocks_on_two_threads_take_turns_and_leave_blas_on_all_its_threads():
+    """A block on one thread, then blocks on two threads at once (two trainings), then one on
+    this thread while the others are still alive: each holds BLAS to one thread, they never
+    overlap, and BLAS gets all its threads back."""
+    cores, inside, events, stay = _blas_threads(), [], [], threading.Event()
+
+    def block(name):
+        with blas_threads.at_most(1):
+            events.append(f"{name} in")
+            inside.append(_blas_threads())
+            time.sleep(0.05)
+            events.append(f"{name} out")
+        stay.wait()  # alive after its block, as a training thread is between chunks
+
+    workers = [threading.Thread(target=block, args=(name,)) for name in "ab"]
+    for worker in workers:
+        worker.start()
+    time.sleep(0.2)
+    with blas_threads.at_most(1):
+        inside.append(_blas_threads())
+    stay.set()
+    for worker in workers:
+        worker.join()
+    assert inside == [1, 1, 1]
+    assert events in (["a in", "a out", "b in", "b out"], ["b in", "b out", "a in", "a out"])
     assert _blas_threads() == cores >= 2
 
 

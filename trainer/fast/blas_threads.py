@@ -15,40 +15,40 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 
 import threadpoolctl
 
+#: Blocks on different threads take turns (see ``at_most``); re-entrant for nested blocks.
+_one_block_at_a_time = threading.RLock()
+
 
 @functools.cache
-def _blas_libraries() -> tuple[threadpoolctl.ThreadpoolController, dict[str, int]]:
-    """The BLAS libraries loaded (NumPy's, and SciPy's that compiled code calls: imported here
-    first, as Numba imports it only when it compiles or loads a kernel using it), and how many
-    threads each had when first looked at."""
+def _blas_libraries() -> threadpoolctl.ThreadpoolController:
+    """The BLAS libraries loaded: NumPy's, and SciPy's that compiled code calls (imported here
+    first, as Numba imports it only when it compiles or loads a kernel using it)."""
     import scipy.linalg.cython_blas  # noqa: F401
 
-    libraries = threadpoolctl.ThreadpoolController().select(user_api="blas")
-    return libraries, {library["filepath"]: library["num_threads"] for library in libraries.info()}
+    return threadpoolctl.ThreadpoolController().select(user_api="blas")
 
 
 def libraries() -> list[str]:
     """The file names of the BLAS libraries ``at_most`` changes (none found: it changes nothing)."""
-    return [path.rsplit("/", 1)[-1] for path in _blas_libraries()[1]]
+    return [library["filepath"].rsplit("/", 1)[-1] for library in _blas_libraries().info()]
 
 
 @contextlib.contextmanager
 def at_most(threads: int | None):
-    """Within the block, BLAS's products run on at most ``threads`` threads (None: no change).
+    """Within the block, BLAS's products run on at most ``threads`` threads (None: no change);
+    afterwards on as many as before.
 
-    Afterwards they run on as many as when first looked at, not as many as just before: two
-    blocks overlapping on two threads (a retraining and a fine-tune at once) could otherwise
-    leave BLAS on one thread for good.
+    OpenBLAS has one thread count for the whole process, and threadpoolctl lets only the thread
+    inside a block change it. So blocks on different threads take turns — a second training's
+    block waits for the first's chunk of batches to end — rather than overlap, where the one to
+    end last would put back the single thread the other had set.
     """
     if threads is None:
         yield
         return
-    libraries, usual = _blas_libraries()
-    libraries.limit(limits=threads)
-    try:
+    with _one_block_at_a_time, _blas_libraries().limit(limits=threads):
         yield
-    finally:
-        libraries.limit(limits=usual)
