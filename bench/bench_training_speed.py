@@ -36,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+from typing import NamedTuple
 
 # trainer first: importing it points Numba's cache at the user's folder, which must happen before
 # numba is imported (otherwise Numba caches the kernels beside the sources, in __pycache__), and
@@ -143,15 +144,27 @@ def _compare(preset: str, mnist, args, twin) -> dict:
     return row
 
 
-def _breakdown(mnist, epoch_seconds: float) -> None:
-    """Where one ``default`` epoch's time goes: each part timed alone on the epoch's shapes.
+class _DefaultEpoch(NamedTuple):
+    """One ``default`` epoch's samples and a fresh network's training state, set up as training
+    sets them up, with how long the once-per-run and the per-epoch preparation took."""
 
-    Each part runs the kernels ``training.run_batches`` calls, batch after batch, in a compiled
-    loop of its own (so the products go through the same BLAS); ``other`` (activations, output
-    deltas, bias sums, shuffling, validation) is what is left of the measured epoch.
-    """
+    config: object  # the preset, a TrainingConfig
+    train_images: int  # MNIST's training images; the rest of the samples are negatives
+    images: np.ndarray  # the samples before augmentation, float32
+    labels: np.ndarray
+    compressed: object  # the first epoch's images, augmented and compressed (SparseRows)
+    network: object
+    space: object  # backprop.Workspace for one batch
+    state: object  # optimizers.OptimizerState (Adam)
+    net: object  # backprop.Net
+    order: np.ndarray  # a shuffled sample order, int64
+    negatives_seconds: float  # synthesising the negatives
+    images_seconds: float  # the epoch's images on one core: augmented, slashed, flagged, compressed
+
+
+def _default_epoch(mnist) -> _DefaultEpoch:
     from trainer.config import PRESETS
-    from trainer.core import backprop, optimizers
+    from trainer.core import backprop
     from trainer.core.training import network_for, split_for_training, with_negatives
     from trainer.data import epoch_images
     from trainer.fast import sparse_input
@@ -160,25 +173,54 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
     data = split_for_training(mnist, config)
     started = time.perf_counter()
     images, labels = with_negatives(data.train_images, data.train_labels, config)
-    negatives = time.perf_counter() - started
+    negatives_seconds = time.perf_counter() - started
     images = np.ascontiguousarray(images, np.float32)
     augmented = np.empty_like(images)
-    parts = {}
     started = time.perf_counter()
     epoch_images.prepare(images, labels, config, 0, augmented)
     compressed = sparse_input.compress_rows(augmented)
-    background = time.perf_counter() - started
-
+    images_seconds = time.perf_counter() - started
     network = network_for(config)
-    space = backprop.Workspace.allocate(network.layer_sizes, config.batch_size, np.float32)
-    state = optimizers.OptimizerState(
-        network.weights, network.biases, optimizers.OptimizerSettings(kind="adam")
+    return _DefaultEpoch(
+        config,
+        len(data.train_labels),
+        images,
+        labels,
+        compressed,
+        network,
+        backprop.Workspace.allocate(network.layer_sizes, config.batch_size, np.float32),
+        optimizers.OptimizerState(
+            network.weights, network.biases, optimizers.OptimizerSettings(kind="adam")
+        ),
+        backprop.net(network),
+        np.random.default_rng(0).permutation(len(labels)).astype(np.int64),
+        negatives_seconds,
+        images_seconds,
     )
-    net = backprop.net(network)
-    order = np.random.default_rng(0).permutation(len(labels)).astype(np.int64)
+
+
+def _breakdown(mnist, epoch_seconds: float) -> None:
+    """Where one ``default`` epoch's time goes: each part timed alone on the epoch's shapes.
+
+    Each part runs the kernels ``training.run_batches`` calls, batch after batch, in a compiled
+    loop of its own (so the products go through the same BLAS); ``other`` (activations, output
+    deltas, bias sums, shuffling, validation) is what is left of the measured epoch.
+    """
+    from trainer.core import backprop
+
+    epoch = _default_epoch(mnist)
+    config, network, space, state, net, order = (
+        epoch.config,
+        epoch.network,
+        epoch.space,
+        epoch.state,
+        epoch.net,
+        epoch.order,
+    )
+    parts = {}
     batches = len(order) // config.batch_size
     threads = input_layer.threads_for(config.batch_size, network.layer_sizes[1])
-    inputs = input_layer.compressed(compressed, images.shape[1], threads=threads)
+    inputs = input_layer.compressed(epoch.compressed, epoch.images.shape[1], threads=threads)
     backprop.forward(  # real activations for the products
         net, space, inputs, order[: config.batch_size], config.dropout
     )
@@ -216,18 +258,18 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
     parts["other (activations, deltas, bias sums, validation, waits)"] = epoch_seconds - sum(
         parts.values()
     )
-    print(f"\nwhere one default epoch ({epoch_seconds:.3f} s, {len(labels)} samples) goes:")
+    print(f"\nwhere one default epoch ({epoch_seconds:.3f} s, {len(order)} samples) goes:")
     for name, seconds in parts.items():
         print(f"  {name:<58}{seconds:>7.3f} s {seconds / epoch_seconds:>6.1%}")
     print(
         f"  beside it, in a background thread (trainer/data/epoch_images.py; the batches keep\n"
         f"  to the other core meanwhile, trainer/fast/blas_threads.py): the next epoch's\n"
         f"  {'augmentation, slashed zeros, flagged ones, compression, one core':<58}"
-        f"{background:>7.3f} s (timed alone)"
+        f"{epoch.images_seconds:>7.3f} s (timed alone)"
     )
     print(
-        f"  once per run, not per epoch: synthesising {len(labels) - len(data.train_labels)} "
-        f"negatives {negatives:.2f} s"
+        f"  once per run, not per epoch: synthesising {len(order) - epoch.train_images} "
+        f"negatives {epoch.negatives_seconds:.2f} s"
     )
 
 
@@ -293,38 +335,27 @@ def _beside_images(mnist, rounds: int = 3) -> None:
     cores and on one (the input layer on one thread, BLAS held to one), alone and while the next
     epoch's images are made in a thread beside it, as ``epoch_images.EpochImages`` does; and how
     long making the images took meanwhile. Why training keeps to one core beside that thread."""
-    from trainer.config import PRESETS
-    from trainer.core import backprop, optimizers
-    from trainer.core.training import (
-        Samples,
-        network_for,
-        run_batches,
-        split_for_training,
-        with_negatives,
-    )
+    from trainer.core.training import Samples, run_batches
     from trainer.data import epoch_images
     from trainer.fast import blas_threads, numba_threads, sparse_input
 
-    config = PRESETS["default"]
-    data = split_for_training(mnist, config)
-    images, labels = with_negatives(data.train_images, data.train_labels, config)
-    images = np.ascontiguousarray(images, np.float32)
-    scratch = np.empty_like(images)
-    epoch_images.prepare(images, labels, config, 0, scratch, threads=2)
-    compressed = sparse_input.compress_rows(scratch)
-    network = network_for(config)
-    space = backprop.Workspace.allocate(network.layer_sizes, config.batch_size, np.float32)
-    state = optimizers.OptimizerState(
-        network.weights, network.biases, optimizers.OptimizerSettings(kind="adam")
+    epoch = _default_epoch(mnist)
+    config, images, labels, space, state, net = (
+        epoch.config,
+        epoch.images,
+        epoch.labels,
+        epoch.space,
+        epoch.state,
+        epoch.net,
     )
-    net, hyper = backprop.net(network), state.hyper(config.learning_rate)
-    order = np.random.default_rng(0).permutation(len(labels)).astype(np.int64)
+    hyper = state.hyper(config.learning_rate)
+    scratch = np.empty_like(images)
     two = numba_threads.parallel_threads()
     samples = {
         threads: Samples(
-            input_layer.compressed(compressed, images.shape[1], threads=threads),
+            input_layer.compressed(epoch.compressed, images.shape[1], threads=threads),
             labels,
-            order,
+            epoch.order,
             config.batch_size,
         )
         for threads in (1, two)
