@@ -4,10 +4,10 @@
 
 For batches of 128 real MNIST training images and layers of 30 to 800 units, times
 ``sparse_input.rows_times`` (z = X W¹) and ``add_transposed_times`` (Xᵀδ¹ written over the
-gradient), on the calling thread and split over two threads as training splits them; the calls alternate,
-so a change in machine load hits all alike. Prints the median and the fastest call of each, in
-ms. These are the figures behind ``input_layer.TWO_THREADS_MIN_WORK``: a second thread is worth
-waking only when it saves more than the wake-up costs.
+gradient), on the calling thread and split over two threads as training splits them; the calls
+alternate, so a change in machine load hits all alike. Prints the median and the fastest call of
+each, in ms. These are the figures behind ``input_layer.TWO_THREADS_MIN_WORK``: a second thread is
+worth waking only when it saves more than the wake-up costs.
 """
 
 from __future__ import annotations

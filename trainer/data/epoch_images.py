@@ -6,9 +6,10 @@ With augmentation every epoch trains on new images. Making them for the ``defaul
 core waited. ``EpochImages`` makes epoch e + 1's images in a background thread while epoch e trains
 (the augmentation kernel releases the GIL), and while that thread runs the batches keep to the
 other core (``training``, ``blas_threads``): on two threads beside it they kept waiting for the
-busy core at the barrier that ends every parallel product. A ``default`` batch took 11–12 ms on
-one core beside the images, 14–16 ms on two, 7–8 ms on two alone. The first epoch's images, which
-nothing can hide, are made on two cores at once.
+busy core at the barrier that ends every parallel product (``python
+bench/bench_training_speed.py --beside-images-only``: a ``default`` batch took 8.6–9.6 ms on one
+core beside the images, 11.9–20.6 ms on two, 5.3–9.0 ms on two alone). The first epoch's images,
+which nothing can hide, are made on two cores at once.
 
 The images are bit for bit those of making them in one go: every image's distortion is keyed by
 ``(seed, its index)`` (``augment.augment_image_range``), the slashes and flags by the epoch's seed,

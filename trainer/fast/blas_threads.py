@@ -5,7 +5,8 @@ Training's batches run on one core while the next epoch's images are made on the
 (``training``, ``epoch_images``): each of OpenBLAS's products and of the input layer's split
 products ends at a barrier, and a thread that waits there for a core busy making images stalls
 the whole batch. Measured on the ``default`` preset (five epochs, runs alternating in one
-process): epochs made beside the images took 5.1–5.5 s on one core against 5.8–6.4 s on two.
+process): epochs made beside the images took 5.1–5.5 s on one core against 5.8–6.4 s on two; per
+batch, ``python bench/bench_training_speed.py --beside-images-only``.
 
 OpenBLAS splits a product over its threads by rows and columns of the result, never along the
 sums, so every number is the same bit for bit on one thread or two (``tests/test_two_cores.py``).
