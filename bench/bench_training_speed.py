@@ -41,8 +41,8 @@ from typing import NamedTuple
 # trainer first: importing it points Numba's cache at the user's folder, which must happen before
 # numba is imported (otherwise Numba caches the kernels beside the sources, in __pycache__), and
 # sets what OpenBLAS reads when NumPy loads it (trainer/fast/numba_threads.py).
-from trainer.core import optimizers  # isort: skip
-from trainer.fast import input_layer, kernels  # isort: skip
+from trainer.core import backprop, optimizers  # isort: skip
+from trainer.fast import blas_threads, input_layer, kernels, split_products  # isort: skip
 import numpy as np  # isort: skip
 from numba import njit  # isort: skip
 
@@ -164,7 +164,6 @@ class _DefaultEpoch(NamedTuple):
 
 def _default_epoch(mnist) -> _DefaultEpoch:
     from trainer.config import PRESETS
-    from trainer.core import backprop
     from trainer.core.training import network_for, split_for_training, with_negatives
     from trainer.data import epoch_images
     from trainer.fast import sparse_input
@@ -203,10 +202,10 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
     """Where one ``default`` epoch's time goes: each part timed alone on the epoch's shapes.
 
     Each part runs the kernels ``training.run_batches`` calls, batch after batch, in a compiled
-    loop of its own (so the products go through the same BLAS); ``other`` (activations, output
-    deltas, bias sums, shuffling, validation) is what is left of the measured epoch.
+    loop of its own (so the products go through the same BLAS, held to one thread as training
+    holds it); ``other`` (activations, the output layer's and the input layer's deltas and bias
+    sums, shuffling, validation) is what is left of the measured epoch.
     """
-    from trainer.core import backprop
 
     epoch = _default_epoch(mnist)
     config, network, space, state, net, order = (
@@ -221,9 +220,8 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
     batches = len(order) // config.batch_size
     threads = input_layer.threads_for(config.batch_size, network.layer_sizes[1])
     inputs = input_layer.compressed(epoch.compressed, epoch.images.shape[1], threads=threads)
-    backprop.forward(  # real activations for the products
-        net, space, inputs, order[: config.batch_size], config.dropout
-    )
+    with blas_threads.at_most(1):  # real activations for the products
+        backprop.forward(net, space, inputs, order[: config.batch_size], config.dropout)
     products = (
         network.weights,
         inputs,
@@ -235,6 +233,7 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
         space.grad_w,
         batches,
     )
+    other_layers = (net, space, threads, config.dropout > 0.0, batches)
     dropout = (space.activations, space.dropout_masks, config.dropout, batches)
     adam = (
         net,
@@ -247,15 +246,16 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
     )
     for name, kernel, arguments in (
         (f"input layer's products ({threads} threads)", _epoch_input_products, products),
-        ("other layers' products (BLAS)", _epoch_blas_products, products),
+        (f"other layers' products ({threads} threads, BLAS)", _epoch_other_layers, other_layers),
         ("dropout (masks drawn and applied forward)", _epoch_dropout, dropout),
         (f"Adam ({threads} threads)", _epoch_adam, adam),
     ):
-        kernel(*arguments[:-1], 1)  # compile
-        started = time.perf_counter()
-        kernel(*arguments)
+        with blas_threads.at_most(1):  # as training holds it (trainer/fast/blas_threads.py)
+            kernel(*arguments[:-1], 1)  # compile
+            started = time.perf_counter()
+            kernel(*arguments)
         parts[name] = time.perf_counter() - started
-    parts["other (activations, deltas, bias sums, validation, waits)"] = epoch_seconds - sum(
+    parts["other (activations, input layer's deltas, validation, waits)"] = epoch_seconds - sum(
         parts.values()
     )
     print(f"\nwhere one default epoch ({epoch_seconds:.3f} s, {len(order)} samples) goes:")
@@ -284,13 +284,18 @@ def _epoch_input_products(weights, inputs, order, batch, a, z, d, gw, batches):
 
 
 @njit
-def _epoch_blas_products(weights, inputs, order, batch, a, z, d, gw, batches):
-    """The hidden and output layers' forward and backward products (BLAS), for ``batches``."""
+def _epoch_other_layers(net, space, threads, masked, batches):
+    """The other layers' products for ``batches`` batches, as training runs them on ``threads``
+    threads: forward split by columns, backward each layer's BP2 (with its activation's
+    derivative) beside its BP4 and BP3 (``backprop.layer_backward``)."""
+    a, z = space.activations, space.zs
+    layers = len(net.weights)
+    batch = a[0].shape[0]
     for _ in range(batches):
-        for layer in range(1, len(weights)):
-            np.dot(a[layer], weights[layer], z[layer])
-            np.dot(a[layer].T, d[layer], gw[layer])
-            np.dot(d[layer], weights[layer].T, d[layer - 1])
+        for l in range(1, layers):
+            split_products.times(a[l], net.weights[l], z[l], threads)
+        for l in range(layers - 1, 0, -1):
+            backprop.layer_backward(net, space, l, batch, masked, threads)
 
 
 @njit
@@ -332,9 +337,10 @@ def _nielsen(mnist, epochs: int) -> None:
 
 def _beside_images(mnist, rounds: int = 3) -> None:
     """A ``default`` batch's milliseconds (``training.run_batches``, chunks of 10 batches) on two
-    cores and on one (the input layer on one thread, BLAS held to one), alone and while the next
-    epoch's images are made in a thread beside it, as ``epoch_images.EpochImages`` does; and how
-    long making the images took meanwhile. Why training keeps to one core beside that thread."""
+    cores and on one (BLAS held to one thread either way, as training holds it), alone and while
+    the next epoch's images are made in a thread beside it, as ``epoch_images.EpochImages`` does;
+    and how long making the images took meanwhile. Why training keeps to one core beside that
+    thread."""
     from trainer.core.training import Samples, run_batches
     from trainer.data import epoch_images
     from trainer.fast import blas_threads, numba_threads, sparse_input
@@ -365,7 +371,7 @@ def _beside_images(mnist, rounds: int = 3) -> None:
     def milliseconds_per_batch(threads: int, until) -> float:
         nonlocal step
         batches, started = 0, time.perf_counter()
-        with blas_threads.at_most(1 if threads == 1 else None):
+        with blas_threads.at_most(1):
             while not until(batches):
                 first = batches % 400
                 _, _, _, step = run_batches(

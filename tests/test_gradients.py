@@ -1,8 +1,9 @@
 """Backpropagation checked against central finite differences, in float64.
 
 For every hidden activation × output activation × cost, through both the dense and the
-zero-skipping input layer, every weight and bias gradient of a small network must agree with
-(C(θ + h) − C(θ − h)) / 2h to a relative error below 1e-6.
+zero-skipping input layer (the latter also with each layer's backward products side by side on
+two threads, as training's batches run them), every weight and bias gradient of a small network
+must agree with (C(θ + h) − C(θ − h)) / 2h to a relative error below 1e-6.
 """
 
 import itertools
@@ -12,7 +13,7 @@ import pytest
 
 from trainer.core import backprop
 from trainer.core.network import Network
-from trainer.fast import input_layer, kernels, sparse_input
+from trainer.fast import blas_threads, input_layer, kernels, sparse_input
 
 HIDDEN = ("sigmoid", "tanh", "relu")
 OUTPUT = ("sigmoid", "softmax")
@@ -30,20 +31,22 @@ def _batch(seed, zeros=0.0):
     return x, labels
 
 
-def _cost_and_gradients(network, x, labels, sparse=False):
+def _cost_and_gradients(network, x, labels, sparse=False, threads=1):
     """Summed cost of the batch and the analytic gradients from our backward pass.
 
-    With ``sparse`` the input layer reads the batch compressed, as training does for MNIST.
+    With ``sparse`` the input layer reads the batch compressed, as training does for MNIST, and
+    the products run on ``threads`` threads (BLAS then held to one, as training holds it).
     """
     space = backprop.Workspace.allocate(network.layer_sizes, BATCH, np.float64)
     if sparse:
-        inputs = input_layer.compressed(sparse_input.compress_rows(x), x.shape[1])
+        inputs = input_layer.compressed(sparse_input.compress_rows(x), x.shape[1], threads=threads)
     else:
         inputs = input_layer.dense(np.ascontiguousarray(x))
     rows = np.arange(BATCH, dtype=np.int64)
     net = backprop.net(network)
-    backprop.forward(net, space, inputs, rows, 0.0)
-    cost_sum, _ = backprop.backward(net, space, inputs, rows, labels, 0.0)
+    with blas_threads.at_most(1 if threads > 1 else None):
+        backprop.forward(net, space, inputs, rows, 0.0)
+        cost_sum, _ = backprop.backward(net, space, inputs, rows, labels, 0.0)
     return cost_sum, [g.copy() for g in space.grad_w], [g.copy() for g in space.grad_b]
 
 
@@ -68,8 +71,12 @@ def _relative_error(a, b):
 
 
 @pytest.mark.parametrize("hidden,output,cost", list(itertools.product(HIDDEN, OUTPUT, COSTS)))
-@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse-input"])
-def test_backprop_matches_finite_differences(hidden, output, cost, sparse):
+@pytest.mark.parametrize(
+    "sparse,threads",
+    [(False, 1), (True, 1), (True, 2)],
+    ids=["dense", "sparse-input", "sparse-input-two-threads"],
+)
+def test_backprop_matches_finite_differences(hidden, output, cost, sparse, threads):
     # The compressed input layer works in 8-wide vectors: 11 units take a whole vector and one
     # that overlaps it (tests/test_sparse_input.py checks every width against NumPy).
     layers = [LAYERS[0], 11, *LAYERS[2:]] if sparse else LAYERS
@@ -77,7 +84,7 @@ def test_backprop_matches_finite_differences(hidden, output, cost, sparse):
     for b in network.biases:  # non-zero biases, so their gradients are exercised too
         b[:] = np.random.default_rng(4).uniform(-0.5, 0.5, b.shape)
     x, labels = _batch(5, zeros=0.6 if sparse else 0.0)
-    _, grad_w, grad_b = _cost_and_gradients(network, x, labels, sparse)
+    _, grad_w, grad_b = _cost_and_gradients(network, x, labels, sparse, threads)
     for layer in range(len(network.weights)):
         numeric_w = _numerical_gradient(network, network.weights[layer], x, labels)
         numeric_b = _numerical_gradient(network, network.biases[layer], x, labels)

@@ -1,6 +1,7 @@
 """The input layer's products split over two cores (trainer/fast/sparse_input.py, input_layer.py,
-numba_threads.py), and training kept to one core beside the next epoch's images (blas_threads.py):
-the same numbers bit for bit as on one core, and safe on several threads."""
+numba_threads.py), the other layers' split or side by side (split_products.py, backprop.py), and
+training kept to one core beside the next epoch's images (blas_threads.py): the same numbers bit
+for bit as on one core, and safe on several threads."""
 
 import subprocess
 import sys
@@ -118,9 +119,9 @@ def test_training_on_two_cores_gives_the_one_core_weights_bit_for_bit(monkeypatc
 
 
 def test_batches_beside_the_next_epochs_images_run_on_one_core_with_the_same_weights(monkeypatch):
-    """While the next epoch's images are being made, a chunk of batches runs its input layer on
-    one thread and BLAS on one thread; the weights are those of two cores, bit for bit (the
-    512 × 512 product is large enough for OpenBLAS to split it)."""
+    """While the next epoch's images are being made, a chunk of batches runs on one thread; on
+    two cores, on two threads of its own with BLAS held to one (split_products.py); the weights
+    are the same bit for bit (the 512 × 512 product is large enough to be split)."""
     config = TrainingConfig(
         hidden_layers=(512, 512),
         hidden_activation="relu",
@@ -150,7 +151,7 @@ def test_batches_beside_the_next_epochs_images_run_on_one_core_with_the_same_wei
         assert train(network, config, data).usable
         trained[busy] = network.weights + network.biases
     cores = numba_threads.parallel_threads()  # this machine: 2 cores, and OpenBLAS uses both
-    assert threads_seen == {False: {(cores, cores)}, True: {(1, 1)}}
+    assert threads_seen == {False: {(cores, 1)}, True: {(1, 1)}}
     assert _blas_threads() == cores  # set back after each chunk
     for two, one in zip(trained[False], trained[True]):
         assert one.tobytes() == two.tobytes()

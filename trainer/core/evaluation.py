@@ -8,7 +8,7 @@ import numpy as np
 
 from trainer.core import backprop
 from trainer.core.network import Network
-from trainer.fast import input_layer, kernels, sparse_input
+from trainer.fast import blas_threads, input_layer, kernels, sparse_input
 
 EVALUATION_BATCH = 1000
 
@@ -51,19 +51,21 @@ def evaluate(
         threads = input_layer.threads_for(size, network.layer_sizes[1])
         inputs = input_layer.compressed(compressed, network.layer_sizes[0], threads=threads)
     rows = np.arange(n, dtype=np.int64)
-    for start in range(0, n, size):
-        m = min(size, n - start)
-        backprop.forward(net, workspace, inputs, rows[start : start + m], 0.0)
-        batch_cost, batch_correct = kernels.output_delta_and_cost(
-            workspace.zs[last][:m],
-            workspace.activations[last + 1][:m],
-            labels[start : start + m],
-            net.output,
-            net.cost,
-            workspace.deltas[last][:m],
-        )
-        cost_sum += batch_cost
-        correct += batch_correct
+    # BLAS on the calling thread alone when the products are split over training's threads
+    with blas_threads.at_most(1 if inputs.threads > 1 else None):
+        for start in range(0, n, size):
+            m = min(size, n - start)
+            backprop.forward(net, workspace, inputs, rows[start : start + m], 0.0)
+            batch_cost, batch_correct = kernels.output_delta_and_cost(
+                workspace.zs[last][:m],
+                workspace.activations[last + 1][:m],
+                labels[start : start + m],
+                net.output,
+                net.cost,
+                workspace.deltas[last][:m],
+            )
+            cost_sum += batch_cost
+            correct += batch_correct
     return Evaluation(loss=cost_sum / n, accuracy=correct / n, n=n)
 
 

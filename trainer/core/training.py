@@ -262,7 +262,9 @@ class _Run:
             stop = min(batches, done + chunk)
             one_core = self.epoch_images is not None and self.epoch_images.busy()
             started = time.perf_counter()
-            with blas_threads.at_most(1 if one_core else None):
+            # BLAS on the calling thread alone: on one core beside the images, and on two the
+            # batches split its work over their own threads (``split_products``).
+            with blas_threads.at_most(1 if one_core or samples.inputs.threads > 1 else None):
                 finite, chunk_cost, chunk_correct, state.step = run_batches(
                     self.net,
                     self.workspace,

@@ -1,12 +1,17 @@
 """How many threads BLAS's products run on, changed for a while: the hidden layers' products
 (``np.dot`` in compiled code, which Numba sends to SciPy's OpenBLAS) and NumPy's.
 
-Training's batches run on one core while the next epoch's images are made on the other
-(``training``, ``epoch_images``): each of OpenBLAS's products and of the input layer's split
-products ends at a barrier, and a thread that waits there for a core busy making images stalls
-the whole batch. Measured on the ``default`` preset (five epochs, runs alternating in one
-process): epochs made beside the images took 5.1–5.5 s on one core against 5.8–6.4 s on two; per
-batch, ``python bench/bench_training_speed.py --beside-images-only``.
+Training's chunks of batches and validation hold BLAS to one thread (``training``, ``evaluation``):
+
+* On two cores, the batches share the other layers' products out over their own threads
+  (``split_products``, ``backprop.layer_backward``), each BLAS call on the thread that makes it,
+  so that all of a batch's parallel work runs on one pool of threads instead of two
+  (``split_products`` says why).
+* Beside the next epoch's images (``epoch_images``), the batches keep to one core: each parallel
+  product ends at a barrier, and a thread that waits there for a core busy making images stalls
+  the whole batch. Measured on the ``default`` preset (five epochs, runs alternating in one
+  process): epochs made beside the images took 5.1–5.5 s on one core against 5.8–6.4 s on two;
+  per batch, ``python bench/bench_training_speed.py --beside-images-only``.
 
 OpenBLAS splits a product over its threads by rows and columns of the result, never along the
 sums, so every number is the same bit for bit on one thread or two (``tests/test_two_cores.py``).

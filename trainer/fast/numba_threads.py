@@ -23,12 +23,14 @@ import os
 #: Numba's threading layers that allow parallel kernels on several Python threads at once.
 THREAD_SAFE_LAYERS = ("omp", "tbb")
 
-#: Set unless the user has set them. A batch alternates between the input layer's products on
-#: OpenMP's threads and the other layers' on OpenBLAS's. By default both pools' idle threads
-#: spin for a while after their work (libgomp a few ms, OpenBLAS 2**28 cycles), taking the core
-#: the other pool needs next: measured here a ``keras`` epoch took 5.1 s with libgomp spinning,
-#: 1.8–2.0 s sleeping at once, 1.6–1.7 s with OpenBLAS's threads sleeping too (1.8–1.9 s on one
-#: core). Read when each library loads (OpenBLAS with NumPy): they must be set before.
+#: Set unless the user has set them. A batch used to alternate between the input layer's
+#: products on OpenMP's threads and the other layers' on OpenBLAS's (now it holds OpenBLAS to one
+#: thread: ``blas_threads``), and NumPy's products outside training still run on OpenBLAS's. By
+#: default both pools' idle threads spin for a while after their work (libgomp a few ms, OpenBLAS
+#: 2**28 cycles), taking the core the other pool needs next: measured here a ``keras`` epoch took
+#: 5.1 s with libgomp spinning, 1.8–2.0 s sleeping at once, 1.6–1.7 s with OpenBLAS's threads
+#: sleeping too (1.8–1.9 s on one core). Read when each library loads (OpenBLAS with NumPy): they
+#: must be set before.
 THREAD_ENVIRONMENT = {"OMP_WAIT_POLICY": "passive", "OPENBLAS_THREAD_TIMEOUT": "4"}
 #: The names of THREAD_ENVIRONMENT that trainer set (the user had not).
 SET_BY_TRAINER: list[str] = []
