@@ -258,6 +258,7 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
     parts["other (activations, input layer's deltas, validation, waits)"] = epoch_seconds - sum(
         parts.values()
     )
+    ours, openblas = _other_layers_both_ways(other_layers)
     print(f"\nwhere one default epoch ({epoch_seconds:.3f} s, {len(order)} samples) goes:")
     for name, seconds in parts.items():
         print(f"  {name:<58}{seconds:>7.3f} s {seconds / epoch_seconds:>6.1%}")
@@ -271,6 +272,27 @@ def _breakdown(mnist, epoch_seconds: float) -> None:
         f"  once per run, not per epoch: synthesising {len(order) - epoch.train_images} "
         f"negatives {epoch.negatives_seconds:.2f} s"
     )
+    print(
+        f"  the other layers' products, timed again alternating (median of 3): on the batch's\n"
+        f"  {threads} threads, BLAS on each {ours:.3f} s; on OpenBLAS's own threads, one product "
+        f"at a time {openblas:.3f} s"
+    )
+
+
+def _other_layers_both_ways(other_layers) -> tuple[float, float]:
+    """The other layers' products of an epoch as training runs them (the batch's threads, BLAS
+    held to one: split_products, backprop.layer_backward), and the same products one at a time
+    on OpenBLAS's own threads (as before that version; the same numbers): medians of 3, the two
+    ways alternating."""
+    net, space, threads, masked, batches = other_layers
+    ours, openblas = [], []
+    for _ in range(3):
+        for ways, given, blas in ((ours, threads, 1), (openblas, 1, None)):
+            with blas_threads.at_most(blas):
+                started = time.perf_counter()
+                _epoch_other_layers(net, space, given, masked, batches)
+                ways.append(time.perf_counter() - started)
+    return statistics.median(ours), statistics.median(openblas)
 
 
 @njit
