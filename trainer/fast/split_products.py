@@ -74,7 +74,8 @@ def _address(typingctx, array):
 def _gemm(a, b, c):
     """c = a b for 2-D arrays stored by rows, each row contiguous but rows possibly further
     apart (column runs of wider arrays). Column-major BLAS sees each as its transpose, so it is
-    asked for cᵀ = bᵀ aᵀ."""
+    asked for cᵀ = bᵀ aᵀ. (The call's status only says whether SciPy's BLAS could be loaded;
+    were it not, the batch's unsplit products, ``np.dot``, would raise.)"""
     m, n = c.shape
     size = c.itemsize
     one_and_zero = np.array([1.0, 0.0], c.dtype)  # alpha and beta: c = 1 · a b + 0 · c
