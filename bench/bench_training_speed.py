@@ -365,7 +365,7 @@ def _beside_images(mnist, rounds: int = 3) -> None:
     thread."""
     from trainer.core.training import Samples, run_batches
     from trainer.data import epoch_images
-    from trainer.fast import blas_threads, numba_threads, sparse_input
+    from trainer.fast import numba_threads, sparse_input
 
     epoch = _default_epoch(mnist)
     config, images, labels, space, state, net = (
