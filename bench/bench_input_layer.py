@@ -16,7 +16,7 @@ import argparse
 import time
 
 # trainer first: importing it points Numba's cache at the user's folder (see bench_training_speed).
-from trainer.fast import numba_threads, sparse_input  # isort: skip
+from trainer.fast import aligned, numba_threads, sparse_input  # isort: skip
 import numpy as np  # isort: skip
 
 WIDTHS = (30, 100, 256, 512, 800)
@@ -41,9 +41,11 @@ def main() -> None:
     for units in WIDTHS:
         w = (rng.standard_normal((784, units)) * 0.05).astype(np.float32)
         rows = rng.permutation(len(images))[:BATCH].astype(np.int64)
-        delta = rng.standard_normal((BATCH, units)).astype(np.float32)
-        z = np.empty((BATCH, units), np.float32)
-        gradient = np.zeros((784, units), np.float32)
+        # z, δ and the gradient start on a cache line, as in training's workspace (aligned.py)
+        delta = aligned.zeros((BATCH, units), np.float32)
+        delta[...] = rng.standard_normal((BATCH, units))
+        z = aligned.zeros((BATCH, units), np.float32)
+        gradient = aligned.zeros((784, units), np.float32)
 
         def backward(parts):  # written over the gradient, as training does
             if parts == 1:

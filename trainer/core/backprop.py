@@ -28,7 +28,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from trainer.fast import input_layer, kernels, split_products
+from trainer.fast import aligned, input_layer, kernels, split_products
 
 
 class Net(NamedTuple):
@@ -63,7 +63,7 @@ class Workspace(NamedTuple):
     @classmethod
     def allocate(cls, layer_sizes: list[int], batch_size: int, dtype) -> Workspace:
         def zeros(shapes):
-            return tuple(np.zeros(shape, dtype=dtype) for shape in shapes)
+            return tuple(aligned.zeros(shape, dtype) for shape in shapes)
 
         pairs = list(zip(layer_sizes[:-1], layer_sizes[1:]))
         outputs = [(batch_size, n_out) for _, n_out in pairs]

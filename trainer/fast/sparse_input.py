@@ -30,6 +30,13 @@ stays in the core's caches:
   the one before it on the same sum, and the other four keep the core busy meanwhile.
 * The weight gradient is written over its array (``overwrite``): each thread's rows start from
   zero in registers, instead of one core zeroing the 1.6–2.5 MB array before the sums are added.
+* The buffers both read vectors from start on a cache line (``aligned.py``: the packed blocks of
+  W, the scaled δ, and training's workspace, whose rows hold z¹, δ¹ and the gradient), so that no
+  64-byte vector straddles two lines, and the hottest loops index with unsigned integers, for
+  which Numba emits no code for negative indices. Against the version before, alternating in one
+  process on 128 MNIST images, one thread: forward 1.26 → 0.81 ms (800 units) and 0.75 → 0.48 ms
+  (512), backward 1.01 → 0.80 and 0.60 → 0.50 ms; on two threads forward 0.73 → 0.62 and
+  0.48 → 0.43 ms, backward 0.87 → 0.70 and 0.58 → 0.49 ms (medians).
 
 Whichever way, every output element is the sum of the same products added in the same order —
 forward over a sample's pixels in increasing order, backward over the batch's samples in order —
@@ -45,7 +52,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
-from trainer.fast import simd
+from trainer.fast import aligned, simd
 
 #: The compressed rows of a matrix: row r's values are values[indptr[r]:indptr[r + 1]], in the
 #: columns indices[indptr[r]:indptr[r + 1]].
@@ -174,7 +181,7 @@ def _rows_times_blocks(sparse, rows, w, out, first_block, stop_block):
             _rows_times_narrow(sparse, rows, w, out)
         return
     packed = rows.shape[0] >= PACKED_MIN_ROWS
-    buffer = np.empty(pixels * BLOCK if packed else 0, dtype=w.dtype)
+    buffer = aligned.empty(pixels * BLOCK if packed else 0, w.dtype)
     for b in range(first_block, stop_block):
         o0, o1, o2, o3 = _vector_starts(b * BLOCK, cols)
         if packed:  # pixel k's weights of this block are buffer[k * BLOCK:(k + 1) * BLOCK]
@@ -223,7 +230,8 @@ def _zero_sums(like):
 def _add_pixel(sums, sparse, t, source, stride, offsets):
     """``sums`` plus the inked pixel t's value times its weights of the block: the four vectors
     at ``offsets`` in its row of ``source`` (rows ``stride`` apart)."""
-    return _plus_scaled(sums, sparse.values[t], source, sparse.indices[t] * stride, offsets)
+    at = np.uint64(t)  # an unsigned index: no code for negative ones in the hottest loop
+    return _plus_scaled(sums, sparse.values[at], source, sparse.indices[at] * stride, offsets)
 
 
 @njit(**_JIT)
@@ -331,7 +339,7 @@ def _add_by_pixel(sparse, rows, delta, scale, target, first, end, overwrite):
     m, cols = delta.shape[0], target.shape[1]
     starts, samples, values = _by_pixel(sparse, rows, first, end)
     flat = target.reshape(-1)
-    scaled = np.empty(m * BLOCK, dtype=target.dtype)  # scale · δ's block, a row per sample
+    scaled = aligned.empty(m * BLOCK, target.dtype)  # scale · δ's block, a row per sample
     for b in range(_blocks(cols)):
         vectors = _vector_starts(b * BLOCK, cols)
         o0, o1, o2, o3 = vectors
@@ -349,8 +357,8 @@ def _add_by_pixel(sparse, rows, delta, scale, target, first, end, overwrite):
             sums_p = _row_block(flat, k * cols, b * BLOCK, vectors, overwrite)
             sums_q = _row_block(flat, (k + 1) * cols, b * BLOCK, vectors, overwrite)
             for _ in range(min(p_end - p, q_end - q)):
-                sums_p = _add_sample(sums_p, samples[p], values[p], scaled)
-                sums_q = _add_sample(sums_q, samples[q], values[q], scaled)
+                sums_p = _add_sample(sums_p, samples, values, p, scaled)
+                sums_q = _add_sample(sums_q, samples, values, q, scaled)
                 p, q = p + 1, q + 1
             sums_p = _add_samples(sums_p, samples, values, p, p_end, scaled)
             sums_q = _add_samples(sums_q, samples, values, q, q_end, scaled)
@@ -399,16 +407,18 @@ def _zero_start(flat, base, start, place):
 
 
 @njit(**_JIT)
-def _add_sample(sums, sample, value, scaled):
-    """``sums`` plus ``value`` times the sample's scaled δ block (its row of ``scaled``)."""
-    return _plus_scaled(sums, value, scaled, sample * BLOCK, _IN_BLOCK)
+def _add_sample(sums, samples, values, p, scaled):
+    """``sums`` plus the pixel's p-th value times that sample's scaled δ block (its row of
+    ``scaled``)."""
+    at = np.uint64(p)  # an unsigned index: no code for negative ones in the hottest loop
+    return _plus_scaled(sums, values[at], scaled, samples[at] * BLOCK, _IN_BLOCK)
 
 
 @njit(**_JIT)
 def _add_samples(sums, samples, values, start, stop, scaled):
     """``_add_sample`` for the pixel's samples [start, stop), in the batch's order."""
     for p in range(start, stop):
-        sums = _add_sample(sums, samples[p], values[p], scaled)
+        sums = _add_sample(sums, samples, values, p, scaled)
     return sums
 
 
