@@ -2,11 +2,12 @@
 
 The sparse input layer's kernels (``sparse_input.py``) load and store 16-lane vectors
 (``simd.Lanes``: 64 bytes, one AVX-512 register or two AVX2 ones). NumPy and Numba start a new
-array on a 16- or 32-byte boundary, so most such vectors straddle two cache lines, and a load that
-straddles two lines costs about two. Starting the buffers those kernels read on a 64-byte boundary
-(then every row of 512 or 800 floats does too) made the forward product 1.3–1.4 times as fast
-and the weight gradient about 1.25 times here (``bench/bench_input_layer.py``; same numbers
-bit for bit: where an array starts changes no arithmetic).
+array on a 16- or 32-byte boundary, so most such vectors straddled two cache lines, and a load
+that straddles two lines costs about two. With the buffers those kernels read starting on a
+64-byte boundary (then every row of 512 or 800 floats does too) the forward product takes about
+0.65 of the time it took on one thread and the weight gradient about 0.8 (together with the
+unsigned indices of the kernels' hottest loops: the figures are in ``sparse_input.py``); the
+numbers are the same bit for bit, since where an array starts changes no arithmetic.
 
 Loops that Numba vectorises by itself use 32-byte vectors, which a 32-byte boundary already
 suits; BLAS copies its operands into buffers of its own.
