@@ -3,7 +3,8 @@
 Both give a share of one digit's training images an extra stroke, as wide as MNIST's strokes and
 anti-aliased, and then shrink the image so that its ink fits MNIST's 20-pixel box again and
 recentre it on its centre of mass, exactly as a drawing from the app comes out of the stroke
-function (``slashed_zeros.py``, ``flagged_ones.py`` say where their stroke goes).
+function (``slashed_zeros.py``, ``flagged_ones.py`` say where their stroke goes; the drawing and
+refitting are compiled, in ``added_stroke_kernels.py``).
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from trainer.data.augment import warp_image
-
 SIDE = 28
+#: MNIST fits each digit's ink into a box this many pixels wide and high.
 INK_BOX = 20.0
+#: Pixels above this value are ink.
 INK_THRESHOLD = 0.1
 #: Stroke width in pixels (MNIST strokes are about 2.2 px wide).
 WIDTH_RANGE = (1.8, 2.6)
@@ -37,7 +38,7 @@ def change_a_share(
 
     Returns how many were changed; the same ones, changed the same way, for the same ``rng``.
     Once ``stop`` is set, the images not reached yet are left as they are (training was
-    cancelled: a thousand or more images take a few tenths of a second).
+    cancelled).
     """
     if share <= 0.0:
         return 0
@@ -48,21 +49,3 @@ def change_a_share(
             return done
         images[index] = change(images[index], rng)
     return len(chosen)
-
-
-def refit(picture: np.ndarray) -> np.ndarray:
-    """A digit with a stroke added, shrunk to fit MNIST's 20-pixel box again and recentred."""
-    rows, cols = np.nonzero(picture > INK_THRESHOLD)
-    extent = max(rows.max() - rows.min(), cols.max() - cols.min()) + 1
-    scale = min(1.0, INK_BOX / extent)
-    return warp_image(picture.astype(np.float32).reshape(-1), scale=(scale, scale))
-
-
-def segment(start, end, width: float) -> np.ndarray:
-    """An anti-aliased straight stroke (coverage ramps over one pixel at the edge)."""
-    (r0, c0), (r1, c1) = start, end
-    dr, dc = r1 - r0, c1 - c0
-    length_sq = max(dr * dr + dc * dc, 1e-12)
-    t = np.clip(((ROWS - r0) * dr + (COLS - c0) * dc) / length_sq, 0.0, 1.0)
-    distance = np.hypot(ROWS - (r0 + t * dr), COLS - (c0 + t * dc))
-    return np.clip(width / 2 + 0.5 - distance, 0.0, 1.0)

@@ -2,7 +2,7 @@
 compressed.
 
 With augmentation every epoch trains on new images. Making them for the ``default`` preset's
-71 250 samples takes 1.4 s or more of one core, and it used to hold each epoch up while the other
+71 250 samples takes 1.2–1.9 s of one core, and it used to hold each epoch up while the other
 core waited. ``EpochImages`` makes epoch e + 1's images in a background thread while epoch e trains
 (the augmentation kernel releases the GIL), and while that thread runs the batches keep to the
 other core (``training``, ``blas_threads``): on two threads beside it they kept waiting for the

@@ -20,15 +20,8 @@ import threading
 
 import numpy as np
 
-from trainer.data.added_strokes import (
-    COLS,
-    INK_THRESHOLD,
-    ROWS,
-    WIDTH_RANGE,
-    change_a_share,
-    refit,
-    segment,
-)
+from trainer.data import added_stroke_kernels
+from trainer.data.added_strokes import COLS, INK_THRESHOLD, ROWS, WIDTH_RANGE, change_a_share
 
 #: The flag's angle below the horizontal, degrees.
 ANGLE_RANGE = (10.0, 45.0)
@@ -57,26 +50,18 @@ def flag_ones(
 
 
 def flagged(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One "1" (784,) with a random flag, renormalised to MNIST's box and centre; unchanged if
-    its stem leans too far."""
+    """One "1" (784,) with a random flag, renormalised to MNIST's box and centre (drawn by
+    ``added_stroke_kernels.flagged``); unchanged if its stem leans too far."""
     picture = image.reshape(ROWS.shape).astype(np.float64)
     ink = picture > INK_THRESHOLD
     if ink.sum() < 2 or _lean(ROWS[ink], COLS[ink]) > math.tan(math.radians(MAX_LEAN_DEG)):
         return image
-    top, bottom = ROWS[ink].min(), ROWS[ink].max()
-    height = bottom - top + 1.0
     width = rng.uniform(*WIDTH_RANGE)
-    start = (top + 0.5, COLS[ink & (ROWS <= top + 1.0)].mean())
     angle = math.radians(rng.uniform(*ANGLE_RANGE))
-    length = height * rng.uniform(*LENGTH_RANGE)
-    end = (start[0] + length * math.sin(angle), start[1] - length * math.cos(angle))
-    picture = np.maximum(picture, segment(start, end, width))
-    if rng.random() < FOOT_SHARE:
-        foot_row, foot_col = bottom - 0.5, COLS[ink & (ROWS >= bottom - 1.0)].mean()
-        half = height * rng.uniform(*FOOT_RANGE)
-        foot = segment((foot_row, foot_col - half), (foot_row, foot_col + half), width)
-        picture = np.maximum(picture, foot)
-    return refit(picture)
+    length_share = rng.uniform(*LENGTH_RANGE)
+    foot_share = rng.uniform(*FOOT_RANGE) if rng.random() < FOOT_SHARE else 0.0
+    direction = (math.sin(angle), math.cos(angle))  # (down, left) along the flag
+    return added_stroke_kernels.flagged(image, width, length_share, direction, foot_share)
 
 
 def _lean(rows: np.ndarray, cols: np.ndarray) -> float:

@@ -14,16 +14,8 @@ import threading
 
 import numpy as np
 
-from trainer.data.added_strokes import (
-    COLS,
-    INK_THRESHOLD,
-    ROWS,
-    SIDE,
-    WIDTH_RANGE,
-    change_a_share,
-    refit,
-    segment,
-)
+from trainer.data import added_stroke_kernels
+from trainer.data.added_strokes import WIDTH_RANGE, change_a_share
 
 #: Slash angle from the horizontal, degrees (Ø is about 55°, ϕ nearly 90°).
 ANGLE_RANGE = (50.0, 88.0)
@@ -49,16 +41,11 @@ def slash_zeros(
 
 
 def slashed(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One zero (784,) with a random slash, renormalised to MNIST's box and centre."""
-    picture = image.reshape(SIDE, SIDE).astype(np.float64)
-    ink = picture > INK_THRESHOLD
-    if not ink.any():
+    """One zero (784,) with a random slash, renormalised to MNIST's box and centre (drawn by
+    ``added_stroke_kernels.slashed``)."""
+    if not added_stroke_kernels.has_ink(image):
         return image
-    centre_r, centre_c = ROWS[ink].mean(), COLS[ink].mean()
     angle = math.radians(rng.uniform(*ANGLE_RANGE))
-    direction_c, direction_r = math.cos(angle), -math.sin(angle)  # up and to the right
-    along = (COLS[ink] - centre_c) * direction_c + (ROWS[ink] - centre_r) * direction_r
-    half_length = np.abs(along).max() * rng.uniform(*OVERSHOOT_RANGE)
-    start = (centre_r - half_length * direction_r, centre_c - half_length * direction_c)
-    end = (centre_r + half_length * direction_r, centre_c + half_length * direction_c)
-    return refit(np.maximum(picture, segment(start, end, rng.uniform(*WIDTH_RANGE))))
+    direction = (math.cos(angle), -math.sin(angle))  # (col, row): up and to the right
+    overshoot, width = rng.uniform(*OVERSHOOT_RANGE), rng.uniform(*WIDTH_RANGE)
+    return added_stroke_kernels.slashed(image, direction, overshoot, width)
