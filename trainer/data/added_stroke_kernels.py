@@ -168,9 +168,9 @@ def refit(picture):
 
 @njit(**_JIT)
 def slashed(image, direction, overshoot, width):
-    """A zero (784,) with a slash through the centre of its ink along ``direction`` (col, row),
-    running ``overshoot`` times past the ink's farthest pixel along it, refitted (see
-    ``slashed_zeros.py``). The image must have ink."""
+    """A zero (784,) with a slash through the centre of its ink along ``direction`` (a unit
+    vector, (col, row)), reaching ``overshoot`` times as far each way as the ink's farthest pixel
+    along it, refitted (see ``slashed_zeros.py``). The image must have ink."""
     picture = image.astype(np.float64)
     rows, cols = ink_coordinates(picture)
     centre_r, centre_c = mean(rows), mean(cols)
@@ -189,9 +189,9 @@ def slashed(image, direction, overshoot, width):
 @njit(**_JIT)
 def flagged(image, width, length_share, direction, foot_share):
     """A one (784,) with a flag from the top of its stem, ``length_share`` of the stem's height
-    long, along ``direction`` = (down, left) per pixel, and a level foot under the stem reaching
-    ``foot_share`` of its height to each side (none if 0), ``width`` pixels wide, refitted (see
-    ``flagged_ones.py``). The image must have ink."""
+    long, along ``direction`` (a unit vector, (down, left)), and a level foot under the stem
+    reaching ``foot_share`` of its height to each side (none if 0), ``width`` pixels wide,
+    refitted (see ``flagged_ones.py``). The image must have ink."""
     picture = image.astype(np.float64)
     rows, cols = ink_coordinates(picture)
     top, bottom = rows.min(), rows.max()

@@ -408,8 +408,8 @@ def _zero_start(flat, base, start, place):
 
 @njit(**_JIT)
 def _add_sample(sums, samples, values, p, scaled):
-    """``sums`` plus the pixel's p-th value times that sample's scaled δ block (its row of
-    ``scaled``)."""
+    """``sums`` plus ``values[p]`` times the scaled δ block of sample ``samples[p]`` (its row
+    of ``scaled``)."""
     at = np.uint64(p)  # an unsigned index: no code for negative ones in the hottest loop
     return _plus_scaled(sums, values[at], scaled, samples[at] * BLOCK, _IN_BLOCK)
 
