@@ -44,8 +44,8 @@ def numpy_sum(values, start, count):
 
     NumPy halves a run (at a multiple of eight) until it is at most 128 long, adds such a run with
     eight running sums (:func:`_block_sum`), and adds the halves' sums. Its recursion is unrolled
-    here with explicit stacks (Numba's cache cannot hold a function that calls itself): runs
-    still to add or to combine, and the sums waiting for their right half's.
+    here with explicit stacks (a version that called itself crashed once Numba loaded it from its
+    cache): runs still to add or to combine, and the sums waiting for their right half's.
     """
     starts = np.empty(_STACK, np.int64)
     counts = np.empty(_STACK, np.int64)
