@@ -4,7 +4,6 @@ none for a share of 0, none once told to stop; the stroke itself; and the compil
 draw it (``trainer/data/added_stroke_kernels.py``) against the NumPy code they replaced, bit for
 bit (``added_strokes_numpy.py``)."""
 
-import gzip
 import threading
 
 import added_strokes_numpy
@@ -15,6 +14,7 @@ from trainer.data import added_stroke_kernels
 from trainer.data.added_strokes import change_a_share
 from trainer.data.augment import augment_images
 from trainer.data.flagged_ones import flagged
+from trainer.data.mnist import load_mnist
 from trainer.data.slashed_zeros import slashed
 
 
@@ -80,11 +80,8 @@ def test_numpy_sum_is_numpys_sum_to_the_last_bit(count):
 
 def _training_images(mnist_dir, digit, count=150):
     """MNIST's first ``count`` images of ``digit`` as they are, and augmented as in training."""
-    with gzip.open(mnist_dir / "train-images-idx3-ubyte.gz") as f:
-        images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 784)
-    with gzip.open(mnist_dir / "train-labels-idx1-ubyte.gz") as f:
-        labels = np.frombuffer(f.read(), np.uint8, offset=8)
-    chosen = (images[labels == digit][:count] / np.float32(255.0)).astype(np.float32)
+    mnist = load_mnist(mnist_dir, download=False)
+    chosen = np.ascontiguousarray(mnist.train_images[mnist.train_labels == digit][:count])
     augmented = np.empty_like(chosen)
     augment_images(chosen, augmented, seed=digit)
     return np.concatenate([chosen, augmented])
