@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pytest
 
+from trainer.data import warp_kernels
 from trainer.data.augment import (
     MNIST_CENTRE,
     NO_AUGMENTATION,
@@ -22,6 +23,7 @@ from trainer.data.augment import (
     elastic_displacement_fields,
     warp_image,
 )
+from trainer.data.distortions import Warp, affine_inverse
 
 N_MNIST = 3000
 AFFINE_ONLY = AugmentParams(elastic_probability=0.0, max_translation=0.0)
@@ -170,6 +172,45 @@ def test_strong_parameters_stay_in_range(mnist):
     )
     out = augment(mnist[:500], 2, strong)
     assert np.isfinite(out).all() and out.min() >= 0.0 and out.max() <= 1.0
+
+
+def _moments_over_every_pixel(image: np.ndarray) -> tuple[float, float, float]:
+    """Mass and centre of mass as the kernels once summed them: in float32, pixel by pixel over
+    all 784 (one rounding per operation, like the compiled code, which contracts nothing), and
+    divided in float32 too (Numba's ``float()`` of a float32 stays one)."""
+    mass = row_sum = col_sum = np.float32(0.0)
+    for i, v in enumerate(image):
+        mass += v
+        row_sum += v * np.float32(i // 28)
+        col_sum += v * np.float32(i % 28)
+    if mass > 0.0:
+        return float(mass), float(row_sum / mass), float(col_sum / mass)
+    return 0.0, MNIST_CENTRE, MNIST_CENTRE
+
+
+def test_moments_summed_over_the_ink_alone_are_those_over_every_pixel(mnist):
+    """The warp kernels add up an image's moments over its inked pixels only (a blank pixel adds
+    ±0 to the sums). The source's (listed by _list_ink) and each pass's output's (listed while it
+    is sampled) must come out bit for bit as sums over every pixel."""
+    images = [mnist[k] for k in range(40)]
+    odd = mnist[40].copy()
+    odd[odd == 0.0] = -0.0  # negative zeros are blank too
+    odd[5] = np.float32(1e-40)  # a subnormal value is ink
+    images += [odd, np.zeros(784, np.float32)]
+    rng = np.random.default_rng(3)
+    scratch = warp_kernels.new_scratch(4)
+    out = np.empty(784, np.float32)
+    for image in images:
+        mass, com_r, com_c, n_ink = warp_kernels._load_padded(
+            image, scratch.pad, scratch.work, scratch.ink[0]
+        )
+        np.testing.assert_array_equal(scratch.ink[0][:n_ink], np.flatnonzero(image))
+        assert (mass, com_r, com_c) == _moments_over_every_pixel(image)
+        inverse = affine_inverse(rng.uniform(-0.3, 0.3), rng.uniform(0.8, 1.2), 1.0, 0.1)
+        warp = Warp(inverse, 0.0, 0.0, False, True, 0.02)
+        moments = warp_kernels._resample(out, warp, com_r, com_c, *rng.uniform(-1, 1, 2), scratch)
+        assert out.any() == image.any()
+        assert moments == _moments_over_every_pixel(out)
 
 
 def test_empty_and_tiny_images():
