@@ -27,17 +27,33 @@ def _batch_rows(rng, size, n):
     return rows
 
 
+def _matrices_to_compress(dtype):
+    """A sparse matrix; one whose last entry is its only non-zero one; one of zeros (-0.0 among
+    them, which are zeros too); a dense one with negative entries."""
+    sparse = sparse_matrix(np.random.default_rng(0), 9, 50, dtype)
+    last_only = np.zeros((4, 7), dtype)
+    last_only[-1, -1] = 0.5
+    zeros = np.zeros((3, 5), dtype)
+    zeros[1, 2] = -0.0
+    rng = np.random.default_rng(1)
+    dense = (rng.uniform(0.1, 1.0, (3, 6)) * rng.choice([-1.0, 1.0], (3, 6))).astype(dtype)
+    return [sparse, last_only, zeros, dense]
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_compressed_rows_hold_exactly_the_non_zero_entries(dtype):
-    x = sparse_matrix(np.random.default_rng(0), 9, 50, dtype)
-    compressed = sparse_input.compress_rows(x)
-    rebuilt = np.zeros_like(x)
-    for r in range(x.shape[0]):
-        span = slice(compressed.indptr[r], compressed.indptr[r + 1])
-        rebuilt[r, compressed.indices[span]] = compressed.values[span]
-    np.testing.assert_array_equal(rebuilt, x)
-    assert compressed.indptr[-1] == np.count_nonzero(x)
-    assert compressed.values.dtype == dtype and compressed.indices.dtype == np.int32
+    for x in _matrices_to_compress(dtype):
+        compressed = sparse_input.compress_rows(x)
+        rebuilt = np.zeros_like(x)
+        for r in range(x.shape[0]):
+            span = slice(compressed.indptr[r], compressed.indptr[r + 1])
+            rebuilt[r, compressed.indices[span]] = compressed.values[span]
+        np.testing.assert_array_equal(rebuilt, x)
+        rows, columns = np.nonzero(x)  # row by row, columns in increasing order
+        np.testing.assert_array_equal(compressed.indices, columns)
+        np.testing.assert_array_equal(compressed.values, x[rows, columns])
+        np.testing.assert_array_equal(np.diff(compressed.indptr), np.count_nonzero(x, axis=1))
+        assert compressed.values.dtype == dtype and compressed.indices.dtype == np.int32
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
