@@ -3,6 +3,7 @@ numba_threads.py), the other layers' split or side by side (split_products.py, b
 training kept to one core beside the next epoch's images (blas_threads.py): the same numbers bit
 for bit as on one core, and safe on several threads."""
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -75,7 +76,8 @@ def test_no_column_is_written_by_two_threads(width, parts):
 def test_small_batches_stay_on_one_thread_and_training_batches_use_two():
     assert numba_threads.parallel_threads() >= 2  # this machine: 2 cores, GNU OpenMP
     assert input_layer.threads_for(10, 30) == 1  # Nielsen's network: waking a thread costs more
-    assert input_layer.threads_for(128, 100) == 1
+    assert input_layer.threads_for(128, 30) == 1
+    assert input_layer.threads_for(128, 100) == numba_threads.parallel_threads()
     assert input_layer.threads_for(128, 800) == numba_threads.parallel_threads()
 
 
@@ -256,3 +258,57 @@ def test_two_python_threads_can_train_on_both_cores_at_once():
     layer, threads = result.stdout.split()[:2]
     assert layer in numba_threads.THREAD_SAFE_LAYERS and int(threads) >= 2
     assert result.stdout.split()[-1] == "done"
+
+
+def _without_thread_settings() -> dict:
+    """This process's environment without the thread settings trainer makes (nor the user's)."""
+    names = set(numba_threads.THREAD_ENVIRONMENT)
+    return {k: v for k, v in os.environ.items() if k not in names}
+
+
+def test_openmp_threads_spin_briefly_after_a_parallel_region_then_sleep():
+    """What ``numba_threads.THREAD_ENVIRONMENT`` asks of libgomp, seen in the process's CPU time:
+    after a parallel region its idle thread keeps a core busy for a moment (so the next region of
+    a batch finds it awake) and then sleeps (so that it takes nothing from the image thread or
+    the app while training pauses). ``passive`` alone spins not at all, the default or ``active``
+    for 6 ms to minutes."""
+    script = textwrap.dedent(
+        """
+        import os, time
+        import numpy as np
+        import trainer
+        from numba import njit, prange
+
+        @njit(parallel=True)
+        def region(a):
+            for i in prange(2):
+                a[i] += 1.0
+
+        def cpu_seconds_while_asleep(seconds):
+            started = time.process_time()
+            time.sleep(seconds)
+            return time.process_time() - started
+
+        a = np.zeros(2)
+        region(a)  # compiles, and starts OpenMP's threads
+        time.sleep(0.5)
+        rounds = []
+        for _ in range(5):
+            region(a)
+            just_after = cpu_seconds_while_asleep(0.3)
+            rounds.append((just_after, cpu_seconds_while_asleep(0.3)))
+        print(os.environ["GOMP_SPINCOUNT"], *min(rounds))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=_without_thread_settings(),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    spin_count, just_after, later = result.stdout.split()
+    assert spin_count == numba_threads.THREAD_ENVIRONMENT["GOMP_SPINCOUNT"]
+    assert float(just_after) - float(later) > 30e-6  # it spun ...
+    assert float(just_after) < 0.1  # ... and then slept

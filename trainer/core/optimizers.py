@@ -31,7 +31,8 @@ DENORMAL_FLUSH = 1e-30
 
 #: Parameter arrays at least this large are updated on ``threads`` threads (``_update_array_split``)
 #: when the caller gives more than one: about 0.3 ms of work on one core, well above the cost of
-#: waking a sleeping thread (up to about 90 µs). The biases and small layers stay on one thread.
+#: starting the other thread (a few µs while it spins, up to about 90 µs once it sleeps:
+#: ``numba_threads.THREAD_ENVIRONMENT``). The biases and small layers stay on one thread.
 SPLIT_MIN_SIZE = 1 << 18
 
 

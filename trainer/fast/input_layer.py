@@ -62,13 +62,13 @@ def compressed(
 
 
 #: Batches smaller than this many samples × units run the input layer's products on one thread.
-#: OpenMP's threads sleep between products (``numba_threads.THREAD_ENVIRONMENT``), and waking one
-#: costs up to about 90 µs. ``bench/bench_input_layer.py`` (medians of both products, one thread
-#: → two, two runs on a busy machine): 128 × 100 0.59 → 0.67 and 0.35 → 0.38 ms; 128 × 256 0.67 →
-#: 0.75 and 1.03 → 1.01 ms; 128 × 512, the ``keras`` batches, 1.46 → 1.42 and 1.95 → 1.83 ms;
-#: 128 × 800, the ``default`` preset's, 2.38 → 1.81 and 2.80 → 2.72 ms. How much the second core
-#: gives varies with what else the machine runs; from 512 units on it never cost time.
-TWO_THREADS_MIN_WORK = 65536
+#: Starting the second thread costs a few µs while it spins after the last product, tens when it
+#: has gone to sleep (``numba_threads.THREAD_ENVIRONMENT``). ``bench/bench_input_layer.py``
+#: (medians of both products, one thread → two, two runs): 128 × 30 0.32 → 0.23 and 0.18 →
+#: 0.21 ms; 128 × 100 0.50 → 0.31 and 0.30 → 0.25 ms; 128 × 256 0.88 → 0.54 and 0.55 → 0.42 ms;
+#: 128 × 800, the ``default`` preset's, 2.16 → 1.21 and 2.06 → 1.12 ms. (When idle threads slept
+#: at once, 128 × 256 gained nothing and 128 × 100 lost: 0.59 → 0.67 ms.)
+TWO_THREADS_MIN_WORK = 128 * 100
 
 
 def threads_for(batch_size: int, units: int) -> int:
