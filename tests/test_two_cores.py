@@ -19,7 +19,7 @@ from trainer.config import TrainingConfig
 from trainer.core import optimizers, training
 from trainer.core.training import TrainingData, network_for, train
 from trainer.data.epoch_images import EpochImages
-from trainer.fast import blas_threads, input_layer, numba_threads, sparse_input
+from trainer.fast import blas_threads, core_share, input_layer, numba_threads, sparse_input
 
 WIDTHS = [30, 100, 512, 800]
 BATCHES = [1, 7, 128]
@@ -148,6 +148,7 @@ def test_batches_beside_the_next_epochs_images_run_on_one_core_with_the_same_wei
             return run_batches(*arguments)
 
         monkeypatch.setattr(EpochImages, "busy", lambda self, busy=busy: busy)
+        monkeypatch.setattr(core_share.CoreShare, "two_threads_allowed", lambda self: True)
         monkeypatch.setattr(training, "run_batches", recording)
         network = network_for(config)
         assert train(network, config, data).usable

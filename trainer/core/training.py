@@ -30,7 +30,7 @@ from trainer.data import epoch_images
 from trainer.data.epoch_images import EpochImages
 from trainer.data.mnist import MnistData, validation_split
 from trainer.data.negatives import NOT_A_DIGIT, negative_images
-from trainer.fast import blas_threads, input_layer, kernels, sparse_input
+from trainer.fast import blas_threads, core_share, input_layer, kernels, sparse_input
 from trainer.named_values import RunStatus
 
 #: The running cost of an epoch may not exceed this multiple of the cost the run started with.
@@ -223,6 +223,7 @@ class _Run:
             if kernels.is_sparse(self.val_images)
             else None
         )
+        self.core_share = core_share.CoreShare()
         self.net = backprop.net(network)
         self.workspace = backprop.Workspace.allocate(network.layer_sizes, config.batch_size, dtype)
         self.evaluation_space = backprop.Workspace.allocate(network.layer_sizes, 1000, dtype)
@@ -253,15 +254,19 @@ class _Run:
         self.learning_rate = config.learning_rate_at(epoch)
         hyper = self.optimizer.hyper(self.learning_rate)
         state = self.optimizer
-        # While the next epoch's images are made, the batches keep to the other core.
-        beside_images = samples._replace(inputs=self.inputs._replace(threads=1))
+        # While the next epoch's images are made, the batches keep to the other core; and while
+        # other programs take the cores, to one (``core_share``).
+        on_one_core = samples._replace(inputs=self.inputs._replace(threads=1))
         cost_sum, correct, done, chunk = 0.0, 0, 0, 1
         while done < batches:
             if self.cancel is not None and self.cancel.is_set():
                 return CANCELLED, f"cancelled during epoch {epoch + 1}"
             stop = min(batches, done + chunk)
-            one_core = self.epoch_images is not None and self.epoch_images.busy()
+            one_core = (
+                self.epoch_images is not None and self.epoch_images.busy()
+            ) or not self.core_share.two_threads_allowed()
             started = time.perf_counter()
+            self.core_share.start()
             # BLAS on the calling thread alone: on one core beside the images, and on two the
             # batches split its work over their own threads (``split_products``).
             with blas_threads.at_most(1 if one_core or samples.inputs.threads > 1 else None):
@@ -271,11 +276,12 @@ class _Run:
                     state.moments,
                     hyper,
                     config.dropout,
-                    beside_images if one_core else samples,
+                    on_one_core if one_core else samples,
                     done,
                     stop,
                     state.step,
                 )
+            self.core_share.stop(on_two_threads=not one_core and samples.inputs.threads > 1)
             elapsed = time.perf_counter() - started
             seen = min(stop * config.batch_size, n)
             cost_sum, correct = cost_sum + chunk_cost, correct + chunk_correct

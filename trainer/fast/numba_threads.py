@@ -46,6 +46,8 @@ THREAD_SAFE_LAYERS = ("omp", "tbb")
 #: that case stays 0. Measured on the ``default`` preset, five-epoch runs with and without
 #: alternating, three each: epochs that made the next one's images took 3.8–4.4 s (median 4.0)
 #: against 4.1–5.5 s (median 4.7), the last epoch, which makes none, 3.5 s against 3.8–4.6 s.
+#: While other programs keep the cores busy, spinning costs far more than it saves; training then
+#: keeps its batches to one thread (``core_share``).
 THREAD_ENVIRONMENT = {
     "OMP_WAIT_POLICY": "passive",
     "GOMP_SPINCOUNT": "100000",
