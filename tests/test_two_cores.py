@@ -298,7 +298,9 @@ def test_openmp_threads_spin_briefly_after_a_parallel_region_then_sleep():
             region(a)
             just_after = cpu_seconds_while_asleep(0.3)
             rounds.append((just_after, cpu_seconds_while_asleep(0.3)))
-        print(os.environ["GOMP_SPINCOUNT"], *min(rounds))
+        spun = max(just_after - later for just_after, later in rounds)
+        longest = max(just_after for just_after, later in rounds)
+        print(os.environ["GOMP_SPINCOUNT"], spun, longest)
         """
     )
     result = subprocess.run(
@@ -309,7 +311,8 @@ def test_openmp_threads_spin_briefly_after_a_parallel_region_then_sleep():
         env=_without_thread_settings(),
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    spin_count, just_after, later = result.stdout.split()
+    spin_count, spun, longest = result.stdout.split()
     assert spin_count == numba_threads.THREAD_ENVIRONMENT["GOMP_SPINCOUNT"]
-    assert float(just_after) - float(later) > 30e-6  # it spun ...
-    assert float(just_after) < 0.1  # ... and then slept
+    # Some round shows the spin (the scheduler may hide it in one: seen once in the whole suite) ...
+    assert float(spun) > 0.3e-3  # 100 000 turns: ~2 ms here; without a spin under 0.1 ms
+    assert float(longest) < 0.1  # ... and none spins on: the threads then sleep
